@@ -1,0 +1,50 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/** The repository's root: `.data/` (embedded PostgreSQL, generated dev keys) lives here. */
+export const repoRoot = path.resolve(import.meta.dirname, '../../..');
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional();
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  DATABASE_URL: optionalString.pipe(z.url({ message: 'DATABASE_URL must be a postgres:// URL' }).optional()),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('127.0.0.1'),
+  PUBLIC_URL: optionalString.pipe(
+    z.url({ message: 'PUBLIC_URL must be an absolute http(s) URL' }).optional(),
+  ),
+  CREDENTIALS_ENCRYPTION_KEYS: optionalString,
+  SESSION_SECRET: optionalString,
+  TWILIO_API_BASE_URL: optionalString.pipe(z.url().optional()),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATA_DIR: z.string().default(path.join(repoRoot, '.data')),
+  /** Port of the embedded PostgreSQL started when DATABASE_URL is unset. */
+  EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
+  /** Chromium used by the end-to-end tests (Debian's package by default). */
+  CHROMIUM_PATH: z.string().default('/usr/bin/chromium'),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+/** Parses an environment; throws one readable error listing every bad variable. */
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  const result = envSchema.safeParse(source);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid environment:\n${lines.join('\n')}`);
+  }
+  return result.data;
+}
+
+let cached: Env | undefined;
+
+/** The process environment, validated once. The only reader of process.env. */
+export function env(): Env {
+  cached ??= parseEnv(process.env);
+  return cached;
+}

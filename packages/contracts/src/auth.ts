@@ -1,0 +1,35 @@
+import { z } from 'zod';
+
+export const email = z
+  .string({ error: 'Enter your email address.' })
+  .trim()
+  .min(1, 'Enter your email address.')
+  .max(254, 'That email address is too long.')
+  .pipe(z.email({ error: 'Enter an email address like name@example.com.' }))
+  .transform((s) => s.toLowerCase());
+
+export const newPassword = z
+  .string({ error: 'Choose a password.' })
+  .min(12, 'Use at least 12 characters.')
+  .max(256, 'Use at most 256 characters.');
+
+export const signUpInput = z.object({
+  organizationName: z
+    .string({ error: "Enter your organization's name." })
+    .trim()
+    .min(1, "Enter your organization's name.")
+    .max(200, 'Keep the name to 200 characters or fewer.'),
+  displayName: z.string().trim().max(200, 'Keep your name to 200 characters or fewer.').optional(),
+  email,
+  password: newPassword,
+});
+export type SignUpInput = z.input<typeof signUpInput>;
+
+export const signInInput = z.object({
+  email,
+  password: z.string({ error: 'Enter your password.' }).min(1, 'Enter your password.').max(256),
+});
+export type SignInInput = z.input<typeof signInInput>;
+
+export const orgRole = z.enum(['owner', 'admin', 'member']);
+export type OrgRole = z.infer<typeof orgRole>;

@@ -1,0 +1,87 @@
+import { z } from 'zod';
+
+/**
+ * A WhatsApp number in E.164 (`+14155238886`). Accepts what people paste from
+ * Twilio's console: a `whatsapp:` prefix, spaces, dashes, dots and parentheses.
+ */
+export const whatsappNumber = z
+  .string({ error: 'Enter the WhatsApp number.' })
+  .trim()
+  .min(1, 'Enter the WhatsApp number.')
+  .max(64, 'That is too long for a phone number.')
+  .transform((raw) => normalizeWhatsappNumber(raw))
+  .pipe(
+    z
+      .string()
+      .regex(
+        /^\+[1-9]\d{6,14}$/,
+        'Enter the number in international format, with + and the country code, e.g. +14155238886.',
+      ),
+  );
+
+/** Strips `whatsapp:` and separators; leaves anything else for the E.164 check to refuse. */
+export function normalizeWhatsappNumber(raw: string): string {
+  let s = raw.trim();
+  if (/^whatsapp:/i.test(s)) s = s.slice('whatsapp:'.length).trim();
+  s = s.replace(/[\s\-.()\u00a0]/g, '');
+  if (s.startsWith('00')) s = `+${s.slice(2)}`;
+  return s;
+}
+
+/** `whatsapp:+E164`, the address form Twilio uses for WhatsApp. */
+export const whatsappAddress = (e164: string) => `whatsapp:${e164}`;
+
+export const accountSid = z
+  .string({ error: 'Enter the Account SID.' })
+  .trim()
+  .min(1, 'Enter the Account SID.')
+  .regex(
+    /^AC[0-9a-fA-F]{32}$/,
+    'An Account SID is "AC" followed by 32 hexadecimal characters; copy it from the Twilio Console home page.',
+  )
+  .transform((s) => `AC${s.slice(2).toLowerCase()}`);
+
+export const authToken = z
+  .string({ error: 'Enter the Auth Token.' })
+  .trim()
+  .min(1, 'Enter the Auth Token.')
+  .regex(
+    /^[0-9a-fA-F]{32}$/,
+    'An Auth Token is 32 hexadecimal characters; reveal and copy it from the Twilio Console home page.',
+  )
+  .transform((s) => s.toLowerCase());
+
+export const friendlyName = z
+  .string()
+  .trim()
+  .max(64, 'Keep the name to 64 characters or fewer.')
+  .transform((s) => (s === '' ? null : s))
+  .nullable()
+  .optional();
+
+export const connectionId = z.uuid({ error: 'That connection id is not valid.' });
+
+export const createConnectionInput = z.object({
+  accountSid,
+  authToken,
+  whatsappNumber,
+  friendlyName,
+});
+export type CreateConnectionInput = z.input<typeof createConnectionInput>;
+
+/** Credentials change together (a token belongs to its account); the name alone may change. */
+export const updateConnectionInput = z
+  .object({
+    id: connectionId,
+    accountSid: accountSid.optional(),
+    authToken: authToken.optional(),
+    friendlyName,
+  })
+  .refine((v) => v.accountSid === undefined || v.authToken !== undefined, {
+    message: "Changing the Account SID needs that account's Auth Token too.",
+    path: ['authToken'],
+  });
+export type UpdateConnectionInput = z.input<typeof updateConnectionInput>;
+
+export const connectionIdInput = z.object({ id: connectionId });
+export const setActiveInput = z.object({ id: connectionId, isActive: z.boolean() });

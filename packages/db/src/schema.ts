@@ -1,0 +1,206 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  customType,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgSchema,
+  pgTable,
+  text,
+  timestamp,
+  unique,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+// Mirrors migrations/*.sql, which are the source of truth; test/drift.test.ts fails
+// when the two disagree (tables, columns, types, nullability, defaults).
+
+const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
+const tz = { withTimezone: true, mode: 'date' } as const;
+
+export const authSchema = pgSchema('auth');
+export const appPrivate = pgSchema('app_private');
+
+export const users = authSchema.table('users', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  email: text('email').notNull(),
+  encryptedPassword: text('encrypted_password'),
+  createdAt: timestamp('created_at', tz).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', tz).notNull().defaultNow(),
+});
+
+export const sessions = appPrivate.table('sessions', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  tokenHash: bytea('token_hash').notNull().unique(),
+  userId: uuid('user_id')
+    .notNull()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  createdAt: timestamp('created_at', tz).notNull().defaultNow(),
+  lastSeenAt: timestamp('last_seen_at', tz).notNull().defaultNow(),
+  expiresAt: timestamp('expires_at', tz).notNull(),
+});
+
+export const organizations = pgTable('organizations', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  name: text('name').notNull(),
+  createdAt: timestamp('created_at', tz).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', tz).notNull().defaultNow(),
+});
+
+export const orgRoles = ['owner', 'admin', 'member'] as const;
+export type OrgRole = (typeof orgRoles)[number];
+
+export const profiles = pgTable(
+  'profiles',
+  {
+    id: uuid('id')
+      .primaryKey()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    organizationId: uuid('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    role: text('role', { enum: orgRoles }).notNull().default('member'),
+    displayName: text('display_name'),
+    createdAt: timestamp('created_at', tz).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', tz).notNull().defaultNow(),
+  },
+  (t) => [index('idx_profiles_org').on(t.organizationId)],
+);
+
+export const twilioWhatsappConnections = pgTable(
+  'twilio_whatsapp_connections',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    organizationId: uuid('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    twilioAccountSid: text('twilio_account_sid').notNull(),
+    /** AES-256-GCM envelope despite the seed's name (FIX 1). Never leaves the server. */
+    twilioAuthTokenHash: text('twilio_auth_token_hash').notNull(),
+    whatsappNumber: text('whatsapp_number').notNull(),
+    whatsappNumberSid: text('whatsapp_number_sid'),
+    friendlyName: text('friendly_name'),
+    isActive: boolean('is_active').notNull().default(true),
+    webhookConfigured: boolean('webhook_configured').notNull().default(false),
+    lastVerifiedAt: timestamp('last_verified_at', tz),
+    createdAt: timestamp('created_at', tz).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', tz).notNull().defaultNow(),
+  },
+  (t) => [
+    unique('twilio_whatsapp_connections_whatsapp_number_key').on(t.whatsappNumber),
+    index('idx_twilio_wa_connections_org').on(t.organizationId),
+    index('idx_twilio_wa_connections_number').on(t.whatsappNumber),
+    index('idx_twilio_wa_connections_active').on(t.isActive).where(sql`is_active = true`),
+  ],
+);
+
+export const webhookEventTypes = ['message', 'status'] as const;
+export type WebhookEventType = (typeof webhookEventTypes)[number];
+export const webhookEventStatuses = ['pending', 'processed', 'failed'] as const;
+export type WebhookEventStatus = (typeof webhookEventStatuses)[number];
+
+export const twilioWhatsappWebhookEvents = pgTable(
+  'twilio_whatsapp_webhook_events',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    connectionId: uuid('connection_id')
+      .notNull()
+      .references(() => twilioWhatsappConnections.id, { onDelete: 'cascade' }),
+    messageSid: text('message_sid').notNull(),
+    eventType: text('event_type', { enum: webhookEventTypes }).notNull(),
+    payloadHash: text('payload_hash'),
+    messageStatus: text('message_status'),
+    idempotencyKey: text('idempotency_key').notNull(),
+    payload: jsonb('payload').$type<Record<string, string>>().notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at', tz).notNull().defaultNow(),
+    processedAt: timestamp('processed_at', tz),
+    status: text('status', { enum: webhookEventStatuses }).notNull().default('pending'),
+    errorMessage: text('error_message'),
+    createdAt: timestamp('created_at', tz).notNull().defaultNow(),
+  },
+  (t) => [
+    unique('twilio_whatsapp_webhook_events_idempotency_key').on(t.connectionId, t.idempotencyKey),
+    index('idx_twilio_wa_webhook_events_status').on(t.status).where(sql`status = 'pending'`),
+    index('idx_twilio_wa_webhook_events_sid').on(t.messageSid),
+    index('idx_twilio_wa_webhook_events_due').on(t.nextAttemptAt).where(sql`status = 'pending'`),
+    index('idx_twilio_wa_webhook_events_connection').on(t.connectionId, t.createdAt.desc()),
+    index('idx_twilio_wa_webhook_events_processed').on(t.processedAt).where(sql`status <> 'pending'`),
+  ],
+);
+
+export const messageDirections = ['inbound', 'outbound'] as const;
+export type MessageDirection = (typeof messageDirections)[number];
+export const messageStatuses = [
+  'accepted',
+  'scheduled',
+  'queued',
+  'sending',
+  'sent',
+  'failed',
+  'undelivered',
+  'delivered',
+  'read',
+  'received',
+  'receiving',
+  'canceled',
+] as const;
+export type MessageStatus = (typeof messageStatuses)[number];
+export type MessageMedia = { url: string; contentType: string | null };
+
+export const twilioWhatsappMessages = pgTable(
+  'twilio_whatsapp_messages',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    organizationId: uuid('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    connectionId: uuid('connection_id')
+      .notNull()
+      .references(() => twilioWhatsappConnections.id, { onDelete: 'cascade' }),
+    messageSid: text('message_sid').unique(),
+    direction: text('direction', { enum: messageDirections }).notNull(),
+    fromNumber: text('from_number').notNull(),
+    toNumber: text('to_number').notNull(),
+    body: text('body'),
+    media: jsonb('media').$type<MessageMedia[]>().notNull().default(sql`'[]'::jsonb`),
+    profileName: text('profile_name'),
+    waId: text('wa_id'),
+    latitude: doublePrecision('latitude'),
+    longitude: doublePrecision('longitude'),
+    locationAddress: text('location_address'),
+    locationLabel: text('location_label'),
+    buttonPayload: text('button_payload'),
+    buttonText: text('button_text'),
+    status: text('status', { enum: messageStatuses }).notNull(),
+    errorCode: integer('error_code'),
+    errorMessage: text('error_message'),
+    sentBy: uuid('sent_by').references(() => users.id, { onDelete: 'set null' }),
+    statusUpdatedAt: timestamp('status_updated_at', tz).notNull().defaultNow(),
+    createdAt: timestamp('created_at', tz).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', tz).notNull().defaultNow(),
+  },
+  (t) => [
+    index('idx_twilio_wa_messages_connection').on(t.connectionId, t.createdAt.desc(), t.id.desc()),
+    index('idx_twilio_wa_messages_org').on(t.organizationId),
+  ],
+);
+
+/** The migration runner's own bookkeeping (created by the runner, not a migration). */
+export const schemaMigrations = appPrivate.table('schema_migrations', {
+  filename: text('filename').primaryKey(),
+  checksum: text('checksum').notNull(),
+  appliedAt: timestamp('applied_at', tz).notNull().defaultNow(),
+  durationMs: bigint('duration_ms', { mode: 'number' }).notNull(),
+});
+
+export type User = typeof users.$inferSelect;
+export type Organization = typeof organizations.$inferSelect;
+export type Profile = typeof profiles.$inferSelect;
+export type TwilioWhatsappConnection = typeof twilioWhatsappConnections.$inferSelect;
+export type NewTwilioWhatsappConnection = typeof twilioWhatsappConnections.$inferInsert;
+export type TwilioWhatsappWebhookEvent = typeof twilioWhatsappWebhookEvents.$inferSelect;
+export type TwilioWhatsappMessage = typeof twilioWhatsappMessages.$inferSelect;
