@@ -1,0 +1,22 @@
+/**
+ * Log paths pino replaces with "[redacted]": credentials, cookies and authorization
+ * headers must never reach a log line, whatever a handler logs.
+ */
+export const redactedPaths = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-twilio-signature"]',
+  'res.headers["set-cookie"]',
+  'headers.authorization',
+  'headers.cookie',
+  '*.authToken',
+  '*.auth_token',
+  '*.AuthToken',
+  '*.password',
+  '*.twilioAuthTokenHash',
+  '*.twilio_auth_token_hash',
+  '*.sessionSecret',
+  '*.credentialsEncryptionKeys',
+  'input.authToken',
+  'input.password',
+];

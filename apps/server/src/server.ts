@@ -1,0 +1,97 @@
+import type { Writable } from 'node:stream';
+import type { Database } from '@app/db';
+import fastifyCookie from '@fastify/cookie';
+import fastifyHelmet from '@fastify/helmet';
+import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type postgres from 'postgres';
+import { healthRoutes } from './health/routes.ts';
+import { Metrics } from './observability/metrics.ts';
+import { redactedPaths } from './observability/redact.ts';
+import type { AppServices } from './services.ts';
+import { registerSpa } from './spa/routes.ts';
+import { createContextFactory } from './trpc/context.ts';
+import { type AppRouter, appRouter } from './trpc/root.ts';
+
+export interface ServerOptions {
+  db: Database;
+  sql: postgres.Sql;
+  publicUrl: URL;
+  sessionSecret: string;
+  /** Log level; 'silent' in tests unless a stream is given. */
+  logLevel?: string;
+  /** Where log lines go (tests capture them to prove no credential is logged). */
+  logStream?: Writable;
+  /** The built SPA (apps/web/dist); not served when absent. */
+  webDistDir?: string;
+  /** Trust X-Forwarded-* from a proxy in front (needed for rate limits by client IP). */
+  trustProxy?: boolean;
+}
+
+/** Builds the app without listening: tests use `app.inject`, main.ts calls `listen`. */
+export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: {
+      level: options.logLevel ?? 'info',
+      redact: { paths: redactedPaths, censor: '[redacted]' },
+      ...(options.logStream ? { stream: options.logStream } : {}),
+    },
+    trustProxy: options.trustProxy ?? false,
+    bodyLimit: 1024 * 1024,
+    // Slow or stalled clients must not hold sockets forever.
+    requestTimeout: 30_000,
+    connectionTimeout: 10_000,
+    keepAliveTimeout: 72_000,
+    routerOptions: { maxParamLength: 5000 },
+    return503OnClosing: true,
+  });
+
+  const services: AppServices = {
+    db: options.db,
+    sql: options.sql,
+    publicUrl: options.publicUrl,
+    metrics: new Metrics(),
+  };
+  app.decorate('services', services);
+
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+        formAction: ["'self'"],
+      },
+    },
+    strictTransportSecurity: options.publicUrl.protocol === 'https:',
+  });
+  await app.register(fastifyCookie, { secret: options.sessionSecret });
+
+  await app.register(healthRoutes, { services });
+
+  await app.register(fastifyTRPCPlugin, {
+    prefix: '/trpc',
+    trpcOptions: {
+      router: appRouter,
+      createContext: createContextFactory(services),
+      onError({ error, path, ctx }) {
+        if (error.code === 'INTERNAL_SERVER_ERROR') {
+          ctx?.req.log.error({ err: error.cause ?? error, path }, 'procedure failed');
+        }
+      },
+    } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],
+  });
+
+  if (options.webDistDir) await registerSpa(app, options.webDistDir);
+
+  return app;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    services: AppServices;
+  }
+}

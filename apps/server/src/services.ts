@@ -1,0 +1,13 @@
+import type { Database } from '@app/db';
+import type postgres from 'postgres';
+import type { Metrics } from './observability/metrics.ts';
+
+/** What the tRPC procedures, webhook routes and worker share; built once in buildServer. */
+export interface AppServices {
+  db: Database;
+  /** The same pool as `db`, for hot paths written in SQL (webhook intake, worker). */
+  sql: postgres.Sql;
+  /** Base URL Twilio reaches us at: webhook URLs and signature checks are built from it. */
+  publicUrl: URL;
+  metrics: Metrics;
+}

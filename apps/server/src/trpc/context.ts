@@ -1,0 +1,29 @@
+import type { OrgRole } from '@app/contracts';
+import type { CreateFastifyContextOptions } from '@trpc/server/adapters/fastify';
+import { resolveSessionUser } from '../auth/session.ts';
+import type { AppServices } from '../services.ts';
+
+export interface SessionUser {
+  userId: string;
+  email: string;
+  organizationId: string;
+  role: OrgRole;
+  sessionId: string;
+}
+
+export interface Context {
+  req: CreateFastifyContextOptions['req'];
+  res: CreateFastifyContextOptions['res'];
+  services: AppServices;
+  /** The signed-in user, or null. Resolved from the session cookie once per request. */
+  user: SessionUser | null;
+}
+
+export function createContextFactory(services: AppServices) {
+  return async ({ req, res }: CreateFastifyContextOptions): Promise<Context> => ({
+    req,
+    res,
+    services,
+    user: await resolveSessionUser(services, req),
+  });
+}
