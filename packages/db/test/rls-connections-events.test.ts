@@ -1,0 +1,167 @@
+import { randomUUID } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import { beforeAll, describe, it } from 'vitest';
+import {
+  twilioWhatsappConnections as connections,
+  twilioWhatsappWebhookEvents as events,
+} from '../src/schema.ts';
+import { useTestDatabase } from '../src/vitest.ts';
+import {
+  denied,
+  type Expected,
+  expectOutcome,
+  insertsOneRow,
+  none,
+  type Operation,
+  rows,
+} from './support/matrix.ts';
+import { type Actor, accountSidFor, attempt, e164, seedWorld, type World } from './support/world.ts';
+
+// Seed plan success criteria: "RLS policies restrict access to organization members",
+// "Only admins/owners can insert/update/delete connections"; FIX 4 (events: admins
+// read, only the service role writes); FIX 6 (anon gets nothing).
+
+const newConnection = (organizationId: string) => ({
+  organizationId,
+  twilioAccountSid: accountSidFor(),
+  twilioAuthTokenHash: 'v1.k1.iv.tag.ciphertext',
+  whatsappNumber: e164(),
+});
+
+const selectConnections: Operation = (tx) => tx.select({ id: connections.id }).from(connections);
+const insertConnectionIntoA: Operation = (tx, w) =>
+  tx.insert(connections).values(newConnection(w.orgA)).returning({ id: connections.id });
+const insertConnectionIntoB: Operation = (tx, w) =>
+  tx.insert(connections).values(newConnection(w.orgB)).returning({ id: connections.id });
+const renameConnectionOfA: Operation = (tx, w) =>
+  tx
+    .update(connections)
+    .set({ friendlyName: 'renamed' })
+    .where(eq(connections.id, w.connA))
+    .returning({ id: connections.id });
+const moveConnectionOfAToB: Operation = (tx, w) =>
+  tx
+    .update(connections)
+    .set({ organizationId: w.orgB })
+    .where(eq(connections.id, w.connA))
+    .returning({ id: connections.id });
+const deleteConnectionOfA: Operation = (tx, w) =>
+  tx.delete(connections).where(eq(connections.id, w.connA)).returning({ id: connections.id });
+
+const selectEvents: Operation = (tx) => tx.select({ id: events.id }).from(events);
+const insertEventForA: Operation = (tx, w) =>
+  tx
+    .insert(events)
+    .values({
+      connectionId: w.connA,
+      messageSid: 'SM00000000000000000000000000000001',
+      eventType: 'message',
+      idempotencyKey: `message:${randomUUID()}`,
+      payload: { Body: 'forged' },
+    })
+    .returning({ id: events.id });
+const markEventOfAProcessed: Operation = (tx, w) =>
+  tx
+    .update(events)
+    .set({ status: 'processed', processedAt: new Date() })
+    .where(eq(events.id, w.eventA))
+    .returning({ id: events.id });
+const deleteEventOfA: Operation = (tx, w) =>
+  tx.delete(events).where(eq(events.id, w.eventA)).returning({ id: events.id });
+
+interface Case {
+  behaviour: string;
+  actor: Actor;
+  operation: Operation;
+  expected: Expected;
+}
+
+// biome-ignore format: the role matrix reads best as one row per case
+const connectionCases: Case[] = [
+  // select
+  { behaviour: 'the owner of A sees only A’s connections', actor: 'owner of A', operation: selectConnections, expected: rows('connA') },
+  { behaviour: 'an admin of A sees only A’s connections', actor: 'admin of A', operation: selectConnections, expected: rows('connA') },
+  { behaviour: 'a member of A sees only A’s connections', actor: 'member of A', operation: selectConnections, expected: rows('connA') },
+  { behaviour: 'a user of B sees nothing of A', actor: 'user of B', operation: selectConnections, expected: rows('connB') },
+  { behaviour: 'anon cannot read connections', actor: 'anon', operation: selectConnections, expected: denied },
+  { behaviour: 'the service role sees every connection', actor: 'service role', operation: selectConnections, expected: rows('connA', 'connB') },
+  // insert
+  { behaviour: 'the owner of A can add a connection to A', actor: 'owner of A', operation: insertConnectionIntoA, expected: insertsOneRow },
+  { behaviour: 'an admin of A can add a connection to A', actor: 'admin of A', operation: insertConnectionIntoA, expected: insertsOneRow },
+  { behaviour: 'a member cannot add a connection', actor: 'member of A', operation: insertConnectionIntoA, expected: denied },
+  { behaviour: 'an admin of A cannot add a connection to B', actor: 'admin of A', operation: insertConnectionIntoB, expected: denied },
+  { behaviour: 'a user of B cannot add a connection to A', actor: 'user of B', operation: insertConnectionIntoA, expected: denied },
+  { behaviour: 'anon cannot add a connection', actor: 'anon', operation: insertConnectionIntoA, expected: denied },
+  // update
+  { behaviour: 'the owner of A can update A’s connection', actor: 'owner of A', operation: renameConnectionOfA, expected: rows('connA') },
+  { behaviour: 'an admin of A can update A’s connection', actor: 'admin of A', operation: renameConnectionOfA, expected: rows('connA') },
+  { behaviour: 'a member cannot update a connection', actor: 'member of A', operation: renameConnectionOfA, expected: none },
+  { behaviour: 'a user of B cannot update A’s connection', actor: 'user of B', operation: renameConnectionOfA, expected: none },
+  { behaviour: 'anon cannot update a connection', actor: 'anon', operation: renameConnectionOfA, expected: denied },
+  { behaviour: 'an admin cannot move a connection into another organization', actor: 'admin of A', operation: moveConnectionOfAToB, expected: denied },
+  { behaviour: 'an owner cannot move a connection into another organization', actor: 'owner of A', operation: moveConnectionOfAToB, expected: denied },
+  // delete
+  { behaviour: 'the owner of A can delete A’s connection', actor: 'owner of A', operation: deleteConnectionOfA, expected: rows('connA') },
+  { behaviour: 'an admin of A can delete A’s connection', actor: 'admin of A', operation: deleteConnectionOfA, expected: rows('connA') },
+  { behaviour: 'a member cannot delete a connection', actor: 'member of A', operation: deleteConnectionOfA, expected: none },
+  { behaviour: 'a user of B cannot delete A’s connection', actor: 'user of B', operation: deleteConnectionOfA, expected: none },
+  { behaviour: 'anon cannot delete a connection', actor: 'anon', operation: deleteConnectionOfA, expected: denied },
+];
+
+// biome-ignore format: the role matrix reads best as one row per case
+const eventCases: Case[] = [
+  // select
+  { behaviour: 'the owner of A reads A’s webhook events', actor: 'owner of A', operation: selectEvents, expected: rows('eventA') },
+  { behaviour: 'an admin of A reads A’s webhook events', actor: 'admin of A', operation: selectEvents, expected: rows('eventA') },
+  { behaviour: 'a member cannot read webhook events', actor: 'member of A', operation: selectEvents, expected: none },
+  { behaviour: 'a user of B sees no webhook event of A', actor: 'user of B', operation: selectEvents, expected: rows('eventB') },
+  { behaviour: 'anon cannot read webhook events', actor: 'anon', operation: selectEvents, expected: denied },
+  { behaviour: 'the service role reads every webhook event', actor: 'service role', operation: selectEvents, expected: rows('eventA', 'eventB') },
+  // insert
+  { behaviour: 'the owner cannot write a webhook event', actor: 'owner of A', operation: insertEventForA, expected: denied },
+  { behaviour: 'an admin cannot write a webhook event', actor: 'admin of A', operation: insertEventForA, expected: denied },
+  { behaviour: 'a member cannot write a webhook event', actor: 'member of A', operation: insertEventForA, expected: denied },
+  { behaviour: 'a user of B cannot write a webhook event', actor: 'user of B', operation: insertEventForA, expected: denied },
+  { behaviour: 'anon cannot write a webhook event', actor: 'anon', operation: insertEventForA, expected: denied },
+  { behaviour: 'the service role writes webhook events', actor: 'service role', operation: insertEventForA, expected: insertsOneRow },
+  // update
+  { behaviour: 'the owner cannot update a webhook event', actor: 'owner of A', operation: markEventOfAProcessed, expected: denied },
+  { behaviour: 'an admin cannot update a webhook event', actor: 'admin of A', operation: markEventOfAProcessed, expected: denied },
+  { behaviour: 'a member cannot update a webhook event', actor: 'member of A', operation: markEventOfAProcessed, expected: denied },
+  { behaviour: 'a user of B cannot update a webhook event', actor: 'user of B', operation: markEventOfAProcessed, expected: denied },
+  { behaviour: 'anon cannot update a webhook event', actor: 'anon', operation: markEventOfAProcessed, expected: denied },
+  { behaviour: 'the service role updates webhook events', actor: 'service role', operation: markEventOfAProcessed, expected: rows('eventA') },
+  // delete
+  { behaviour: 'the owner cannot delete a webhook event', actor: 'owner of A', operation: deleteEventOfA, expected: denied },
+  { behaviour: 'an admin cannot delete a webhook event', actor: 'admin of A', operation: deleteEventOfA, expected: denied },
+  { behaviour: 'a member cannot delete a webhook event', actor: 'member of A', operation: deleteEventOfA, expected: denied },
+  { behaviour: 'a user of B cannot delete a webhook event', actor: 'user of B', operation: deleteEventOfA, expected: denied },
+  { behaviour: 'anon cannot delete a webhook event', actor: 'anon', operation: deleteEventOfA, expected: denied },
+  { behaviour: 'the service role deletes webhook events', actor: 'service role', operation: deleteEventOfA, expected: rows('eventA') },
+];
+
+describe('row-level security on twilio_whatsapp_connections and twilio_whatsapp_webhook_events', () => {
+  const database = useTestDatabase();
+  let world: World;
+  beforeAll(async () => {
+    world = await seedWorld(database.db);
+  });
+
+  describe('connections', () => {
+    it.each(connectionCases)('$behaviour', async ({ actor, operation, expected }) => {
+      const outcome = await attempt(database.db, world, actor, (tx, actorId) =>
+        operation(tx, world, actorId),
+      );
+      expectOutcome(outcome, expected, world);
+    });
+  });
+
+  describe('webhook events', () => {
+    it.each(eventCases)('$behaviour', async ({ actor, operation, expected }) => {
+      const outcome = await attempt(database.db, world, actor, (tx, actorId) =>
+        operation(tx, world, actorId),
+      );
+      expectOutcome(outcome, expected, world);
+    });
+  });
+});
