@@ -1,3 +1,4 @@
 export * from './auth.ts';
 export * from './connections.ts';
+export * from './messages.ts';
 export * from './twilio.ts';

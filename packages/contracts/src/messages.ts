@@ -1,0 +1,136 @@
+import { z } from 'zod';
+import { connectionId, normalizeWhatsappNumber, whatsappAddress } from './twilio.ts';
+
+/** WhatsApp's limit for one message body (Twilio refuses longer ones with 21617). */
+export const MESSAGE_BODY_MAX = 1600;
+/** Twilio accepts at most 10 MediaUrl parameters per message. */
+export const MESSAGE_MEDIA_MAX = 10;
+
+/**
+ * The recipient, as `whatsapp:+E164`. Accepts `whatsapp:+…` or a number in
+ * international format with the usual separators (spaces, dashes, dots, parentheses).
+ */
+export const whatsappRecipient = z
+  .string({ error: 'Enter the recipient’s WhatsApp number.' })
+  .trim()
+  .min(1, 'Enter the recipient’s WhatsApp number.')
+  .max(64, 'That is too long for a phone number.')
+  .transform((raw) => normalizeWhatsappNumber(raw))
+  .pipe(
+    z
+      .string()
+      .regex(
+        /^\+[1-9]\d{6,14}$/,
+        'Enter the number in international format, with + and the country code, e.g. +14155551234.',
+      ),
+  )
+  .transform((e164) => whatsappAddress(e164));
+
+const mediaUrl = z
+  .string({ error: 'A media URL must be text.' })
+  .trim()
+  .refine(
+    (value) => {
+      if (!URL.canParse(value)) return false;
+      const url = new URL(value);
+      return url.protocol === 'https:' && url.hostname !== '';
+    },
+    {
+      message:
+        'Media URLs must be absolute https:// addresses Twilio can download, e.g. https://example.com/photo.jpg.',
+    },
+  );
+
+export const sendMessageInput = z
+  .object({
+    connectionId,
+    to: whatsappRecipient,
+    body: z
+      .string({ error: 'The message must be text.' })
+      .trim()
+      .max(MESSAGE_BODY_MAX, `Keep the message to ${MESSAGE_BODY_MAX} characters or fewer.`)
+      .transform((s) => (s === '' ? undefined : s))
+      .optional(),
+    mediaUrls: z
+      .array(mediaUrl)
+      .max(MESSAGE_MEDIA_MAX, `Attach at most ${MESSAGE_MEDIA_MAX} media URLs to one message.`)
+      .default([]),
+  })
+  .refine((m) => m.body !== undefined || m.mediaUrls.length > 0, {
+    message: 'Write a message, or attach a media URL.',
+    path: ['body'],
+  });
+export type SendMessageInput = z.input<typeof sendMessageInput>;
+
+/** An opaque position in a conversation; only the server reads it. */
+export const messagesCursor = z
+  .string({ error: 'That page cursor is not valid.' })
+  .min(1, 'That page cursor is not valid.')
+  .max(200, 'That page cursor is not valid.');
+
+export const listMessagesInput = z.object({
+  connectionId,
+  cursor: messagesCursor.nullish(),
+  limit: z
+    .number({ error: 'The page size must be a number.' })
+    .int('The page size must be a whole number.')
+    .min(1, 'Ask for at least one message.')
+    .max(100, 'Ask for at most 100 messages per page.')
+    .default(30),
+});
+export type ListMessagesInput = z.input<typeof listMessagesInput>;
+
+export const messageDirection = z.enum(['inbound', 'outbound']);
+export type MessageDirection = z.infer<typeof messageDirection>;
+
+/** Twilio's message statuses, as stored. */
+export const messageStatus = z.enum([
+  'accepted',
+  'scheduled',
+  'queued',
+  'sending',
+  'sent',
+  'failed',
+  'undelivered',
+  'delivered',
+  'read',
+  'received',
+  'receiving',
+  'canceled',
+]);
+export type MessageStatus = z.infer<typeof messageStatus>;
+
+const isoDateTime = z.iso.datetime({ offset: true });
+
+/** One message of a conversation, as `whatsapp.messages.list` and `.send` return it. */
+export const whatsappMessage = z.object({
+  id: z.uuid(),
+  connectionId: z.uuid(),
+  /** Twilio's MessageSid; null while an outbound message waits for Twilio's answer (or was refused). */
+  messageSid: z.string().nullable(),
+  direction: messageDirection,
+  /** `whatsapp:+E164` */
+  from: z.string(),
+  /** `whatsapp:+E164` */
+  to: z.string(),
+  body: z.string().nullable(),
+  media: z.array(z.object({ url: z.string(), contentType: z.string().nullable() })),
+  /** The WhatsApp profile name of an inbound message's sender. */
+  profileName: z.string().nullable(),
+  status: messageStatus,
+  /** Twilio's error code of a failed or undelivered message. */
+  errorCode: z.number().int().nullable(),
+  /** What went wrong, written for the person reading the conversation (from the error code). */
+  errorMessage: z.string().nullable(),
+  createdAt: isoDateTime,
+  statusUpdatedAt: isoDateTime,
+});
+export type WhatsappMessage = z.infer<typeof whatsappMessage>;
+
+export const whatsappMessagePage = z.object({
+  /** Newest first. */
+  items: z.array(whatsappMessage),
+  /** Pass as `cursor` to read older messages; null on the last page. */
+  nextCursor: z.string().nullable(),
+});
+export type WhatsappMessagePage = z.infer<typeof whatsappMessagePage>;
