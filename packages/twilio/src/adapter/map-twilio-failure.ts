@@ -1,0 +1,130 @@
+import type { TwilioAdapterErrorField } from './errors.ts';
+import { describeTwilioError, TwilioAdapterError } from './errors.ts';
+
+/** What the `twilio` package throws for an HTTP answer: RestException (v2010) or TwilioServiceException (RFC 9457). */
+interface TwilioHttpFailure {
+  status: number;
+  code?: number;
+  message?: string;
+  detail?: string;
+}
+
+function isTwilioHttpFailure(error: unknown): error is TwilioHttpFailure {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    'status' in error &&
+    typeof (error as { status: unknown }).status === 'number' &&
+    !('isAxiosError' in error)
+  );
+}
+
+const networkErrorCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'ESOCKETTIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'ERR_SOCKET_CONNECTION_TIMEOUT',
+]);
+
+function isNetworkFailure(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  if ('isAxiosError' in error && (error as { isAxiosError: unknown }).isAxiosError === true) return true;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && networkErrorCodes.has(code);
+}
+
+const fieldByCode: Record<number, TwilioAdapterErrorField> = {
+  20003: 'authToken',
+  21211: 'to',
+  21606: 'whatsappNumber',
+  21659: 'whatsappNumber',
+  63007: 'whatsappNumber',
+  21620: 'mediaUrls',
+  63019: 'mediaUrls',
+};
+
+export interface FailureContext {
+  accountSid: string;
+  /** The sentence for a 404 in this call, when the generic one would not say what is missing. */
+  notFoundMessage?: string;
+}
+
+/** Turns anything the `twilio` package threw into the one typed error callers handle. */
+export function mapTwilioFailure(error: unknown, context: FailureContext): TwilioAdapterError {
+  if (error instanceof TwilioAdapterError) return error;
+  if (isTwilioHttpFailure(error)) return fromHttpFailure(error, context);
+  if (isNetworkFailure(error)) {
+    return new TwilioAdapterError('unreachable', 'Twilio could not be reached. Try again in a minute.', {
+      cause: error,
+    });
+  }
+  return new TwilioAdapterError(
+    'twilio_error',
+    'Something went wrong while talking to Twilio. Try again in a minute.',
+    { cause: error },
+  );
+}
+
+function fromHttpFailure(failure: TwilioHttpFailure, context: FailureContext): TwilioAdapterError {
+  const { status } = failure;
+  const code = typeof failure.code === 'number' ? failure.code : undefined;
+  const details = { httpStatus: status, ...(code === undefined ? {} : { twilioCode: code }) };
+  const described = code === undefined ? undefined : describeTwilioError(code);
+  const field = code === undefined ? undefined : fieldByCode[code];
+  const withField = field === undefined ? details : { ...details, field };
+
+  if (status === 401 && code === 20005) {
+    return new TwilioAdapterError(
+      'account_inactive',
+      `Twilio account ${context.accountSid} is not active (20005).`,
+      {
+        ...details,
+        field: 'accountSid',
+      },
+    );
+  }
+  if (status === 401 || code === 20003) {
+    return new TwilioAdapterError(
+      'rejected_credentials',
+      describeTwilioError(20003) ?? 'Twilio rejected these credentials.',
+      { ...details, field: 'authToken' },
+    );
+  }
+  if (status === 429 || code === 20429) {
+    return new TwilioAdapterError(
+      'rate_limited',
+      described ?? 'Twilio is rate limiting requests from this account. Try again in a minute.',
+      withField,
+    );
+  }
+  if (status === 404) {
+    return new TwilioAdapterError(
+      'not_found',
+      context.notFoundMessage ?? described ?? 'Twilio could not find that resource.',
+      withField,
+    );
+  }
+  if (status >= 500) {
+    return new TwilioAdapterError(
+      'twilio_error',
+      `Twilio had a problem answering (HTTP ${status}${code === undefined ? '' : `, error ${code}`}). Try again in a few minutes.`,
+      details,
+    );
+  }
+  const twilioSays = failure.detail ?? failure.message;
+  return new TwilioAdapterError(
+    'invalid_request',
+    described ??
+      (twilioSays === undefined || twilioSays === ''
+        ? `Twilio refused the request (HTTP ${status}${code === undefined ? '' : `, error ${code}`}).`
+        : `Twilio refused the request: ${twilioSays}${code === undefined ? '' : ` (${code})`}.`),
+    withField,
+  );
+}

@@ -1,0 +1,15 @@
+export { createTwilioAdapter } from './adapter/create-twilio-adapter.ts';
+export type { TwilioAdapterErrorField, TwilioAdapterErrorKind } from './adapter/errors.ts';
+export { describeTwilioError, TwilioAdapterError } from './adapter/errors.ts';
+export type {
+  OutboundWhatsappMessage,
+  SentMessage,
+  TwilioAdapter,
+  TwilioAdapterOptions,
+  TwilioApiCallOutcome,
+  TwilioCredentials,
+  VerifiedAccount,
+  WhatsappSender,
+} from './adapter/types.ts';
+export { TWILIO_SANDBOX_NUMBER } from './adapter/types.ts';
+export { computeTwilioSignature } from './signature.ts';

@@ -1,0 +1,15 @@
+import { randomBytes } from 'node:crypto';
+
+/** A Twilio SID: two-letter prefix and 32 lowercase hex characters. */
+export const newSid = (prefix: 'AC' | 'PN' | 'XE' | 'SM' | 'MM') =>
+  `${prefix}${randomBytes(16).toString('hex')}`;
+
+export const newAuthToken = () => randomBytes(16).toString('hex');
+
+/** RFC 2822, as Twilio's v2010 API writes dates: "Thu, 30 Jul 2015 20:00:00 +0000". */
+export function rfc2822(date: Date): string {
+  return date.toUTCString().replace('GMT', '+0000');
+}
+
+export const e164Pattern = /^\+[1-9]\d{6,14}$/;
+export const whatsappAddressPattern = /^whatsapp:\+[1-9]\d{6,14}$/;

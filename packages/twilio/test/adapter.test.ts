@@ -1,0 +1,389 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
+import twilio from 'twilio';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { TwilioAdapter, TwilioApiCallOutcome, TwilioCredentials } from '../src/index.ts';
+import { createTwilioAdapter, describeTwilioError, TwilioAdapterError } from '../src/index.ts';
+import type { RunningTwilioSimulator } from '../src/simulator/index.ts';
+import { startTwilioSimulator } from '../src/simulator/index.ts';
+import { startWebhookReceiver } from './webhook-receiver.ts';
+
+const SANDBOX = '+14155238886';
+
+let twilioSim: RunningTwilioSimulator;
+let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
+let adapter: TwilioAdapter;
+const outcomes: TwilioApiCallOutcome[] = [];
+let account: TwilioCredentials;
+
+async function failure(promise: Promise<unknown>): Promise<TwilioAdapterError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(TwilioAdapterError);
+  return error as TwilioAdapterError;
+}
+
+beforeAll(async () => {
+  twilioSim = await startTwilioSimulator({ statusDelayMs: 1 });
+  receiver = await startWebhookReceiver();
+  adapter = createTwilioAdapter({
+    apiBaseUrl: twilioSim.url,
+    timeoutMs: 2_000,
+    onApiCall: (outcome) => outcomes.push(outcome),
+  });
+});
+
+afterAll(async () => {
+  await twilioSim?.close();
+  await receiver?.close();
+});
+
+beforeEach(() => {
+  const seeded = twilioSim.sim.seedAccount({ friendlyName: 'Acme Support' });
+  account = { accountSid: seeded.sid, authToken: seeded.authToken };
+});
+
+describe('verifyCredentials', () => {
+  it('returns the account for good credentials', async () => {
+    await expect(adapter.verifyCredentials(account)).resolves.toEqual({
+      accountSid: account.accountSid,
+      friendlyName: 'Acme Support',
+      status: 'active',
+      type: 'Full',
+    });
+  });
+
+  it('a wrong auth token is rejected_credentials (20003) on the authToken field, without echoing the token', async () => {
+    const wrongToken = 'f'.repeat(32);
+    const error = await failure(adapter.verifyCredentials({ ...account, authToken: wrongToken }));
+    expect(error).toMatchObject({
+      kind: 'rejected_credentials',
+      twilioCode: 20003,
+      httpStatus: 401,
+      field: 'authToken',
+    });
+    expect(error.message).toContain('Twilio rejected these credentials (20003)');
+    expect(error.message).not.toContain(wrongToken);
+    expect(JSON.stringify(error)).not.toContain(wrongToken);
+  });
+
+  it('an Account SID Twilio does not know is rejected_credentials', async () => {
+    const error = await failure(adapter.verifyCredentials({ ...account, accountSid: `AC${'0'.repeat(32)}` }));
+    expect(error.kind).toBe('rejected_credentials');
+  });
+
+  it('a malformed Account SID is refused before calling Twilio', async () => {
+    const before = twilioSim.sim.apiRequests().length;
+    const error = await failure(adapter.verifyCredentials({ ...account, accountSid: 'SK123' }));
+    expect(error).toMatchObject({ kind: 'invalid_request', field: 'accountSid' });
+    expect(twilioSim.sim.apiRequests().length).toBe(before);
+  });
+
+  it('a suspended account is account_inactive', async () => {
+    twilioSim.sim.setAccountStatus(account.accountSid, 'suspended');
+    const error = await failure(adapter.verifyCredentials(account));
+    expect(error).toMatchObject({ kind: 'account_inactive', field: 'accountSid' });
+    expect(error.message).toContain(account.accountSid);
+    expect(error.message).toContain('suspended');
+  });
+});
+
+describe('findWhatsappSender', () => {
+  it('finds a Senders API sender first', async () => {
+    const sender = twilioSim.sim.addWhatsappSender(account.accountSid, '+15550001001');
+    twilioSim.sim.addIncomingNumber(account.accountSid, '+15550001001');
+    await expect(adapter.findWhatsappSender(account, '+15550001001')).resolves.toEqual({
+      kind: 'sender',
+      sid: sender.sid,
+    });
+  });
+
+  it('finds a sender on a later page of the Senders list', async () => {
+    for (let i = 0; i < 120; i++)
+      twilioSim.sim.addWhatsappSender(account.accountSid, `+1555100${String(i).padStart(4, '0')}`);
+    const last = twilioSim.sim.addWhatsappSender(account.accountSid, '+15559999999');
+    await expect(adapter.findWhatsappSender(account, '+15559999999')).resolves.toEqual({
+      kind: 'sender',
+      sid: last.sid,
+    });
+  });
+
+  it('falls back to the account phone numbers', async () => {
+    const number = twilioSim.sim.addIncomingNumber(account.accountSid, '+15550001002');
+    await expect(adapter.findWhatsappSender(account, '+15550001002')).resolves.toEqual({
+      kind: 'incoming_number',
+      sid: number.sid,
+    });
+  });
+
+  it('knows the sandbox number without asking Twilio', async () => {
+    const before = twilioSim.sim.apiRequests().length;
+    await expect(adapter.findWhatsappSender(account, SANDBOX)).resolves.toEqual({
+      kind: 'sandbox',
+      sid: null,
+    });
+    expect(twilioSim.sim.apiRequests().length).toBe(before);
+  });
+
+  it('a number of another account is number_not_found, naming the number and the account', async () => {
+    const other = twilioSim.sim.seedAccount();
+    twilioSim.sim.addWhatsappSender(other.sid, '+15550001003');
+    twilioSim.sim.addIncomingNumber(other.sid, '+15550001003');
+    const error = await failure(adapter.findWhatsappSender(account, '+15550001003'));
+    expect(error).toMatchObject({ kind: 'number_not_found', field: 'whatsappNumber' });
+    expect(error.message).toBe(
+      `+15550001003 is not a WhatsApp sender in account ${account.accountSid}. Check the number, or register it as a WhatsApp sender in the Twilio Console.`,
+    );
+  });
+
+  it('wrong credentials surface as rejected_credentials, not as a missing number', async () => {
+    const error = await failure(
+      adapter.findWhatsappSender({ ...account, authToken: 'e'.repeat(32) }, '+15550001004'),
+    );
+    expect(error.kind).toBe('rejected_credentials');
+  });
+});
+
+describe('configureWebhooks', () => {
+  const urls = {
+    inboundUrl: 'https://app.example.com/webhooks/twilio/whatsapp/c1',
+    statusUrl: 'https://app.example.com/webhooks/twilio/whatsapp/c1/status',
+  };
+
+  it("sets a Senders API sender's webhook", async () => {
+    const sender = twilioSim.sim.addWhatsappSender(account.accountSid, '+15550002001');
+    await expect(
+      adapter.configureWebhooks(account, { kind: 'sender', sid: sender.sid }, urls),
+    ).resolves.toEqual({
+      configured: true,
+    });
+    expect(twilioSim.sim.senders.get(sender.sid)?.webhook).toEqual({
+      callback_url: urls.inboundUrl,
+      callback_method: 'POST',
+      fallback_url: null,
+      fallback_method: null,
+      status_callback_url: urls.statusUrl,
+      status_callback_method: 'POST',
+    });
+  });
+
+  it("sets a phone number's SmsUrl and StatusCallback", async () => {
+    const number = twilioSim.sim.addIncomingNumber(account.accountSid, '+15550002002');
+    await expect(
+      adapter.configureWebhooks(account, { kind: 'incoming_number', sid: number.sid }, urls),
+    ).resolves.toEqual({ configured: true });
+    expect(twilioSim.sim.incomingNumbers.get(number.sid)).toMatchObject({
+      smsUrl: urls.inboundUrl,
+      smsMethod: 'POST',
+      statusCallback: urls.statusUrl,
+      statusCallbackMethod: 'POST',
+    });
+  });
+
+  it('cannot configure the sandbox (it is set in the console)', async () => {
+    const before = twilioSim.sim.apiRequests().length;
+    await expect(adapter.configureWebhooks(account, { kind: 'sandbox', sid: null }, urls)).resolves.toEqual({
+      configured: false,
+    });
+    expect(twilioSim.sim.apiRequests().length).toBe(before);
+  });
+
+  it('a sender that no longer exists is not_found', async () => {
+    const error = await failure(
+      adapter.configureWebhooks(account, { kind: 'sender', sid: `XE${'a'.repeat(32)}` }, urls),
+    );
+    expect(error).toMatchObject({ kind: 'not_found', twilioCode: 20404, httpStatus: 404 });
+  });
+});
+
+describe('sendMessage', () => {
+  const customer = 'whatsapp:+15557770001';
+
+  it('sends, and the status callbacks queued, sent, delivered, read arrive signed', async () => {
+    twilioSim.sim.addWhatsappSender(account.accountSid, '+15550003001');
+    twilioSim.sim.openConversation(account.accountSid, '+15550003001', customer);
+    const statusPath = `/status/${account.accountSid}`;
+    const sent = await adapter.sendMessage(account, {
+      from: '+15550003001',
+      to: customer,
+      body: 'Your order has shipped',
+      statusCallback: `${receiver.baseUrl}${statusPath}`,
+    });
+    expect(sent).toMatchObject({ status: 'queued', errorCode: null, errorMessage: null });
+    expect(sent.sid).toMatch(/^SM[0-9a-f]{32}$/);
+    await twilioSim.sim.waitForIdle();
+
+    const callbacks = receiver.on(statusPath);
+    expect(callbacks.map((c) => c.params.MessageStatus)).toEqual(['queued', 'sent', 'delivered', 'read']);
+    for (const c of callbacks) {
+      expect(c.params).toMatchObject({ MessageSid: sent.sid, AccountSid: account.accountSid, To: customer });
+      expect(c.params.From).toBe('whatsapp:+15550003001');
+      const signature = String(c.headers['x-twilio-signature']);
+      expect(twilio.validateRequest(account.authToken, signature, c.url, c.params)).toBe(true);
+    }
+    expect(twilioSim.sim.message(sent.sid)?.status).toBe('read');
+  });
+
+  it('sends media URLs as repeated MediaUrl parameters', async () => {
+    twilioSim.sim.addIncomingNumber(account.accountSid, '+15550003002');
+    twilioSim.sim.openConversation(account.accountSid, '+15550003002', customer);
+    const sent = await adapter.sendMessage(account, {
+      from: '+15550003002',
+      to: customer,
+      mediaUrls: ['https://cdn.example.com/a.jpg', 'https://cdn.example.com/b.pdf'],
+      statusCallback: `${receiver.baseUrl}/media-status`,
+    });
+    expect(twilioSim.sim.message(sent.sid)?.mediaUrls).toEqual([
+      'https://cdn.example.com/a.jpg',
+      'https://cdn.example.com/b.pdf',
+    ]);
+  });
+
+  it('outside the 24-hour window the message fails with 63016', async () => {
+    twilioSim.sim.addWhatsappSender(account.accountSid, '+15550003003');
+    const statusPath = `/window/${account.accountSid}`;
+    const sent = await adapter.sendMessage(account, {
+      from: '+15550003003',
+      to: customer,
+      body: 'Hello?',
+      statusCallback: `${receiver.baseUrl}${statusPath}`,
+    });
+    await twilioSim.sim.waitForIdle();
+    const last = receiver.on(statusPath).at(-1);
+    expect(last?.params).toMatchObject({ MessageStatus: 'failed', ErrorCode: '63016', MessageSid: sent.sid });
+    expect(describeTwilioError(63016)).toContain('24 hours');
+  });
+
+  it('the sandbox fails with 63015 until the recipient joins', async () => {
+    twilioSim.sim.setSandboxWebhook(account.accountSid, `${receiver.baseUrl}/sandbox-inbound`);
+    const send = () =>
+      adapter.sendMessage(account, {
+        from: SANDBOX,
+        to: customer,
+        body: 'Hi from the sandbox',
+        statusCallback: `${receiver.baseUrl}/sandbox-status/${account.accountSid}`,
+      });
+    const before = await send();
+    await twilioSim.sim.waitForIdle();
+    expect(twilioSim.sim.message(before.sid)).toMatchObject({ status: 'failed', errorCode: 63015 });
+    expect(describeTwilioError(63015)).toContain('join');
+
+    const joined = await twilioSim.sim.deliverInbound({
+      accountSid: account.accountSid,
+      to: SANDBOX,
+      from: customer,
+      body: 'join simulated-sandbox',
+    });
+    expect(joined.joinedSandbox).toBe(true);
+    const after = await send();
+    await twilioSim.sim.waitForIdle();
+    expect(twilioSim.sim.message(after.sid)?.status).toBe('read');
+  });
+
+  it('an invalid recipient is invalid_request 21211 on the to field', async () => {
+    twilioSim.sim.addWhatsappSender(account.accountSid, '+15550003004');
+    const error = await failure(
+      adapter.sendMessage(account, {
+        from: '+15550003004',
+        to: 'whatsapp:12345',
+        body: 'x',
+        statusCallback: `${receiver.baseUrl}/unused`,
+      }),
+    );
+    expect(error).toMatchObject({ kind: 'invalid_request', twilioCode: 21211, httpStatus: 400, field: 'to' });
+    expect(error.message).toContain('21211');
+  });
+
+  it("a From that is not one of the account's senders is refused on the whatsappNumber field", async () => {
+    const error = await failure(
+      adapter.sendMessage(account, {
+        from: '+15550003999',
+        to: customer,
+        body: 'x',
+        statusCallback: `${receiver.baseUrl}/unused`,
+      }),
+    );
+    expect(error).toMatchObject({ kind: 'invalid_request', twilioCode: 63007, field: 'whatsappNumber' });
+  });
+
+  it('a media URL Twilio cannot fetch is refused on the mediaUrls field', async () => {
+    twilioSim.sim.addWhatsappSender(account.accountSid, '+15550003005');
+    const error = await failure(
+      adapter.sendMessage(account, {
+        from: '+15550003005',
+        to: customer,
+        mediaUrls: ['ftp://files.example.com/a.jpg'],
+        statusCallback: `${receiver.baseUrl}/unused`,
+      }),
+    );
+    expect(error).toMatchObject({ kind: 'invalid_request', twilioCode: 21620, field: 'mediaUrls' });
+  });
+});
+
+describe('when Twilio is unwell', () => {
+  afterEach(() => twilioSim.sim.clearFaults());
+
+  it('an unreachable base URL is unreachable, quickly', async () => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as AddressInfo).port;
+    server.close();
+    await once(server, 'close');
+
+    const seen: TwilioApiCallOutcome[] = [];
+    const offline = createTwilioAdapter({
+      apiBaseUrl: `http://127.0.0.1:${port}`,
+      onApiCall: (o) => seen.push(o),
+    });
+    const started = Date.now();
+    const error = await failure(offline.verifyCredentials(account));
+    expect(error.kind).toBe('unreachable');
+    expect(error.message).toBe('Twilio could not be reached. Try again in a minute.');
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(seen).toEqual(['unreachable']);
+  });
+
+  it('a request that hangs past the timeout is unreachable', async () => {
+    twilioSim.sim.injectFault({ operationId: 'FetchAccount', delayMs: 1_500 });
+    const impatient = createTwilioAdapter({ apiBaseUrl: twilioSim.url, timeoutMs: 200 });
+    const started = Date.now();
+    const error = await failure(impatient.verifyCredentials(account));
+    expect(error.kind).toBe('unreachable');
+    expect(Date.now() - started).toBeLessThan(1_200);
+  });
+
+  it('a 5xx is twilio_error with a readable message, and is not retried', async () => {
+    twilioSim.sim.injectFault({ operationId: 'FetchAccount', status: 503, count: 2 });
+    const before = twilioSim.sim.apiRequests().length;
+    const error = await failure(adapter.verifyCredentials(account));
+    expect(error).toMatchObject({ kind: 'twilio_error', httpStatus: 503 });
+    expect(error.message).toMatch(/^Twilio had a problem answering \(HTTP 503/);
+    expect(twilioSim.sim.apiRequests().length).toBe(before + 1);
+  });
+
+  it('a 429 is rate_limited and is not retried', async () => {
+    twilioSim.sim.injectFault({ operationId: 'FetchAccount', status: 429, code: 20429, count: 2 });
+    const before = twilioSim.sim.apiRequests().length;
+    const error = await failure(adapter.verifyCredentials(account));
+    expect(error).toMatchObject({ kind: 'rate_limited', httpStatus: 429, twilioCode: 20429 });
+    expect(twilioSim.sim.apiRequests().length).toBe(before + 1);
+  });
+
+  it('every call was counted by outcome', () => {
+    expect(outcomes).toContain('ok');
+    expect(outcomes).toContain('client_error');
+    expect(outcomes).toContain('server_error');
+    expect(outcomes.length).toBe(twilioSim.sim.apiRequests().length - 1); // the impatient adapter had no hook
+  });
+});
+
+describe("Twilio's OpenAPI description", () => {
+  it('every request the adapter sent, and every answer the simulator gave, conforms to it', () => {
+    expect(twilioSim.sim.apiRequests().length).toBeGreaterThan(20);
+    expect(twilioSim.sim.oaiViolations()).toEqual([]);
+  });
+});
