@@ -1,0 +1,106 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { lazy, Suspense, useEffect } from 'react';
+import { messageOf } from './lib/errors.ts';
+import { navigate, paths, usePathname } from './lib/router.ts';
+import { type RouterOutputs, useTRPC } from './lib/trpc.ts';
+import { Alert } from './ui/Alert.tsx';
+
+// Each screen is its own chunk: signing in does not download the settings screen.
+const SignInPage = lazy(() => import('./auth/SignInPage.tsx'));
+const SignUpPage = lazy(() => import('./auth/SignUpPage.tsx'));
+const WhatsappSettingsPage = lazy(() => import('./settings/WhatsappSettingsPage.tsx'));
+
+export type Me = NonNullable<RouterOutputs['auth']['me']>;
+
+export function App() {
+  const trpc = useTRPC();
+  const pathname = usePathname();
+  const me = useQuery(trpc.auth.me.queryOptions());
+  const user = me.data ?? null;
+
+  // Signed-in people land on settings; signed-out people on sign-in (sign-up stays reachable).
+  useEffect(() => {
+    if (me.isPending || me.isError) return;
+    if (user && pathname !== paths.whatsappSettings) navigate(paths.whatsappSettings, { replace: true });
+    if (!user && pathname !== paths.signIn && pathname !== paths.signUp)
+      navigate(paths.signIn, { replace: true });
+  }, [me.isPending, me.isError, user, pathname]);
+
+  if (me.isPending) return <PageLoading />;
+  if (me.isError) {
+    return (
+      <main className="auth-page">
+        <h1>We could not load the app</h1>
+        <Alert tone="error">{messageOf(me.error)}</Alert>
+        <button type="button" className="button" onClick={() => void me.refetch()}>
+          Try again
+        </button>
+      </main>
+    );
+  }
+
+  return (
+    <Suspense fallback={<PageLoading />}>
+      {user ? (
+        <SignedInLayout user={user}>
+          <WhatsappSettingsPage user={user} />
+        </SignedInLayout>
+      ) : pathname === paths.signUp ? (
+        <SignUpPage />
+      ) : (
+        <SignInPage />
+      )}
+    </Suspense>
+  );
+}
+
+function PageLoading() {
+  return (
+    <main className="page-loading">
+      <p role="status">Loading…</p>
+    </main>
+  );
+}
+
+function SignedInLayout({ user, children }: { user: Me; children: React.ReactNode }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const signOut = useMutation(
+    trpc.auth.signOut.mutationOptions({
+      onSuccess: () => {
+        queryClient.clear();
+        queryClient.setQueryData(trpc.auth.me.queryKey(), null);
+        navigate(paths.signIn);
+      },
+    }),
+  );
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="app-header">
+        <div className="app-header__inner">
+          <p className="app-header__org">{user.organizationName}</p>
+          <nav aria-label="Account" className="app-header__account">
+            <span className="app-header__email">
+              {user.email} <span className="badge">{user.role}</span>
+            </span>
+            <button
+              type="button"
+              className="button button--quiet"
+              onClick={() => signOut.mutate()}
+              disabled={signOut.isPending}
+            >
+              {signOut.isPending ? 'Signing out…' : 'Sign out'}
+            </button>
+          </nav>
+        </div>
+        {signOut.isError && <Alert tone="error">{messageOf(signOut.error)}</Alert>}
+      </header>
+      <main id="main" className="settings-page">
+        {children}
+      </main>
+    </>
+  );
+}

@@ -1,0 +1,79 @@
+import { signInInput } from '@app/contracts';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { type FormEvent, useRef } from 'react';
+import { splitServerError } from '../lib/errors.ts';
+import { useFieldErrors } from '../lib/form.ts';
+import { paths } from '../lib/router.ts';
+import { useTRPC } from '../lib/trpc.ts';
+import { Alert } from '../ui/Alert.tsx';
+import { Field } from '../ui/Field.tsx';
+import { Link } from '../ui/Link.tsx';
+import { PageHeading } from '../ui/PageHeading.tsx';
+
+const fields = ['email', 'password'] as const;
+
+export default function SignInPage() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const form = useFieldErrors(fields);
+  const alertRef = useRef<HTMLDivElement>(null);
+  const signIn = useMutation(
+    trpc.auth.signIn.mutationOptions({
+      onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.auth.me.queryKey() }),
+      onError: (error) => {
+        const { fieldErrors } = splitServerError(error, fields);
+        form.show(fieldErrors);
+        if (Object.keys(fieldErrors).length === 0) alertRef.current?.focus();
+      },
+    }),
+  );
+  const serverError = signIn.error ? splitServerError(signIn.error, fields).formError : null;
+
+  function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const data = new FormData(event.currentTarget);
+    const input = form.validate(signInInput, {
+      email: String(data.get('email') ?? ''),
+      password: String(data.get('password') ?? ''),
+    });
+    if (input) signIn.mutate(input);
+  }
+
+  return (
+    <main className="auth-page">
+      <p className="brand">WhatsApp channel</p>
+      <div className="panel">
+        <PageHeading>Sign in</PageHeading>
+        <Alert tone="error" alertRef={alertRef}>
+          {serverError}
+        </Alert>
+        <form noValidate onSubmit={onSubmit} className="form">
+          <Field
+            label="Email"
+            name="email"
+            type="email"
+            autoComplete="email"
+            inputRef={form.register('email')}
+            error={form.errors.email}
+            onInput={() => form.clear('email')}
+          />
+          <Field
+            label="Password"
+            name="password"
+            revealable
+            autoComplete="current-password"
+            inputRef={form.register('password')}
+            error={form.errors.password}
+            onInput={() => form.clear('password')}
+          />
+          <button type="submit" className="button button--primary" disabled={signIn.isPending}>
+            {signIn.isPending ? 'Signing in…' : 'Sign in'}
+          </button>
+        </form>
+      </div>
+      <p className="auth-page__switch">
+        New here? <Link to={paths.signUp}>Create an organization</Link>
+      </p>
+    </main>
+  );
+}

@@ -1,0 +1,100 @@
+import { signUpInput } from '@app/contracts';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { type FormEvent, useRef } from 'react';
+import { splitServerError } from '../lib/errors.ts';
+import { useFieldErrors } from '../lib/form.ts';
+import { paths } from '../lib/router.ts';
+import { useTRPC } from '../lib/trpc.ts';
+import { Alert } from '../ui/Alert.tsx';
+import { Field } from '../ui/Field.tsx';
+import { Link } from '../ui/Link.tsx';
+import { PageHeading } from '../ui/PageHeading.tsx';
+
+const fields = ['organizationName', 'displayName', 'email', 'password'] as const;
+
+export default function SignUpPage() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const form = useFieldErrors(fields);
+  const alertRef = useRef<HTMLDivElement>(null);
+  const signUp = useMutation(
+    trpc.auth.signUp.mutationOptions({
+      onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.auth.me.queryKey() }),
+      onError: (error) => {
+        const { fieldErrors } = splitServerError(error, fields);
+        form.show(fieldErrors);
+        if (Object.keys(fieldErrors).length === 0) alertRef.current?.focus();
+      },
+    }),
+  );
+  const serverError = signUp.error ? splitServerError(signUp.error, fields).formError : null;
+
+  function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const data = new FormData(event.currentTarget);
+    const displayName = String(data.get('displayName') ?? '').trim();
+    const input = form.validate(signUpInput, {
+      organizationName: String(data.get('organizationName') ?? ''),
+      displayName: displayName === '' ? undefined : displayName,
+      email: String(data.get('email') ?? ''),
+      password: String(data.get('password') ?? ''),
+    });
+    if (input) signUp.mutate(input);
+  }
+
+  return (
+    <main className="auth-page">
+      <p className="brand">WhatsApp channel</p>
+      <div className="panel">
+        <PageHeading>Create your organization</PageHeading>
+        <p className="muted">You will be its owner, and can connect WhatsApp right after.</p>
+        <Alert tone="error" alertRef={alertRef}>
+          {serverError}
+        </Alert>
+        <form noValidate onSubmit={onSubmit} className="form">
+          <Field
+            label="Organization name"
+            name="organizationName"
+            autoComplete="organization"
+            inputRef={form.register('organizationName')}
+            error={form.errors.organizationName}
+            onInput={() => form.clear('organizationName')}
+          />
+          <Field
+            label="Your name (optional)"
+            name="displayName"
+            autoComplete="name"
+            inputRef={form.register('displayName')}
+            error={form.errors.displayName}
+            onInput={() => form.clear('displayName')}
+          />
+          <Field
+            label="Email"
+            name="email"
+            type="email"
+            autoComplete="email"
+            inputRef={form.register('email')}
+            error={form.errors.email}
+            onInput={() => form.clear('email')}
+          />
+          <Field
+            label="Password"
+            name="password"
+            revealable
+            autoComplete="new-password"
+            hint="At least 12 characters."
+            inputRef={form.register('password')}
+            error={form.errors.password}
+            onInput={() => form.clear('password')}
+          />
+          <button type="submit" className="button button--primary" disabled={signUp.isPending}>
+            {signUp.isPending ? 'Creating…' : 'Create organization'}
+          </button>
+        </form>
+      </div>
+      <p className="auth-page__switch">
+        Already have an account? <Link to={paths.signIn}>Sign in</Link>
+      </p>
+    </main>
+  );
+}

@@ -1,0 +1,119 @@
+import { type ConnectionWriteResult, createConnectionInput } from '@app/contracts';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { type FormEvent, useRef } from 'react';
+import { splitServerError } from '../lib/errors.ts';
+import { useFieldErrors } from '../lib/form.ts';
+import { useTRPC } from '../lib/trpc.ts';
+import { Alert } from '../ui/Alert.tsx';
+import { Field } from '../ui/Field.tsx';
+import { ConnectProgress } from './ConnectProgress.tsx';
+
+const fields = ['accountSid', 'authToken', 'whatsappNumber', 'friendlyName'] as const;
+
+/** The connect flow: the credentials, checked here with the shared contract, then by Twilio. */
+export function ConnectForm({
+  onConnected,
+  onCancel,
+}: {
+  onConnected: (connection: ConnectionWriteResult) => void;
+  onCancel?: () => void;
+}) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const form = useFieldErrors(fields);
+  const alertRef = useRef<HTMLDivElement>(null);
+  const create = useMutation(
+    trpc.whatsapp.connections.create.mutationOptions({
+      onSuccess: async (connection) => {
+        await queryClient.invalidateQueries({ queryKey: trpc.whatsapp.connections.list.queryKey() });
+        onConnected(connection);
+      },
+      onError: (error) => {
+        const { fieldErrors } = splitServerError(error, fields);
+        form.show(fieldErrors);
+        if (Object.keys(fieldErrors).length === 0) alertRef.current?.focus();
+      },
+    }),
+  );
+  const formError = create.error ? splitServerError(create.error, fields).formError : null;
+
+  function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const data = new FormData(event.currentTarget);
+    const value = (name: string) => String(data.get(name) ?? '');
+    const input = form.validate(createConnectionInput, {
+      accountSid: value('accountSid'),
+      authToken: value('authToken'),
+      whatsappNumber: value('whatsappNumber'),
+      friendlyName: value('friendlyName'),
+    });
+    if (input) create.mutate(input);
+  }
+
+  return (
+    <section className="panel" aria-labelledby="connect-title">
+      <h2 id="connect-title">Connect a WhatsApp number</h2>
+      <Alert tone="error" alertRef={alertRef} title="The number was not connected">
+        {formError}
+      </Alert>
+      <form noValidate onSubmit={onSubmit} className="form" aria-busy={create.isPending}>
+        <fieldset disabled={create.isPending} className="form__fields">
+          <legend className="visually-hidden">Twilio credentials and number</legend>
+          <Field
+            label="Account SID"
+            name="accountSid"
+            autoComplete="off"
+            spellCheck={false}
+            placeholder="AC…"
+            hint="Twilio Console home page, under Account Info."
+            inputRef={form.register('accountSid')}
+            error={form.errors.accountSid}
+            onInput={() => form.clear('accountSid')}
+          />
+          <Field
+            label="Auth Token"
+            name="authToken"
+            revealable
+            autoComplete="off"
+            spellCheck={false}
+            hint="Next to the Account SID; use Show in the Console to copy it. We store it encrypted."
+            inputRef={form.register('authToken')}
+            error={form.errors.authToken}
+            onInput={() => form.clear('authToken')}
+          />
+          <Field
+            label="WhatsApp number"
+            name="whatsappNumber"
+            type="tel"
+            autoComplete="off"
+            placeholder="+14155238886"
+            hint="With + and the country code, as listed under Messaging > Senders > WhatsApp senders."
+            inputRef={form.register('whatsappNumber')}
+            error={form.errors.whatsappNumber}
+            onInput={() => form.clear('whatsappNumber')}
+          />
+          <Field
+            label="Name (optional)"
+            name="friendlyName"
+            autoComplete="off"
+            hint="How your team will recognise this number, e.g. Support."
+            inputRef={form.register('friendlyName')}
+            error={form.errors.friendlyName}
+            onInput={() => form.clear('friendlyName')}
+          />
+        </fieldset>
+        <ConnectProgress running={create.isPending} />
+        <div className="form__actions">
+          <button type="submit" className="button button--primary" disabled={create.isPending}>
+            {create.isPending ? 'Connecting…' : 'Connect'}
+          </button>
+          {onCancel && (
+            <button type="button" className="button" onClick={onCancel} disabled={create.isPending}>
+              Cancel
+            </button>
+          )}
+        </div>
+      </form>
+    </section>
+  );
+}

@@ -1,0 +1,241 @@
+import type { WhatsappConnection } from '@app/contracts';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { messageOf } from '../lib/errors.ts';
+import { useTRPC } from '../lib/trpc.ts';
+import { Alert } from '../ui/Alert.tsx';
+import { ConfirmDialog } from '../ui/ConfirmDialog.tsx';
+import { CopyField } from './CopyField.tsx';
+import { EventsList } from './EventsList.tsx';
+import { formatDateTime } from './format.ts';
+import { UpdateCredentialsForm } from './UpdateCredentialsForm.tsx';
+
+export const connectionHeadingId = (id: string) => `connection-${id}`;
+
+const senderLabels = {
+  sender: 'WhatsApp sender',
+  incoming_number: 'Twilio phone number',
+  sandbox: 'Twilio sandbox',
+} as const;
+
+interface Feedback {
+  tone: 'success' | 'error';
+  text: string;
+}
+
+/** One connected number: its state, what to paste into Twilio if needed, actions, recent events. */
+export function ConnectionCard({
+  connection,
+  canManage,
+  webhookError,
+  onDisconnected,
+}: {
+  connection: WhatsappConnection;
+  canManage: boolean;
+  /** Why Twilio's webhooks could not be set by the last connect, if they could not. */
+  webhookError?: string | null;
+  onDisconnected: (connection: WhatsappConnection) => void;
+}) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const [feedback, setFeedback] = useState<Feedback | null>(
+    webhookError ? { tone: 'error', text: webhookError } : null,
+  );
+  const [editing, setEditing] = useState(false);
+  const [confirming, setConfirming] = useState(false);
+  const refreshList = () =>
+    queryClient.invalidateQueries({ queryKey: trpc.whatsapp.connections.list.queryKey() });
+  const onError = (error: unknown) => setFeedback({ tone: 'error', text: messageOf(error) });
+
+  const verify = useMutation(
+    trpc.whatsapp.connections.verify.mutationOptions({
+      onMutate: () => setFeedback(null),
+      onSuccess: async () => {
+        await refreshList();
+        setFeedback({
+          tone: 'success',
+          text: 'Twilio accepted the credentials and the number is still a sender.',
+        });
+      },
+      onError,
+    }),
+  );
+  const configure = useMutation(
+    trpc.whatsapp.connections.configureWebhooks.mutationOptions({
+      onMutate: () => setFeedback(null),
+      onSuccess: async (result) => {
+        await refreshList();
+        setFeedback(
+          result.webhookError
+            ? { tone: 'error', text: result.webhookError }
+            : { tone: 'success', text: 'Twilio will now send messages and status updates here.' },
+        );
+      },
+      onError,
+    }),
+  );
+  const setActive = useMutation(
+    trpc.whatsapp.connections.setActive.mutationOptions({
+      onMutate: () => setFeedback(null),
+      onSuccess: async (_result, input) => {
+        await refreshList();
+        setFeedback({
+          tone: 'success',
+          text: input.isActive
+            ? 'Activated: webhooks for this number are accepted again.'
+            : 'Deactivated: webhooks for this number are refused until you activate it.',
+        });
+      },
+      onError,
+    }),
+  );
+  const remove = useMutation(
+    trpc.whatsapp.connections.delete.mutationOptions({
+      onSuccess: async () => {
+        setConfirming(false);
+        onDisconnected(connection);
+        await refreshList();
+      },
+    }),
+  );
+
+  const busy = verify.isPending || configure.isPending || setActive.isPending || remove.isPending;
+  const headingId = connectionHeadingId(connection.id);
+  const title = connection.friendlyName ?? connection.whatsappNumber;
+
+  return (
+    <article className="card" aria-labelledby={headingId}>
+      <header className="card__header">
+        <h3 id={headingId} tabIndex={-1}>
+          {title}
+        </h3>
+        <div className="card__badges">
+          <span className={`badge ${connection.isActive ? 'badge--processed' : 'badge--muted'}`}>
+            {connection.isActive ? 'Active' : 'Inactive'}
+          </span>
+          <span className={`badge ${connection.webhookConfigured ? 'badge--processed' : 'badge--pending'}`}>
+            {connection.webhookConfigured ? 'Webhooks configured' : 'Webhooks need setup'}
+          </span>
+        </div>
+      </header>
+
+      <dl className="card__facts">
+        <div>
+          <dt>Number</dt>
+          <dd>{connection.whatsappNumber}</dd>
+        </div>
+        <div>
+          <dt>Name</dt>
+          <dd>{connection.friendlyName ?? <span className="muted">None</span>}</dd>
+        </div>
+        <div>
+          <dt>Account SID</dt>
+          <dd>
+            <code>{connection.accountSid}</code>
+          </dd>
+        </div>
+        <div>
+          <dt>Kind</dt>
+          <dd>{senderLabels[connection.senderKind]}</dd>
+        </div>
+        <div>
+          <dt>Last verified</dt>
+          <dd>{connection.lastVerifiedAt ? formatDateTime(connection.lastVerifiedAt) : 'Never'}</dd>
+        </div>
+      </dl>
+
+      {!connection.webhookConfigured && (
+        <section className="card__paste" aria-labelledby={`${headingId}-paste`}>
+          <h4 id={`${headingId}-paste`}>Paste these URLs into Twilio</h4>
+          <p className="muted">
+            {connection.senderKind === 'sandbox'
+              ? 'In the Twilio Console, open Messaging > Try it out > Send a WhatsApp message > Sandbox settings. Put the first URL in "When a message comes in" and the second in "Status callback URL", both with method POST, then save.'
+              : 'In the Twilio Console, open Messaging > Senders > WhatsApp senders and pick this number. Put the first URL as the webhook for incoming messages and the second as the status callback URL, both with method POST, then save.'}
+          </p>
+          <CopyField label="Incoming messages URL" value={connection.webhookUrls.inbound} />
+          <CopyField label="Status callback URL" value={connection.webhookUrls.status} />
+        </section>
+      )}
+
+      <Alert tone={feedback?.tone ?? 'success'}>{feedback?.text}</Alert>
+
+      {canManage && (
+        <div className="card__actions">
+          <button
+            type="button"
+            className="button"
+            disabled={busy}
+            onClick={() => verify.mutate({ id: connection.id })}
+          >
+            {verify.isPending ? 'Verifying…' : 'Verify now'}
+          </button>
+          <button
+            type="button"
+            className="button"
+            disabled={busy}
+            onClick={() => configure.mutate({ id: connection.id })}
+          >
+            {configure.isPending ? 'Configuring…' : 'Configure webhooks'}
+          </button>
+          <button
+            type="button"
+            className="button"
+            disabled={busy}
+            aria-expanded={editing}
+            onClick={() => setEditing((e) => !e)}
+          >
+            Update credentials
+          </button>
+          <button
+            type="button"
+            className="button"
+            disabled={busy}
+            onClick={() => setActive.mutate({ id: connection.id, isActive: !connection.isActive })}
+          >
+            {setActive.isPending ? 'Saving…' : connection.isActive ? 'Deactivate' : 'Activate'}
+          </button>
+          <button
+            type="button"
+            className="button button--danger"
+            disabled={busy}
+            onClick={() => {
+              remove.reset();
+              setConfirming(true);
+            }}
+          >
+            Disconnect
+          </button>
+        </div>
+      )}
+
+      {canManage && editing && (
+        <UpdateCredentialsForm
+          connection={connection}
+          onDone={(text) => {
+            setEditing(false);
+            if (text) setFeedback({ tone: 'success', text });
+          }}
+        />
+      )}
+
+      <EventsList connectionId={connection.id} whatsappNumber={connection.whatsappNumber} />
+
+      {canManage && (
+        <ConfirmDialog
+          open={confirming}
+          title={`Disconnect ${title}?`}
+          confirmLabel="Disconnect"
+          busy={remove.isPending}
+          error={remove.error ? messageOf(remove.error) : null}
+          onConfirm={() => remove.mutate({ id: connection.id })}
+          onCancel={() => setConfirming(false)}
+        >
+          <p>
+            We will forget this number's credentials and its webhook events, and stop accepting its webhooks.
+            Messages already in Twilio stay there. You can connect it again later.
+          </p>
+        </ConfirmDialog>
+      )}
+    </article>
+  );
+}

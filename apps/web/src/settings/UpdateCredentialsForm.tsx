@@ -1,0 +1,106 @@
+import { updateConnectionInput, type WhatsappConnection } from '@app/contracts';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { type FormEvent, useEffect, useRef } from 'react';
+import { splitServerError } from '../lib/errors.ts';
+import { useFieldErrors } from '../lib/form.ts';
+import { useTRPC } from '../lib/trpc.ts';
+import { Alert } from '../ui/Alert.tsx';
+import { Field } from '../ui/Field.tsx';
+
+const fields = ['accountSid', 'authToken', 'friendlyName'] as const;
+
+/** New credentials (checked by Twilio before they replace the old ones) or a new name. */
+export function UpdateCredentialsForm({
+  connection,
+  onDone,
+}: {
+  connection: WhatsappConnection;
+  onDone: (message: string | null) => void;
+}) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const form = useFieldErrors(fields);
+  const alertRef = useRef<HTMLDivElement>(null);
+  const headingRef = useRef<HTMLHeadingElement>(null);
+  useEffect(() => headingRef.current?.focus(), []);
+
+  const update = useMutation(
+    trpc.whatsapp.connections.update.mutationOptions({
+      onSuccess: async () => {
+        await queryClient.invalidateQueries({ queryKey: trpc.whatsapp.connections.list.queryKey() });
+        onDone('Saved. Twilio accepted the new details.');
+      },
+      onError: (error) => {
+        const { fieldErrors } = splitServerError(error, fields);
+        form.show(fieldErrors);
+        if (Object.keys(fieldErrors).length === 0) alertRef.current?.focus();
+      },
+    }),
+  );
+  const formError = update.error ? splitServerError(update.error, fields).formError : null;
+
+  function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const data = new FormData(event.currentTarget);
+    const accountSid = String(data.get('accountSid') ?? '').trim();
+    const authToken = String(data.get('authToken') ?? '').trim();
+    const input = form.validate(updateConnectionInput, {
+      id: connection.id,
+      accountSid: accountSid === '' || accountSid === connection.accountSid ? undefined : accountSid,
+      authToken: authToken === '' ? undefined : authToken,
+      friendlyName: String(data.get('friendlyName') ?? ''),
+    });
+    if (input) update.mutate(input);
+  }
+
+  return (
+    <section className="subpanel" aria-labelledby={`update-${connection.id}`}>
+      <h4 id={`update-${connection.id}`} ref={headingRef} tabIndex={-1}>
+        Update credentials
+      </h4>
+      <p className="muted">Leave the Auth Token empty to keep the current one.</p>
+      <Alert tone="error" alertRef={alertRef}>
+        {formError}
+      </Alert>
+      <form noValidate onSubmit={onSubmit} className="form">
+        <Field
+          label="Account SID"
+          name="accountSid"
+          defaultValue={connection.accountSid}
+          autoComplete="off"
+          spellCheck={false}
+          inputRef={form.register('accountSid')}
+          error={form.errors.accountSid}
+          onInput={() => form.clear('accountSid')}
+        />
+        <Field
+          label="New Auth Token"
+          name="authToken"
+          revealable
+          autoComplete="off"
+          spellCheck={false}
+          inputRef={form.register('authToken')}
+          error={form.errors.authToken}
+          onInput={() => form.clear('authToken')}
+        />
+        <Field
+          label="Name (optional)"
+          name="friendlyName"
+          defaultValue={connection.friendlyName ?? ''}
+          autoComplete="off"
+          inputRef={form.register('friendlyName')}
+          error={form.errors.friendlyName}
+          onInput={() => form.clear('friendlyName')}
+        />
+        <div className="form__actions">
+          <button type="submit" className="button button--primary" disabled={update.isPending}>
+            {update.isPending ? 'Checking with Twilio…' : 'Save'}
+          </button>
+          <button type="button" className="button" onClick={() => onDone(null)} disabled={update.isPending}>
+            Cancel
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}
