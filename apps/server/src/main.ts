@@ -1,8 +1,10 @@
 import path from 'node:path';
 import { env, repoRoot } from '@app/config';
+import { createTwilioAdapter } from '@app/twilio';
 import { resolveRuntimeConfig } from './config.ts';
 import { openDatabase, resolveDatabaseUrl } from './database.ts';
 import { buildServer } from './server.ts';
+import { CredentialVault } from './vault/credential-vault.ts';
 
 // `pnpm start`: PostgreSQL (DATABASE_URL or embedded), migrations, then the server.
 // SIGINT/SIGTERM drain in-flight requests, close the pool and stop embedded PostgreSQL.
@@ -29,6 +31,8 @@ const app = await buildServer({
   sessionSecret: config.sessionSecret,
   logLevel: e.LOG_LEVEL,
   webDistDir: path.join(repoRoot, 'apps/web/dist'),
+  vault: new CredentialVault(config.credentialsEncryptionKeys),
+  twilio: createTwilioAdapter(e.TWILIO_API_BASE_URL ? { apiBaseUrl: e.TWILIO_API_BASE_URL } : {}),
 });
 
 let stopping = false;

@@ -1,7 +1,9 @@
 import type { Writable } from 'node:stream';
 import type { Database } from '@app/db';
+import type { TwilioAdapter } from '@app/twilio';
 import fastifyCookie from '@fastify/cookie';
 import fastifyHelmet from '@fastify/helmet';
+import fastifyRateLimit from '@fastify/rate-limit';
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type postgres from 'postgres';
@@ -11,7 +13,14 @@ import { redactedPaths } from './observability/redact.ts';
 import type { AppServices } from './services.ts';
 import { registerSpa } from './spa/routes.ts';
 import { createContextFactory } from './trpc/context.ts';
+import { originGuard } from './trpc/origin-guard.ts';
+import {
+  defaultProcedureRateLimits,
+  type ProcedureRateLimits,
+  procedureRateLimiter,
+} from './trpc/rate-limits.ts';
 import { type AppRouter, appRouter } from './trpc/root.ts';
+import type { CredentialVault } from './vault/credential-vault.ts';
 
 export interface ServerOptions {
   db: Database;
@@ -26,6 +35,10 @@ export interface ServerOptions {
   webDistDir?: string;
   /** Trust X-Forwarded-* from a proxy in front (needed for rate limits by client IP). */
   trustProxy?: boolean;
+  vault: CredentialVault;
+  twilio: TwilioAdapter;
+  /** Per-procedure limits by client IP (sign-in, sign-up, connect); tests lower or raise them. */
+  rateLimits?: ProcedureRateLimits;
 }
 
 /** Builds the app without listening: tests use `app.inject`, main.ts calls `listen`. */
@@ -51,6 +64,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     sql: options.sql,
     publicUrl: options.publicUrl,
     metrics: new Metrics(),
+    vault: options.vault,
+    twilio: options.twilio,
   };
   app.decorate('services', services);
 
@@ -71,6 +86,16 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(fastifyCookie, { secret: options.sessionSecret });
 
   await app.register(healthRoutes, { services });
+
+  await app.register(fastifyRateLimit, { global: false });
+  const checkOrigin = originGuard(options.publicUrl);
+  const limitProcedures = procedureRateLimiter(app, options.rateLimits ?? defaultProcedureRateLimits);
+  app.addHook('onRequest', async (req, reply) => {
+    if (!req.url.startsWith('/trpc/')) return;
+    await checkOrigin(req, reply);
+    if (!reply.sent) await limitProcedures(req, reply);
+    if (reply.sent) return reply;
+  });
 
   await app.register(fastifyTRPCPlugin, {
     prefix: '/trpc',

@@ -1,6 +1,8 @@
 import type { Database } from '@app/db';
+import type { TwilioAdapter } from '@app/twilio';
 import type postgres from 'postgres';
 import type { Metrics } from './observability/metrics.ts';
+import type { CredentialVault } from './vault/credential-vault.ts';
 
 /** What the tRPC procedures, webhook routes and worker share; built once in buildServer. */
 export interface AppServices {
@@ -10,4 +12,8 @@ export interface AppServices {
   /** Base URL Twilio reaches us at: webhook URLs and signature checks are built from it. */
   publicUrl: URL;
   metrics: Metrics;
+  /** Encrypts and decrypts Twilio Auth Tokens at rest. */
+  vault: CredentialVault;
+  /** Every Twilio REST call goes through it (TWILIO_API_BASE_URL points it at the simulator). */
+  twilio: TwilioAdapter;
 }

@@ -1,13 +1,16 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { OrgRole } from '@app/contracts';
-import { profiles, sessions, users, withServiceRole } from '@app/db';
+import { type Database, organizations, profiles, sessions, users, withServiceRole } from '@app/db';
 import { and, eq, gt } from 'drizzle-orm';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppServices } from '../services.ts';
 import type { SessionUser } from '../trpc/context.ts';
 
 /** The session cookie: a random token, signed with SESSION_SECRET; only its SHA-256 is stored. */
 export const SESSION_COOKIE = 'wa_session';
+
+/** Absolute lifetime: a session ends 7 days after sign-in, however active. */
+export const SESSION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
 export function hashSessionToken(token: string): Buffer {
   return createHash('sha256').update(token).digest();
@@ -35,14 +38,86 @@ export async function resolveSessionUser(
         userId: users.id,
         email: users.email,
         organizationId: profiles.organizationId,
+        organizationName: organizations.name,
         role: profiles.role,
       })
       .from(sessions)
       .innerJoin(users, eq(users.id, sessions.userId))
       .innerJoin(profiles, eq(profiles.id, sessions.userId))
+      .innerJoin(organizations, eq(organizations.id, profiles.organizationId))
       .where(and(eq(sessions.tokenHash, hashSessionToken(token)), gt(sessions.expiresAt, new Date())))
       .limit(1),
   );
   const row = rows[0];
   return row ? { ...row, role: row.role as OrgRole } : null;
+}
+
+/**
+ * Starts a session for `userId`: a new random token every time (so a cookie set
+ * before sign-in never becomes a signed-in one), its hash stored, the token sent
+ * as a signed, httpOnly, SameSite=Lax cookie (Secure when PUBLIC_URL is https).
+ */
+export async function startSession(
+  services: Pick<AppServices, 'db' | 'publicUrl'>,
+  reply: FastifyReply,
+  userId: string,
+): Promise<void> {
+  const token = randomBytes(32).toString('base64url');
+  const expiresAt = new Date(Date.now() + SESSION_TTL_MS);
+  await withServiceRole(services.db, (tx) =>
+    tx.insert(sessions).values({ tokenHash: hashSessionToken(token), userId, expiresAt }),
+  );
+  reply.setCookie(SESSION_COOKIE, token, {
+    signed: true,
+    httpOnly: true,
+    sameSite: 'lax',
+    path: '/',
+    secure: services.publicUrl.protocol === 'https:',
+    expires: expiresAt,
+  });
+}
+
+/** Deletes the session the request's cookie names (only that one) and clears the cookie. */
+export async function endSession(
+  services: Pick<AppServices, 'db' | 'publicUrl'>,
+  req: FastifyRequest,
+  reply: FastifyReply,
+): Promise<void> {
+  const token = sessionTokenFrom(req);
+  if (token) await deleteSessionByToken(services.db, token);
+  reply.clearCookie(SESSION_COOKIE, {
+    path: '/',
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: services.publicUrl.protocol === 'https:',
+  });
+}
+
+export async function deleteSessionByToken(db: Database, token: string): Promise<void> {
+  await withServiceRole(db, (tx) =>
+    tx.delete(sessions).where(eq(sessions.tokenHash, hashSessionToken(token))),
+  );
+}
+
+/** The user, organization and role behind a user id (after sign-in or sign-up). */
+export async function loadSignedInUser(
+  db: Database,
+  userId: string,
+): Promise<Omit<SessionUser, 'sessionId'>> {
+  const [row] = await withServiceRole(db, (tx) =>
+    tx
+      .select({
+        userId: users.id,
+        email: users.email,
+        organizationId: profiles.organizationId,
+        organizationName: organizations.name,
+        role: profiles.role,
+      })
+      .from(users)
+      .innerJoin(profiles, eq(profiles.id, users.id))
+      .innerJoin(organizations, eq(organizations.id, profiles.organizationId))
+      .where(eq(users.id, userId)),
+  );
+  if (!row) throw new Error('The signed-in user has no profile.');
+  return { ...row, role: row.role as OrgRole };
 }

@@ -7,6 +7,7 @@ export interface SessionUser {
   userId: string;
   email: string;
   organizationId: string;
+  organizationName: string;
   role: OrgRole;
   sessionId: string;
 }

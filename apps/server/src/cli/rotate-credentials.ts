@@ -1,0 +1,33 @@
+import { env } from '@app/config';
+import { resolveRuntimeConfig } from '../config.ts';
+import { openDatabase, resolveDatabaseUrl } from '../database.ts';
+import { CredentialVault } from '../vault/credential-vault.ts';
+import { rotateCredentials } from '../vault/rotate.ts';
+
+// `pnpm credentials:rotate`: put the new key first in CREDENTIALS_ENCRYPTION_KEYS
+// (keep the old ones after it), run this, then drop the old keys once it reports
+// nothing left to rotate. Safe to interrupt and to run again.
+
+const e = env();
+const log = (message: string) => process.stderr.write(`${message}\n`);
+const config = await resolveRuntimeConfig(e, (m) => log(`warning: ${m}`));
+const vault = new CredentialVault(config.credentialsEncryptionKeys);
+const pg = await resolveDatabaseUrl(e, log);
+const database = await openDatabase(pg.url, log, 2);
+let exitCode = 0;
+try {
+  const result = await rotateCredentials(database.db, vault, {
+    batchSize: 100,
+    onBatch: (p) => log(`re-encrypted ${p.rotated} so far`),
+  });
+  process.stdout.write(
+    `Key "${vault.currentKeyId}": ${result.rotated} connection(s) re-encrypted, ${result.alreadyCurrent} already current.\n`,
+  );
+} catch (error) {
+  log(`rotation stopped: ${(error as Error).message}`);
+  exitCode = 1;
+} finally {
+  await database.close();
+  await pg.stopEmbedded();
+}
+process.exit(exitCode);

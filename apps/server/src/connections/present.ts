@@ -1,0 +1,44 @@
+import { senderKindOf, type WebhookEvent, type WhatsappConnection } from '@app/contracts';
+import type { TwilioWhatsappConnection, TwilioWhatsappWebhookEvent } from '@app/db';
+import type { WhatsappSender } from '@app/twilio';
+import { webhookUrlsFor } from './webhook-urls.ts';
+
+/** The API's view of a row: every column but the token's ciphertext, plus the webhook URLs. */
+export function presentConnection(row: TwilioWhatsappConnection, publicUrl: URL): WhatsappConnection {
+  return {
+    id: row.id,
+    organizationId: row.organizationId,
+    accountSid: row.twilioAccountSid,
+    whatsappNumber: row.whatsappNumber,
+    whatsappNumberSid: row.whatsappNumberSid,
+    senderKind: senderKindOf(row.whatsappNumberSid),
+    friendlyName: row.friendlyName,
+    isActive: row.isActive,
+    webhookConfigured: row.webhookConfigured,
+    lastVerifiedAt: row.lastVerifiedAt?.toISOString() ?? null,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+    webhookUrls: webhookUrlsFor(publicUrl, row.id),
+  };
+}
+
+export function presentEvent(row: TwilioWhatsappWebhookEvent): WebhookEvent {
+  return {
+    id: row.id,
+    eventType: row.eventType,
+    messageSid: row.messageSid,
+    messageStatus: row.messageStatus,
+    status: row.status,
+    attempts: row.attempts,
+    errorMessage: row.errorMessage,
+    createdAt: row.createdAt.toISOString(),
+    processedAt: row.processedAt?.toISOString() ?? null,
+  };
+}
+
+/** The adapter's sender, rebuilt from the stored SID. */
+export function senderOf(row: Pick<TwilioWhatsappConnection, 'whatsappNumberSid'>): WhatsappSender {
+  const kind = senderKindOf(row.whatsappNumberSid);
+  if (kind === 'sandbox' || row.whatsappNumberSid === null) return { kind: 'sandbox', sid: null };
+  return { kind, sid: row.whatsappNumberSid };
+}

@@ -1,0 +1,63 @@
+import type { TwilioWhatsappConnection } from '@app/db';
+import type { TwilioCredentials, WhatsappSender } from '@app/twilio';
+import type { AppServices } from '../services.ts';
+import { senderOf } from './present.ts';
+import { twilioFailureToTRPCError } from './twilio-errors.ts';
+import { webhookUrlsFor } from './webhook-urls.ts';
+
+// Twilio calls for the connect flow. Each runs outside any database transaction:
+// a transaction must never stay open across an HTTP call to a third party.
+
+/** Checks the credentials and finds the number in that account; throws a tRPC error a person can act on. */
+export async function verifyTwilioAccess(
+  services: Pick<AppServices, 'twilio'>,
+  credentials: TwilioCredentials,
+  whatsappNumber: string,
+): Promise<WhatsappSender> {
+  try {
+    await services.twilio.verifyCredentials(credentials);
+    return await services.twilio.findWhatsappSender(credentials, whatsappNumber);
+  } catch (error) {
+    throw twilioFailureToTRPCError(error);
+  }
+}
+
+export type WebhookSetup = { configured: boolean; error: string | null };
+
+/**
+ * Points the sender's (or number's) webhooks at this connection's URLs. A failure
+ * is reported, not thrown: the connection is stored already and the person can
+ * retry, or paste the URLs by hand.
+ */
+export async function configureTwilioWebhooks(
+  services: Pick<AppServices, 'twilio' | 'publicUrl'>,
+  credentials: TwilioCredentials,
+  row: Pick<TwilioWhatsappConnection, 'id' | 'whatsappNumberSid'>,
+): Promise<WebhookSetup> {
+  const urls = webhookUrlsFor(services.publicUrl, row.id);
+  try {
+    const { configured } = await services.twilio.configureWebhooks(credentials, senderOf(row), {
+      inboundUrl: urls.inbound,
+      statusUrl: urls.status,
+    });
+    return { configured, error: null };
+  } catch (error) {
+    return { configured: false, error: twilioFailureToTRPCError(error).message };
+  }
+}
+
+/** The stored token, decrypted for one call; a row it does not belong to fails loudly. */
+export function storedCredentials(
+  services: Pick<AppServices, 'vault'>,
+  row: Pick<TwilioWhatsappConnection, 'id' | 'twilioAccountSid' | 'twilioAuthTokenHash'>,
+): TwilioCredentials {
+  try {
+    const authToken = services.vault.decrypt(row.twilioAuthTokenHash, {
+      rowId: row.id,
+      accountSid: row.twilioAccountSid,
+    });
+    return { accountSid: row.twilioAccountSid, authToken };
+  } catch (error) {
+    throw twilioFailureToTRPCError(error);
+  }
+}
