@@ -25,6 +25,8 @@ const envSchema = z.object({
   DATA_DIR: z.string().default(path.join(repoRoot, '.data')),
   /** Port of the embedded PostgreSQL started when DATABASE_URL is unset. */
   EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
+  /** `pnpm demo`: port of the in-process Twilio simulator (its control API is under /_simulator). */
+  DEMO_SIMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(3999),
   /** Chromium used by the end-to-end tests (Debian's package by default). */
   CHROMIUM_PATH: z.string().default('/usr/bin/chromium'),
 });
