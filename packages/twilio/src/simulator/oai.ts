@@ -313,9 +313,6 @@ export class TwilioOpenApi {
     ) {
       problems.push(`${where} must be a phone number or channel address, got ${value}`);
     }
-    if (s.format === 'http-method' && !['GET', 'POST', 'PUT', 'DELETE', 'HEAD'].includes(value)) {
-      problems.push(`${where} must be an HTTP method, got ${value}`);
-    }
   }
 
   #checkRange(s: OaiSchema, n: number, where: string, problems: string[]) {
