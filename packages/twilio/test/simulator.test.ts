@@ -318,6 +318,19 @@ describe("Twilio's REST answers", () => {
   });
 });
 
+describe('seeding', () => {
+  it('seeding a known SID again rotates its token and keeps its numbers', async () => {
+    const number = running.sim.addIncomingNumber(account.sid, '+15550009001');
+    const rotated = running.sim.seedAccount({ sid: account.sid, authToken: 'c'.repeat(32) });
+    expect(rotated).toEqual({ sid: account.sid, authToken: 'c'.repeat(32) });
+    expect(running.sim.incomingNumbers.get(number.sid)?.accountSid).toBe(account.sid);
+    const old = await fetch(`${running.url}/2010-04-01/Accounts/${account.sid}.json`, {
+      headers: { authorization: basic(account.sid, account.authToken) },
+    });
+    expect(old.status).toBe(401);
+  });
+});
+
 describe('the control API', () => {
   it('seeds, plays the customer and reads state over HTTP', async () => {
     const control = async (method: string, route: string, body?: unknown) => {

@@ -209,6 +209,16 @@ export class Simulator {
     if (!/^AC[0-9a-f]{32}$/.test(sid))
       throw new SimulatorError(`${sid} is not an Account SID (AC + 32 lowercase hex)`);
     const now = new Date();
+    const existing = this.accounts.get(sid);
+    if (existing) {
+      // Seeding a known SID again changes it in place (e.g. a rotated token) and keeps its numbers and sandbox.
+      if (input.authToken !== undefined) existing.authToken = input.authToken;
+      if (input.status !== undefined) existing.status = input.status;
+      if (input.friendlyName !== undefined) existing.friendlyName = input.friendlyName;
+      if (input.sandboxKeyword !== undefined) existing.sandbox.keyword = input.sandboxKeyword;
+      existing.dateUpdated = now;
+      return { sid, authToken: existing.authToken };
+    }
     const account: SimAccount = {
       sid,
       authToken: input.authToken ?? newAuthToken(),
