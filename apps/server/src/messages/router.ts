@@ -1,0 +1,19 @@
+import { listMessagesInput, sendMessageInput, whatsappMessage, whatsappMessagePage } from '@app/contracts';
+import type { TRPCRouterRecord } from '@trpc/server';
+import { protectedProcedure } from '../trpc/trpc.ts';
+import { listConversation } from './list-conversation.ts';
+import { sendWhatsappMessage } from './send-message.ts';
+
+export const messagesRouter = {
+  /** A connection's conversation, newest first; `nextCursor` reads older messages. Members and admins. */
+  list: protectedProcedure
+    .input(listMessagesInput)
+    .output(whatsappMessagePage)
+    .query(({ ctx, input }) => ctx.rls((tx) => listConversation(tx, input))),
+
+  /** Sends a WhatsApp message through the connection's Twilio account. Members and admins. */
+  send: protectedProcedure
+    .input(sendMessageInput)
+    .output(whatsappMessage)
+    .mutation(({ ctx, input }) => sendWhatsappMessage(ctx.services, ctx.rls, ctx.user, input)),
+} satisfies TRPCRouterRecord;

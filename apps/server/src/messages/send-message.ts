@@ -1,0 +1,197 @@
+import type { WhatsappMessage } from '@app/contracts';
+import {
+  type Database,
+  type MessageStatus,
+  messageStatuses,
+  type TwilioWhatsappMessage,
+  twilioWhatsappMessages,
+  withServiceRole,
+} from '@app/db';
+import { type SentMessage, type TwilioAdapter, TwilioAdapterError } from '@app/twilio';
+import { TRPCError } from '@trpc/server';
+import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
+import { eq, sql } from 'drizzle-orm';
+import { findConnection } from '../connections/store.ts';
+import { storedCredentials } from '../connections/twilio-access.ts';
+import { webhookUrlsFor } from '../connections/webhook-urls.ts';
+import type { SessionUser } from '../trpc/context.ts';
+import { FieldError, type RlsRunner } from '../trpc/trpc.ts';
+import type { CredentialVault } from '../vault/credential-vault.ts';
+import { toMessageOutput } from './message-output.ts';
+
+/** What sending needs from AppServices. */
+export interface MessagingServices {
+  db: Database;
+  publicUrl: URL;
+  twilio: TwilioAdapter;
+  vault: CredentialVault;
+}
+
+export interface OutgoingMessage {
+  connectionId: string;
+  /** `whatsapp:+E164` */
+  to: string;
+  body?: string | undefined;
+  mediaUrls: string[];
+}
+
+const m = twilioWhatsappMessages;
+
+/**
+ * `whatsapp.messages.send`. The queued row is committed before Twilio is called, so
+ * the message exists (and shows) whatever happens next; the call runs outside any
+ * transaction so no connection is held while Twilio answers; Twilio's answer then
+ * only moves the row forward (a status callback may have overtaken it).
+ */
+export async function sendWhatsappMessage(
+  services: MessagingServices,
+  rls: RlsRunner,
+  user: SessionUser,
+  message: OutgoingMessage,
+): Promise<WhatsappMessage> {
+  const { connection, queued } = await rls(async (tx) => {
+    const connection = await findConnection(tx, message.connectionId);
+    if (!connection.isActive) {
+      throw new TRPCError({
+        code: 'PRECONDITION_FAILED',
+        message: 'This WhatsApp connection is paused. An owner or admin can resume it in Settings.',
+      });
+    }
+    // Exactly what the insert policy allows a member: outbound, queued, no SID yet, sent by themself.
+    const [queued] = await tx
+      .insert(m)
+      .values({
+        organizationId: connection.organizationId,
+        connectionId: connection.id,
+        direction: 'outbound',
+        fromNumber: `whatsapp:${connection.whatsappNumber}`,
+        toNumber: message.to,
+        body: message.body ?? null,
+        media: message.mediaUrls.map((url) => ({ url, contentType: null })),
+        status: 'queued',
+        sentBy: user.userId,
+      })
+      .returning();
+    return { connection, queued: queued as TwilioWhatsappMessage };
+  });
+
+  let sent: SentMessage;
+  try {
+    sent = await services.twilio.sendMessage(storedCredentials(services, connection), {
+      from: connection.whatsappNumber,
+      to: message.to,
+      ...(message.body === undefined ? {} : { body: message.body }),
+      mediaUrls: message.mediaUrls,
+      statusCallback: webhookUrlsFor(services.publicUrl, connection.id).status,
+    });
+  } catch (error) {
+    const refusal = describeRefusal(error);
+    await markRefused(services.db, queued.id, refusal);
+    if (error instanceof TRPCError) throw error;
+    throw new TRPCError({
+      code: refusal.code,
+      message: refusal.message,
+      // Twilio's own error is left out: it can carry the request, Authorization header included.
+      cause: refusal.field
+        ? new FieldError(refusal.field)
+        : error instanceof TwilioAdapterError
+          ? undefined
+          : error,
+    });
+  }
+
+  return toMessageOutput(await recordTwilioAnswer(services.db, queued.id, sent));
+}
+
+function isMessageStatus(status: string): status is MessageStatus {
+  return (messageStatuses as readonly string[]).includes(status);
+}
+
+/** Stores the MessageSid and moves the status forward only (app_private.twilio_message_status_rank). */
+async function recordTwilioAnswer(
+  db: Database,
+  id: string,
+  sent: SentMessage,
+): Promise<TwilioWhatsappMessage> {
+  const status = isMessageStatus(sent.status) ? sent.status : 'queued';
+  const advances = sql`app_private.twilio_message_status_rank(${status}) > app_private.twilio_message_status_rank(${m.status})`;
+  const [row] = await withServiceRole(db, (tx) =>
+    tx
+      .update(m)
+      .set({
+        messageSid: sent.sid,
+        status: sql`case when ${advances} then ${status} else ${m.status} end`,
+        statusUpdatedAt: sql`case when ${advances} then now() else ${m.statusUpdatedAt} end`,
+        errorCode: sql`coalesce(${m.errorCode}, ${sent.errorCode})`,
+        errorMessage: sql`coalesce(${m.errorMessage}, ${sent.errorMessage})`,
+      })
+      .where(eq(m.id, id))
+      .returning(),
+  );
+  if (!row) throw new Error(`outbound message ${id} disappeared while Twilio accepted it as ${sent.sid}`);
+  return row;
+}
+
+interface Refusal {
+  code: TRPC_ERROR_CODE_KEY;
+  message: string;
+  twilioCode: number | null;
+  field?: 'to' | 'mediaUrls';
+}
+
+/** Twilio's synchronous refusals, as a person who can act on them reads them. */
+function describeRefusal(error: unknown): Refusal {
+  // The stored token could not be read (storedCredentials says why).
+  if (error instanceof TRPCError && error.code !== 'INTERNAL_SERVER_ERROR') {
+    return { code: error.code, message: error.message, twilioCode: null };
+  }
+  if (!(error instanceof TwilioAdapterError)) {
+    return {
+      code: 'INTERNAL_SERVER_ERROR',
+      message: 'The message could not be sent because of a problem on our side.',
+      twilioCode: null,
+    };
+  }
+  const twilioCode = error.twilioCode ?? null;
+  switch (error.kind) {
+    case 'rejected_credentials':
+      return {
+        code: 'PRECONDITION_FAILED',
+        message:
+          "Twilio rejected this connection's credentials (20003). An owner or admin can update the Auth Token in Settings.",
+        twilioCode,
+      };
+    case 'account_inactive':
+      return { code: 'PRECONDITION_FAILED', message: error.message, twilioCode };
+    case 'unreachable':
+      return { code: 'SERVICE_UNAVAILABLE', message: error.message, twilioCode };
+    case 'rate_limited':
+      return { code: 'TOO_MANY_REQUESTS', message: error.message, twilioCode };
+    case 'invalid_request':
+    case 'not_found':
+    case 'number_not_found':
+      return {
+        code: 'BAD_REQUEST',
+        message: error.message,
+        twilioCode,
+        ...(error.field === 'to' || error.field === 'mediaUrls' ? { field: error.field } : {}),
+      };
+    default:
+      return { code: 'BAD_GATEWAY', message: error.message, twilioCode };
+  }
+}
+
+/** A refused message is kept, failed, with the reason, so the conversation shows what happened. */
+async function markRefused(db: Database, id: string, refusal: Refusal): Promise<void> {
+  await withServiceRole(db, (tx) =>
+    tx
+      .update(m)
+      .set({
+        status: 'failed',
+        statusUpdatedAt: sql`now()`,
+        errorCode: refusal.twilioCode,
+        errorMessage: refusal.message,
+      })
+      .where(eq(m.id, id)),
+  );
+}

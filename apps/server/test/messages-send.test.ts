@@ -1,0 +1,274 @@
+import { twilioWhatsappMessages, withServiceRole } from '@app/db';
+import { eq } from 'drizzle-orm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type Account, SANDBOX, SENDER, useMessagingWorld } from './messages-world.ts';
+
+const CUSTOMER = 'whatsapp:+447700900123';
+
+describe('whatsapp.messages.send', () => {
+  const world = useMessagingWorld();
+  let acme: Awaited<ReturnType<typeof world.organization>>;
+  let globex: Awaited<ReturnType<typeof world.organization>>;
+  let account: Account;
+  let connectionId: string;
+
+  beforeAll(async () => {
+    acme = await world.organization('Acme');
+    globex = await world.organization('Globex');
+    account = world.twilioAccount(SENDER);
+    connectionId = await world.connect(acme.owner.cookie, account, SENDER);
+    // The customer wrote to us recently: WhatsApp's 24-hour window is open.
+    world.sim.openConversation(account.sid, SENDER, CUSTOMER);
+  });
+
+  async function storedRow(id: string) {
+    const [row] = await withServiceRole(world.server.db, (tx) =>
+      tx.select().from(twilioWhatsappMessages).where(eq(twilioWhatsappMessages.id, id)),
+    );
+    return row;
+  }
+
+  it('sends a text: queued with its MessageSid, then sent, delivered and read as the callbacks arrive', async () => {
+    const sent = await world.send(acme.admin.cookie, {
+      connectionId,
+      to: '+44 7700 900123',
+      body: '  Your order has shipped.  ',
+    });
+    expect(sent.error).toBeUndefined();
+    const message = sent.data!;
+    expect(message).toMatchObject({
+      connectionId,
+      direction: 'outbound',
+      from: `whatsapp:${SENDER}`,
+      to: CUSTOMER,
+      body: 'Your order has shipped.',
+      errorCode: null,
+      errorMessage: null,
+    });
+    expect(message.messageSid).toMatch(/^SM[0-9a-f]{32}$/);
+    expect((await storedRow(message.id))?.sentBy).toBe(acme.admin.userId);
+
+    // Twilio received exactly what we meant, with this message's status callback URL.
+    const atTwilio = world.sim.message(message.messageSid!);
+    expect(atTwilio).toMatchObject({
+      from: `whatsapp:${SENDER}`,
+      to: CUSTOMER,
+      body: 'Your order has shipped.',
+    });
+    expect(atTwilio?.statusCallback).toBe(
+      `${world.server.app.services.publicUrl.origin}/webhooks/twilio/whatsapp/${connectionId}/status`,
+    );
+
+    const read = await world.eventually(
+      acme.member.cookie,
+      connectionId,
+      message.id,
+      (m) => m.status === 'read',
+    );
+    expect(read.messageSid).toBe(message.messageSid);
+    expect(new Date(read.statusUpdatedAt).getTime()).toBeGreaterThanOrEqual(
+      new Date(read.createdAt).getTime(),
+    );
+    expect(world.sim.message(message.messageSid!)?.statusHistory).toEqual([
+      'queued',
+      'sent',
+      'delivered',
+      'read',
+    ]);
+  });
+
+  it('sends media with an optional caption', async () => {
+    const sent = await world.send(acme.member.cookie, {
+      connectionId,
+      to: CUSTOMER,
+      mediaUrls: ['https://example.com/invoice.pdf'],
+    });
+    expect(sent.error).toBeUndefined();
+    expect(sent.data).toMatchObject({
+      body: null,
+      media: [{ url: 'https://example.com/invoice.pdf', contentType: null }],
+    });
+    expect(world.sim.message(sent.data!.messageSid!)?.mediaUrls).toEqual(['https://example.com/invoice.pdf']);
+  });
+
+  it('a member may send, and the message is theirs', async () => {
+    const sent = await world.send(acme.member.cookie, { connectionId, to: CUSTOMER, body: 'On my way.' });
+    expect(sent.error).toBeUndefined();
+    expect((await storedRow(sent.data!.id))?.sentBy).toBe(acme.member.userId);
+  });
+
+  it("another organization's connection is NOT_FOUND, and nothing is queued or sent", async () => {
+    const before = world.sim.messages(account.sid).length;
+    const sent = await world.send(globex.owner.cookie, { connectionId, to: CUSTOMER, body: 'Hijack' });
+    expect(sent.error?.data.code).toBe('NOT_FOUND');
+    const listed = await world.list(globex.owner.cookie, { connectionId });
+    expect(listed.error?.data.code).toBe('NOT_FOUND');
+    expect(world.sim.messages(account.sid)).toHaveLength(before);
+    const rows = await withServiceRole(world.server.db, (tx) =>
+      tx.select().from(twilioWhatsappMessages).where(eq(twilioWhatsappMessages.body, 'Hijack')),
+    );
+    expect(rows).toEqual([]);
+  });
+
+  it('without a session it is UNAUTHORIZED', async () => {
+    const sent = await world.trpc('mutation', 'whatsapp.messages.send', {
+      connectionId,
+      to: CUSTOMER,
+      body: 'x',
+    });
+    expect(sent.error?.data.code).toBe('UNAUTHORIZED');
+    const listed = await world.trpc('query', 'whatsapp.messages.list', { connectionId });
+    expect(listed.error?.data.code).toBe('UNAUTHORIZED');
+  });
+
+  it('refuses an empty message and a non-https media URL before calling Twilio', async () => {
+    const before = world.sim.messages(account.sid).length;
+    const empty = await world.send(acme.admin.cookie, { connectionId, to: CUSTOMER, body: '   ' });
+    expect(empty.error?.data.fieldErrors?.body?.[0]).toBe('Write a message, or attach a media URL.');
+    const http = await world.send(acme.admin.cookie, {
+      connectionId,
+      to: CUSTOMER,
+      mediaUrls: ['http://example.com/a.jpg'],
+    });
+    expect(http.error?.data.fieldErrors?.['mediaUrls.0']?.[0] ?? http.error?.message).toMatch(/https/);
+    expect(world.sim.messages(account.sid)).toHaveLength(before);
+  });
+
+  it('21211: an invalid recipient is refused on the "to" field and the message is kept as failed', async () => {
+    world.sim.injectFault({ operationId: 'CreateMessage', status: 400, code: 21211 });
+    const sent = await world.send(acme.admin.cookie, { connectionId, to: '+15005550001', body: 'Hello' });
+    expect(sent.error?.data.code).toBe('BAD_REQUEST');
+    expect(sent.error?.data.fieldErrors?.to?.[0]).toMatch(/not a valid phone number \(21211\)/);
+
+    const [failed] = (await world.list(acme.member.cookie, { connectionId, limit: 1 })).data!.items;
+    expect(failed).toMatchObject({
+      to: 'whatsapp:+15005550001',
+      status: 'failed',
+      errorCode: 21211,
+      messageSid: null,
+    });
+    expect(failed?.errorMessage).toMatch(/21211/);
+  });
+
+  it('20003: credentials Twilio no longer accepts are refused with what to do, and the message is failed', async () => {
+    // Someone rotated the Auth Token in the Twilio Console.
+    world.sim.seedAccount({ sid: account.sid, authToken: 'f'.repeat(32) });
+    try {
+      const sent = await world.send(acme.member.cookie, { connectionId, to: CUSTOMER, body: 'Hello again' });
+      expect(sent.error?.data.code).toBe('PRECONDITION_FAILED');
+      expect(sent.error?.message).toBe(
+        "Twilio rejected this connection's credentials (20003). An owner or admin can update the Auth Token in Settings.",
+      );
+      const [failed] = (await world.list(acme.member.cookie, { connectionId, limit: 1 })).data!.items;
+      expect(failed).toMatchObject({ body: 'Hello again', status: 'failed', errorCode: 20003 });
+      expect(failed?.errorMessage).toMatch(/credentials/);
+    } finally {
+      world.sim.seedAccount({ sid: account.sid, authToken: account.authToken });
+      world.sim.openConversation(account.sid, SENDER, CUSTOMER);
+    }
+  });
+
+  it('Twilio unreachable: the message is failed and the person is told to try again', async () => {
+    world.sim.injectFault({ operationId: 'CreateMessage', delayMs: 3_000 });
+    const sent = await world.send(acme.member.cookie, { connectionId, to: CUSTOMER, body: 'Anyone there?' });
+    expect(sent.error?.data.code).toBe('SERVICE_UNAVAILABLE');
+    expect(sent.error?.message).toMatch(/could not be reached/);
+    const [failed] = (await world.list(acme.member.cookie, { connectionId, limit: 1 })).data!.items;
+    expect(failed).toMatchObject({ body: 'Anyone there?', status: 'failed', errorCode: null });
+    expect(failed?.errorMessage).toMatch(/could not be reached/);
+  });
+
+  it('63016: outside the 24-hour window the message is accepted, then fails with the reason', async () => {
+    const stranger = 'whatsapp:+33612345678'; // has never written to us
+    const sent = await world.send(acme.member.cookie, { connectionId, to: stranger, body: 'Special offer!' });
+    expect(sent.error).toBeUndefined();
+    expect(sent.data?.messageSid).toMatch(/^SM/);
+
+    const failed = await world.eventually(
+      acme.member.cookie,
+      connectionId,
+      sent.data!.id,
+      (m) => m.status === 'failed',
+    );
+    expect(failed.errorCode).toBe(63016);
+    expect(failed.errorMessage).toMatch(/24 hours/);
+    expect(failed.errorMessage).toMatch(/template/);
+  });
+
+  it('63015: a sandbox recipient who has not joined fails with how to join', async () => {
+    const sandboxAccount = world.twilioAccount(SANDBOX);
+    const sandboxId = await world.connect(acme.owner.cookie, sandboxAccount, SANDBOX);
+    const sent = await world.send(acme.admin.cookie, {
+      connectionId: sandboxId,
+      to: CUSTOMER,
+      body: 'Hi from the sandbox',
+    });
+    expect(sent.error).toBeUndefined();
+
+    const failed = await world.eventually(
+      acme.admin.cookie,
+      sandboxId,
+      sent.data!.id,
+      (m) => m.status === 'failed',
+    );
+    expect(failed.errorCode).toBe(63015);
+    expect(failed.errorMessage).toMatch(/join/);
+
+    // Once they have joined, the same send goes through.
+    world.sim.joinSandbox(sandboxAccount.sid, CUSTOMER);
+    const again = await world.send(acme.admin.cookie, {
+      connectionId: sandboxId,
+      to: CUSTOMER,
+      body: 'Welcome!',
+    });
+    await world.eventually(acme.admin.cookie, sandboxId, again.data!.id, (m) => m.status === 'read');
+  });
+
+  it('a paused connection does not send', async () => {
+    const paused = await world.trpc(
+      'mutation',
+      'whatsapp.connections.setActive',
+      { id: connectionId, isActive: false },
+      acme.owner.cookie,
+    );
+    expect(paused.error).toBeUndefined();
+    try {
+      const sent = await world.send(acme.member.cookie, { connectionId, to: CUSTOMER, body: 'Paused?' });
+      expect(sent.error?.data.code).toBe('PRECONDITION_FAILED');
+      expect(sent.error?.message).toMatch(/paused/);
+    } finally {
+      await world.trpc(
+        'mutation',
+        'whatsapp.connections.setActive',
+        { id: connectionId, isActive: true },
+        acme.owner.cookie,
+      );
+    }
+  });
+
+  it('a status is never shown going backwards, even when callbacks arrive in reverse order', async () => {
+    // Twilio's side moves only when the test says so.
+    world.sim.configure({ autoAdvance: false });
+
+    const sent = await world.send(acme.member.cookie, { connectionId, to: CUSTOMER, body: 'Out of order' });
+    const { id, messageSid } = sent.data!;
+
+    await world.sim.advanceStatus(messageSid!, 'read');
+    await world.statusCallbacksProcessed(connectionId, messageSid!, 1);
+    expect((await world.shown(acme.member.cookie, connectionId, id)).status).toBe('read');
+
+    await world.sim.advanceStatus(messageSid!, 'delivered');
+    await world.sim.advanceStatus(messageSid!, 'sent');
+    await world.sim.advanceStatus(messageSid!, 'queued');
+    await world.statusCallbacksProcessed(connectionId, messageSid!, 4);
+    expect((await world.shown(acme.member.cookie, connectionId, id)).status).toBe('read');
+
+    // A late failure cannot undo a read either.
+    await world.sim.advanceStatus(messageSid!, 'failed', 30008);
+    await world.statusCallbacksProcessed(connectionId, messageSid!, 5);
+    expect(await world.shown(acme.member.cookie, connectionId, id)).toMatchObject({
+      status: 'read',
+      errorCode: null,
+    });
+  });
+});
