@@ -5,6 +5,7 @@ import { resolveRuntimeConfig } from './config.ts';
 import { openDatabase, resolveDatabaseUrl } from './database.ts';
 import { buildServer } from './server.ts';
 import { CredentialVault } from './vault/credential-vault.ts';
+import { openServiceRolePool } from './webhooks/service-role-pool.ts';
 
 // `pnpm start`: PostgreSQL (DATABASE_URL or embedded), migrations, then the server.
 // SIGINT/SIGTERM drain in-flight requests, close the pool and stop embedded PostgreSQL.
@@ -24,6 +25,9 @@ try {
   process.exit(1);
 }
 
+// Webhook intake and worker: connections that are service_role from login.
+const serviceSql = openServiceRolePool(pg.url);
+
 const app = await buildServer({
   db: database.db,
   sql: database.client,
@@ -33,6 +37,8 @@ const app = await buildServer({
   webDistDir: path.join(repoRoot, 'apps/web/dist'),
   vault: new CredentialVault(config.credentialsEncryptionKeys),
   twilio: createTwilioAdapter(e.TWILIO_API_BASE_URL ? { apiBaseUrl: e.TWILIO_API_BASE_URL } : {}),
+  serviceSql,
+  worker: { enabled: true },
 });
 
 let stopping = false;
@@ -47,6 +53,7 @@ async function shutdown(signal: string) {
   force.unref();
   try {
     await app.close();
+    await serviceSql.end({ timeout: 5 });
     await database.close();
     await pg.stopEmbedded();
   } finally {

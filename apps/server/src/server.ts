@@ -21,6 +21,8 @@ import {
 } from './trpc/rate-limits.ts';
 import { type AppRouter, appRouter } from './trpc/root.ts';
 import type { CredentialVault } from './vault/credential-vault.ts';
+import { registerTwilioWebhooks } from './webhooks/index.ts';
+import type { WebhookWorkerOptions } from './worker/webhook-worker.ts';
 
 export interface ServerOptions {
   db: Database;
@@ -37,6 +39,10 @@ export interface ServerOptions {
   trustProxy?: boolean;
   vault: CredentialVault;
   twilio: TwilioAdapter;
+  /** Pool whose connections run as service_role (openServiceRolePool); default `sql` + SET LOCAL ROLE. */
+  serviceSql?: postgres.Sql;
+  /** The webhook worker; on unless `enabled: false` (tests drive `app.webhookWorker.runOnce()`). */
+  worker?: WebhookWorkerOptions;
   /** Per-procedure limits by client IP (sign-in, sign-up, connect); tests lower or raise them. */
   rateLimits?: ProcedureRateLimits;
 }
@@ -86,6 +92,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(fastifyCookie, { secret: options.sessionSecret });
 
   await app.register(healthRoutes, { services });
+  await registerTwilioWebhooks(app, services, {
+    ...(options.serviceSql ? { serviceSql: options.serviceSql } : {}),
+    ...(options.worker ? { worker: options.worker } : {}),
+  });
 
   await app.register(fastifyRateLimit, { global: false });
   const checkOrigin = originGuard(options.publicUrl);

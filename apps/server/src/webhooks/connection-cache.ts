@@ -1,0 +1,133 @@
+import type postgres from 'postgres';
+import { CONNECTION_CHANGED_CHANNEL } from '../connections/notify.ts';
+import type { CredentialVault } from '../vault/credential-vault.ts';
+
+export interface ActiveConnection {
+  id: string;
+  organizationId: string;
+  /** Decrypted; kept in memory only, never logged or returned. */
+  authToken: string;
+}
+
+export interface ConnectionCacheOptions {
+  /** How long a found connection is trusted without a NOTIFY (fallback for a missed one). */
+  ttlMs?: number;
+  /** How long "no such active connection" is remembered (short: a new connection must work at once). */
+  negativeTtlMs?: number;
+  maxEntries?: number;
+}
+
+interface Entry {
+  value: ActiveConnection | null;
+  expiresAt: number;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Active connections with their decrypted auth token, so the webhook hot path
+ * neither queries nor decrypts per request. A connection is dropped the moment any
+ * process NOTIFYs a change to it (LISTEN), and after its TTL in any case.
+ */
+export class ConnectionCache {
+  private readonly entries = new Map<string, Entry>();
+  private readonly loading = new Map<string, Promise<ActiveConnection | null>>();
+  private readonly ttlMs: number;
+  private readonly negativeTtlMs: number;
+  private readonly maxEntries: number;
+  /** Bumped on every invalidation, so a load that raced with one is not cached. */
+  private generation = 0;
+  private unlisten: (() => Promise<void>) | undefined;
+  private listenRetry: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly sql: postgres.Sql,
+    private readonly vault: CredentialVault,
+    options: ConnectionCacheOptions = {},
+  ) {
+    this.ttlMs = options.ttlMs ?? 30_000;
+    this.negativeTtlMs = options.negativeTtlMs ?? 1_000;
+    this.maxEntries = options.maxEntries ?? 10_000;
+  }
+
+  /** The active connection with this id, or null (unknown, inactive, or not a UUID). */
+  async get(id: string): Promise<ActiveConnection | null> {
+    if (!UUID.test(id)) return null;
+    const key = id.toLowerCase();
+    const hit = this.entries.get(key);
+    if (hit && hit.expiresAt > Date.now()) return hit.value;
+    let pending = this.loading.get(key);
+    if (!pending) {
+      pending = this.load(key).finally(() => this.loading.delete(key));
+      this.loading.set(key, pending);
+    }
+    return pending;
+  }
+
+  invalidate(id: string) {
+    this.generation++;
+    this.entries.delete(id.toLowerCase());
+  }
+
+  clear() {
+    this.generation++;
+    this.entries.clear();
+  }
+
+  /** LISTENs for connection changes; keeps retrying in the background while the database is down. */
+  async listen(): Promise<void> {
+    if (this.closed) return;
+    try {
+      const { unlisten } = await this.sql.listen(
+        CONNECTION_CHANGED_CHANNEL,
+        (payload) => (payload ? this.invalidate(payload) : this.clear()),
+        // Called on every (re)connect of the listening connection: anything could
+        // have changed while it was away.
+        () => this.clear(),
+      );
+      this.unlisten = unlisten;
+      if (this.closed) await unlisten();
+    } catch {
+      this.listenRetry = setTimeout(() => void this.listen(), 1_000);
+      this.listenRetry.unref();
+    }
+  }
+
+  async close() {
+    this.closed = true;
+    clearTimeout(this.listenRetry);
+    await this.unlisten?.().catch(() => undefined);
+    this.clear();
+  }
+
+  private async load(id: string): Promise<ActiveConnection | null> {
+    const generation = this.generation;
+    const [row] = await this.sql<
+      { id: string; organization_id: string; twilio_account_sid: string; twilio_auth_token_hash: string }[]
+    >`
+      select id, organization_id, twilio_account_sid, twilio_auth_token_hash
+      from twilio_whatsapp_connections
+      where id = ${id} and is_active
+    `;
+    const value: ActiveConnection | null = row
+      ? {
+          id: row.id,
+          organizationId: row.organization_id,
+          authToken: this.vault.decrypt(row.twilio_auth_token_hash, {
+            rowId: row.id,
+            accountSid: row.twilio_account_sid,
+          }),
+        }
+      : null;
+    if (generation === this.generation) {
+      if (this.entries.size >= this.maxEntries) {
+        // Oldest insertion first: Map keeps insertion order.
+        const oldest = this.entries.keys().next().value;
+        if (oldest !== undefined) this.entries.delete(oldest);
+      }
+      this.entries.set(id, { value, expiresAt: Date.now() + (value ? this.ttlMs : this.negativeTtlMs) });
+    }
+    return value;
+  }
+}

@@ -1,0 +1,163 @@
+import type postgres from 'postgres';
+import type { WebhookEventRow } from './webhook-event.ts';
+
+/** NOTIFY channel the intake signals after a commit that stored new events (wakes the worker). */
+export const WEBHOOK_EVENTS_PENDING_CHANNEL = 'twilio_webhook_events_pending';
+
+export type StoreOutcome = 'accepted' | 'duplicate';
+
+export interface EventBatcherOptions {
+  /** Rows per INSERT at most. */
+  maxRows?: number;
+  /** INSERTs in flight at once (each on its own pooled connection). */
+  maxInFlight?: number;
+  /**
+   * false: `sql` connects as the table owner, so each batch runs in a transaction
+   * that first does SET LOCAL ROLE service_role.
+   */
+  runsAsServiceRole?: boolean;
+}
+
+interface Waiter {
+  resolve: (outcome: StoreOutcome) => void;
+  reject: (error: unknown) => void;
+}
+
+interface Pending {
+  row: WebhookEventRow;
+  waiters: Waiter[];
+}
+
+/**
+ * Group commit for the webhook intake. Deliveries that arrive while a commit is in
+ * flight are collected and stored together in ONE multi-row
+ * `insert … on conflict do nothing` (one transaction), and every one of them is
+ * acknowledged only after that statement committed. At low load a batch holds one
+ * row and goes out at once; under load batches grow by themselves, so the database
+ * does one commit (one WAL flush) for many deliveries.
+ */
+export class EventBatcher {
+  private queue = new Map<string, Pending>();
+  private inFlight = 0;
+  private scheduled = false;
+  private readonly maxRows: number;
+  private readonly maxInFlight: number;
+  private readonly runsAsServiceRole: boolean;
+  private idle: (() => void) | undefined;
+
+  constructor(
+    private readonly sql: postgres.Sql,
+    options: EventBatcherOptions = {},
+  ) {
+    this.maxRows = options.maxRows ?? 500;
+    this.maxInFlight = options.maxInFlight ?? 2;
+    this.runsAsServiceRole = options.runsAsServiceRole ?? false;
+  }
+
+  /** Resolves once the row is durable: 'accepted' if it is new, 'duplicate' if it was stored before. */
+  store(row: WebhookEventRow): Promise<StoreOutcome> {
+    return new Promise<StoreOutcome>((resolve, reject) => {
+      // Same key twice in one batch (concurrent copies of one delivery): one row,
+      // the first waiter learns 'accepted', the others 'duplicate'.
+      const key = `${row.connectionId} ${row.idempotencyKey}`;
+      const existing = this.queue.get(key);
+      if (existing) existing.waiters.push({ resolve, reject });
+      else this.queue.set(key, { row, waiters: [{ resolve, reject }] });
+      this.schedule();
+    });
+  }
+
+  /** Resolves when nothing is queued or in flight (used at close). */
+  async drain(): Promise<void> {
+    if (this.queue.size === 0 && this.inFlight === 0) return;
+    await new Promise<void>((resolve) => {
+      this.idle = resolve;
+    });
+  }
+
+  private schedule() {
+    if (this.scheduled || this.inFlight >= this.maxInFlight) return;
+    this.scheduled = true;
+    // Everything that arrives in this turn of the event loop joins the batch.
+    setImmediate(() => {
+      this.scheduled = false;
+      this.flush();
+    });
+  }
+
+  private flush() {
+    while (this.queue.size > 0 && this.inFlight < this.maxInFlight) {
+      let batch: Pending[];
+      if (this.queue.size <= this.maxRows) {
+        batch = [...this.queue.values()];
+        this.queue = new Map();
+      } else {
+        batch = [];
+        for (const [key, pending] of this.queue) {
+          batch.push(pending);
+          this.queue.delete(key);
+          if (batch.length === this.maxRows) break;
+        }
+      }
+      this.inFlight++;
+      void this.commit(batch).finally(() => {
+        this.inFlight--;
+        if (this.queue.size > 0) this.schedule();
+        else if (this.inFlight === 0 && this.idle) {
+          this.idle();
+          this.idle = undefined;
+        }
+      });
+    }
+  }
+
+  private async commit(batch: Pending[]) {
+    try {
+      const inserted = await this.insert(batch.map((p) => p.row));
+      for (const p of batch) {
+        const isNew = inserted.has(`${p.row.connectionId} ${p.row.idempotencyKey}`);
+        p.waiters.forEach((w, i) => {
+          w.resolve(isNew && i === 0 ? 'accepted' : 'duplicate');
+        });
+      }
+    } catch (error) {
+      for (const p of batch) for (const w of p.waiters) w.reject(error);
+    }
+  }
+
+  private async insert(rows: WebhookEventRow[]): Promise<Set<string>> {
+    const run = (sql: postgres.Sql | postgres.TransactionSql) => sql<
+      { connection_id: string; idempotency_key: string }[]
+    >`
+      with ins as (
+        insert into twilio_whatsapp_webhook_events
+          (connection_id, message_sid, event_type, message_status, idempotency_key, payload, payload_hash)
+        select r.connection_id, r.message_sid, r.event_type, r.message_status, r.idempotency_key,
+               r.payload::jsonb, r.payload_hash
+        from unnest(
+          ${rows.map((r) => r.connectionId)}::uuid[],
+          ${rows.map((r) => r.messageSid)}::text[],
+          ${rows.map((r) => r.eventType)}::text[],
+          ${rows.map((r) => r.messageStatus)}::text[],
+          ${rows.map((r) => r.idempotencyKey)}::text[],
+          ${rows.map((r) => r.payloadJson)}::text[],
+          ${rows.map((r) => r.payloadHash)}::text[]
+        ) as r(connection_id, message_sid, event_type, message_status, idempotency_key, payload, payload_hash)
+        on conflict on constraint twilio_whatsapp_webhook_events_idempotency_key do nothing
+        returning connection_id, idempotency_key
+      )
+      -- The NOTIFY is part of the same transaction: it is delivered at commit, once
+      -- per batch, and only when something new was stored.
+      select i.connection_id::text, i.idempotency_key,
+             (select pg_notify(${WEBHOOK_EVENTS_PENDING_CHANNEL}, '')) is null as notified
+      from ins i
+    `;
+    const result = this.runsAsServiceRole
+      ? await run(this.sql)
+      : await this.sql.begin(async (tx) => {
+          await tx`select set_config('role', 'service_role', true)`;
+          return run(tx);
+        });
+    return new Set(result.map((r) => `${r.connection_id} ${r.idempotency_key}`));
+  }
+}

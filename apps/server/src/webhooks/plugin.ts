@@ -1,0 +1,139 @@
+import type { WebhookEventType } from '@app/db';
+import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { AppServices } from '../services.ts';
+import { CredentialDecryptionError } from '../vault/credential-vault.ts';
+import type { ConnectionCache } from './connection-cache.ts';
+import type { EventBatcher } from './event-batcher.ts';
+import { MalformedFormBodyError, parseFormBody } from './form-body.ts';
+import { isValidTwilioSignature, signedWebhookUrl } from './signature.ts';
+import { webhookEventRow } from './webhook-event.ts';
+import { deliveryCounter } from './webhook-metrics.ts';
+
+export interface TwilioWebhookPluginOptions {
+  services: AppServices;
+  connections: ConnectionCache;
+  batcher: EventBatcher;
+}
+
+const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
+const FORM = 'application/x-www-form-urlencoded';
+export const WEBHOOK_BODY_LIMIT = 64 * 1024;
+
+/**
+ * Twilio's WhatsApp webhooks: inbound messages and status callbacks. Its own
+ * encapsulated scope: only form bodies are accepted here, kept raw for the
+ * signature check and the payload hash; nothing is stored before the connection
+ * is found and the signature is valid, and the 200 goes out only after commit.
+ */
+export const twilioWebhookRoutes: FastifyPluginAsync<TwilioWebhookPluginOptions> = async (
+  app,
+  { services, connections, batcher },
+) => {
+  const count = deliveryCounter(services.metrics);
+
+  // Only the form parser in this scope: JSON, text and anything else get 415.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(FORM, { parseAs: 'string', bodyLimit: WEBHOOK_BODY_LIMIT }, (_req, body, done) =>
+    done(null, body),
+  );
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const route: WebhookEventType = request.url.includes('/status') ? 'status' : 'message';
+    const status =
+      error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) request.log.error({ err: error }, 'webhook intake failed');
+    count(route, status === 500 ? 'error' : 'bad_request');
+    return reply
+      .code(status)
+      .type('text/plain')
+      .send(status === 500 ? 'Internal error' : error.message);
+  });
+
+  async function intake(eventType: WebhookEventType, request: FastifyRequest, reply: FastifyReply) {
+    const { connectionId } = request.params as { connectionId: string };
+    if (
+      !request.headers['content-type']?.toLowerCase().startsWith(FORM) ||
+      typeof request.body !== 'string'
+    ) {
+      count(eventType, 'bad_request');
+      return reply.code(415).type('text/plain').send(`Expected ${FORM}`);
+    }
+    const rawBody = request.body;
+
+    let connection: Awaited<ReturnType<ConnectionCache['get']>>;
+    try {
+      connection = await connections.get(connectionId);
+    } catch (error) {
+      if (!(error instanceof CredentialDecryptionError)) return unavailable(eventType, request, reply, error);
+      // A key missing from CREDENTIALS_ENCRYPTION_KEYS: an operator must act; Twilio retries meanwhile.
+      count(eventType, 'error');
+      request.log.error(
+        { connectionId: connectionId, reason: error.message },
+        'webhook intake: token not decryptable',
+      );
+      return reply.code(500).type('text/plain').send('Internal error');
+    }
+    if (!connection) {
+      count(eventType, 'not_found');
+      return reply.code(404).type('text/plain').send('Unknown or inactive connection');
+    }
+
+    const signature = request.headers['x-twilio-signature'];
+    if (typeof signature !== 'string' || signature.length === 0) {
+      count(eventType, 'rejected_signature');
+      return reply.code(400).type('text/plain').send('Missing X-Twilio-Signature');
+    }
+
+    let params: ReturnType<typeof parseFormBody>;
+    try {
+      params = parseFormBody(rawBody);
+    } catch (error) {
+      if (!(error instanceof MalformedFormBodyError)) throw error;
+      count(eventType, 'bad_request');
+      return reply.code(400).type('text/plain').send(error.message);
+    }
+
+    const url = signedWebhookUrl(services.publicUrl, request.raw.url ?? request.url);
+    if (!isValidTwilioSignature(connection.authToken, signature, url, params)) {
+      count(eventType, 'rejected_signature');
+      return reply.code(403).type('text/plain').send('Invalid X-Twilio-Signature');
+    }
+
+    const row = webhookEventRow(connection.id, eventType, params, rawBody);
+    if (!row) {
+      count(eventType, 'bad_request');
+      return reply.code(400).type('text/plain').send('Missing MessageSid');
+    }
+
+    let outcome: Awaited<ReturnType<EventBatcher['store']>>;
+    try {
+      outcome = await batcher.store(row);
+    } catch (error) {
+      return unavailable(eventType, request, reply, error);
+    }
+    count(eventType, outcome);
+    if (eventType === 'message') return reply.code(200).type('text/xml').send(EMPTY_TWIML);
+    return reply.code(200).send();
+  }
+
+  function unavailable(
+    eventType: WebhookEventType,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    error: unknown,
+  ) {
+    // Not acknowledged, so Twilio retries; the event is stored once when we are back.
+    count(eventType, 'unavailable');
+    request.log.warn({ err: error }, 'webhook intake: database unavailable');
+    return reply.code(503).header('retry-after', '5').type('text/plain').send('Temporarily unavailable');
+  }
+
+  // Request logging at info would cost more than the intake itself under load.
+  const routeOptions = { logLevel: 'warn' as const };
+  app.post('/webhooks/twilio/whatsapp/:connectionId', routeOptions, (request, reply) =>
+    intake('message', request, reply),
+  );
+  app.post('/webhooks/twilio/whatsapp/:connectionId/status', routeOptions, (request, reply) =>
+    intake('status', request, reply),
+  );
+};

@@ -1,0 +1,131 @@
+import { type MessageStatus, messageStatuses } from '@app/db';
+import type postgres from 'postgres';
+import { field, inboundMessageFields, UnusablePayloadError, type WebhookPayload } from './inbound-message.ts';
+
+export interface ClaimedEvent {
+  id: string;
+  connection_id: string;
+  event_type: 'message' | 'status';
+  message_sid: string;
+  message_status: string | null;
+  payload: WebhookPayload;
+  attempts: number;
+  /** created_at as epoch milliseconds (a number whatever the pool's date parsing). */
+  created_ms: number;
+}
+
+/**
+ * 'applied': done. 'deferred': a status callback for a MessageSid we do not know
+ * yet (the send stores its SID only after Twilio answers); try again later.
+ */
+export type ApplyResult = 'applied' | 'deferred';
+
+type Sql = postgres.TransactionSql;
+
+const knownStatuses = new Set<string>(messageStatuses);
+
+/** Applies one webhook event to twilio_whatsapp_messages inside the caller's transaction. */
+export async function applyWebhookEvent(
+  sql: Sql,
+  event: ClaimedEvent,
+  options: { unknownSidGraceMs: number; now: number },
+): Promise<ApplyResult> {
+  if (event.event_type === 'message') {
+    await insertInboundMessage(sql, event);
+    return 'applied';
+  }
+  return applyStatusCallback(sql, event, options);
+}
+
+/** An inbound message is stored once per MessageSid, whatever the number of copies. */
+async function insertInboundMessage(sql: Sql, event: ClaimedEvent) {
+  const m = inboundMessageFields(event.payload);
+  await sql`
+    insert into twilio_whatsapp_messages
+      (organization_id, connection_id, message_sid, direction, from_number, to_number, body, media,
+       profile_name, wa_id, latitude, longitude, location_address, location_label,
+       button_payload, button_text, status)
+    select c.organization_id, c.id, ${event.message_sid}, 'inbound', ${m.from}, ${m.to}, ${m.body},
+           ${JSON.stringify(m.media)}::text::jsonb, ${m.profileName}, ${m.waId}, ${m.latitude}, ${m.longitude},
+           ${m.locationAddress}, ${m.locationLabel}, ${m.buttonPayload}, ${m.buttonText}, 'received'
+    from twilio_whatsapp_connections c
+    where c.id = ${event.connection_id}
+    on conflict (message_sid) do nothing
+  `;
+}
+
+function errorCode(payload: WebhookPayload): number | null {
+  const s = field(payload, 'ErrorCode');
+  const n = s === null ? Number.NaN : Number.parseInt(s, 10);
+  return Number.isInteger(n) ? n : null;
+}
+
+/**
+ * Moves the message's status forward only (app_private.twilio_message_status_rank):
+ * a late 'sent' never overwrites 'delivered', read never returns to delivered, so
+ * callbacks may arrive in any order. Scoped by connection: a tenant's callback can
+ * never touch another tenant's message.
+ */
+async function applyStatusCallback(
+  sql: Sql,
+  event: ClaimedEvent,
+  options: { unknownSidGraceMs: number; now: number },
+): Promise<ApplyResult> {
+  const status = event.message_status ?? '';
+  // A status our table does not know (Twilio adds some now and then) changes nothing.
+  if (!knownStatuses.has(status)) return 'applied';
+  const code = errorCode(event.payload);
+  const message = field(event.payload, 'ErrorMessage');
+  const [result] = await moveStatusForward(sql, event, status as MessageStatus, code, message);
+  if (result?.known) return 'applied';
+
+  if (options.now - event.created_ms < options.unknownSidGraceMs) return 'deferred';
+
+  // Still unknown after the grace period: a message sent from outside the app (the
+  // Console, another integration). Record it from the callback itself.
+  const from = field(event.payload, 'From');
+  const to = field(event.payload, 'To');
+  if (!from || !to)
+    throw new UnusablePayloadError('status callback for an unknown message without From or To');
+  const inserted = await sql`
+    insert into twilio_whatsapp_messages
+      (organization_id, connection_id, message_sid, direction, from_number, to_number, status,
+       error_code, error_message)
+    select c.organization_id, c.id, ${event.message_sid}, 'outbound', ${from}, ${to}, ${status},
+           ${code}, ${message}
+    from twilio_whatsapp_connections c
+    where c.id = ${event.connection_id}
+    on conflict (message_sid) do nothing
+    returning id
+  `;
+  // Someone stored it meanwhile: apply the status to that row instead.
+  if (inserted.length === 0) await moveStatusForward(sql, event, status as MessageStatus, code, message);
+  return 'applied';
+}
+
+function moveStatusForward(
+  sql: Sql,
+  event: ClaimedEvent,
+  status: MessageStatus,
+  code: number | null,
+  message: string | null,
+) {
+  return sql<{ known: boolean }[]>`
+    with moved as (
+      update twilio_whatsapp_messages m
+      set status = ${status},
+          error_code = coalesce(${code}::int, m.error_code),
+          error_message = coalesce(${message}::text, m.error_message),
+          status_updated_at = now()
+      where m.message_sid = ${event.message_sid}
+        and m.connection_id = ${event.connection_id}
+        and app_private.twilio_message_status_rank(${status}) > app_private.twilio_message_status_rank(m.status)
+      returning 1
+    )
+    select exists (select 1 from moved)
+        or exists (
+          select 1 from twilio_whatsapp_messages
+          where message_sid = ${event.message_sid} and connection_id = ${event.connection_id}
+        ) as known
+  `;
+}

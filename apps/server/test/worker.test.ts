@@ -1,0 +1,268 @@
+import { describe, expect, it, vi } from 'vitest';
+import {
+  drainWorker,
+  inboundParams,
+  inboundPath,
+  newMessageSid,
+  type SeededConnection,
+  seedConnection,
+  startWebhookServer,
+  statusParams,
+  statusPath,
+  twilioRequest,
+  useWebhookServer,
+} from './webhook-helpers.ts';
+
+const server = useWebhookServer(() => ({
+  worker: { enabled: false, maxAttempts: 3, unknownSidGraceMs: 60_000 },
+}));
+
+async function deliver(path: string, params: Record<string, string>, c: SeededConnection) {
+  const res = await server.app.inject(twilioRequest(path, params, c.authToken));
+  expect(res.statusCode).toBe(200);
+}
+
+/** An outbound message as whatsapp.messages.send leaves it once Twilio answered with its SID. */
+async function storeOutbound(c: SeededConnection, sid: string, status = 'queued') {
+  await server.sql`
+    insert into twilio_whatsapp_messages (organization_id, connection_id, message_sid, direction, from_number, to_number, body, status)
+    values (${c.organizationId}, ${c.id}, ${sid}, 'outbound', 'whatsapp:+14155238886', 'whatsapp:+14155550100', 'Hi', ${status})`;
+}
+
+async function messageRow(sid: string) {
+  const [row] = await server.sql<
+    {
+      status: string;
+      error_code: number | null;
+      error_message: string | null;
+      direction: string;
+      from_number: string;
+      to_number: string;
+    }[]
+  >`select status, error_code, error_message, direction, from_number, to_number from twilio_whatsapp_messages where message_sid = ${sid}`;
+  return row;
+}
+
+async function eventsOf(sid: string) {
+  return server.sql<{ status: string; attempts: number; error_message: string | null; due_in_ms: number }[]>`
+    select status, attempts, error_message,
+           (extract(epoch from next_attempt_at - now()) * 1000)::float8 as due_in_ms
+    from twilio_whatsapp_webhook_events
+    where message_sid = ${sid} order by created_at`;
+}
+
+describe('inbound messages', () => {
+  it('are stored with body, every media item, profile, WaId, location and button', async () => {
+    const c = await seedConnection(server.sql, server.vault);
+    const sid = newMessageSid('MM');
+    await deliver(
+      inboundPath(c.id),
+      inboundParams(sid, {
+        NumMedia: '2',
+        MediaUrl0: 'https://api.twilio.com/media/ME0',
+        MediaContentType0: 'image/jpeg',
+        MediaUrl1: 'https://api.twilio.com/media/ME1',
+        MediaContentType1: 'application/pdf',
+        Latitude: '52.5200',
+        Longitude: '13.4050',
+        Address: 'Unter den Linden 1',
+        Label: 'Office',
+        ButtonPayload: 'yes-please',
+        ButtonText: 'Yes',
+      }),
+      c,
+    );
+    await drainWorker(server.app);
+    const [m] = await server.sql`select * from twilio_whatsapp_messages where message_sid = ${sid}`;
+    expect(m).toMatchObject({
+      organization_id: c.organizationId,
+      connection_id: c.id,
+      direction: 'inbound',
+      status: 'received',
+      from_number: 'whatsapp:+14155550100',
+      to_number: 'whatsapp:+14155238886',
+      body: 'Hello 👋 & welcome',
+      profile_name: 'Ada',
+      wa_id: '14155550100',
+      media: [
+        { url: 'https://api.twilio.com/media/ME0', contentType: 'image/jpeg' },
+        { url: 'https://api.twilio.com/media/ME1', contentType: 'application/pdf' },
+      ],
+      latitude: 52.52,
+      longitude: 13.405,
+      location_address: 'Unter den Linden 1',
+      location_label: 'Office',
+      button_payload: 'yes-please',
+      button_text: 'Yes',
+    });
+    const [event] = await eventsOf(sid);
+    expect(event).toMatchObject({ status: 'processed', attempts: 1 });
+  });
+});
+
+describe('status callbacks', () => {
+  for (const order of [
+    ['sent', 'delivered', 'read'],
+    ['read', 'delivered', 'sent'],
+    ['delivered', 'read', 'sent'],
+  ]) {
+    it(`${order.join(', ')}: three events, final status read`, async () => {
+      const c = await seedConnection(server.sql, server.vault);
+      const sid = newMessageSid();
+      await storeOutbound(c, sid);
+      for (const status of order) {
+        await deliver(statusPath(c.id), statusParams(sid, status), c);
+        // Applied one at a time, so a later callback really meets the earlier state.
+        await drainWorker(server.app);
+      }
+      expect((await eventsOf(sid)).map((e) => e.status)).toEqual(['processed', 'processed', 'processed']);
+      expect((await messageRow(sid))?.status).toBe('read');
+    });
+  }
+
+  it('all in one batch, in reverse order, still ends at read', async () => {
+    const c = await seedConnection(server.sql, server.vault);
+    const sid = newMessageSid();
+    await storeOutbound(c, sid);
+    for (const status of ['read', 'delivered', 'sent', 'queued']) {
+      await deliver(statusPath(c.id), statusParams(sid, status), c);
+    }
+    await drainWorker(server.app);
+    expect((await messageRow(sid))?.status).toBe('read');
+  });
+
+  it('failed keeps ErrorCode and ErrorMessage, and a late sent does not undo it', async () => {
+    const c = await seedConnection(server.sql, server.vault);
+    const sid = newMessageSid();
+    await storeOutbound(c, sid);
+    await deliver(
+      statusPath(c.id),
+      statusParams(sid, 'failed', { ErrorCode: '63016', ErrorMessage: 'Outside the window' }),
+      c,
+    );
+    await deliver(statusPath(c.id), statusParams(sid, 'sent'), c);
+    await drainWorker(server.app);
+    expect(await messageRow(sid)).toMatchObject({
+      status: 'failed',
+      error_code: 63016,
+      error_message: 'Outside the window',
+    });
+  });
+
+  it("never touches another connection's message with the same MessageSid", async () => {
+    const owner = await seedConnection(server.sql, server.vault);
+    const intruder = await seedConnection(server.sql, server.vault);
+    const sid = newMessageSid();
+    await storeOutbound(owner, sid);
+    await deliver(statusPath(intruder.id), statusParams(sid, 'read'), intruder);
+    await drainWorker(server.app);
+    expect((await messageRow(sid))?.status).toBe('queued');
+  });
+
+  it('for a MessageSid not stored yet waits, then applies once the send stored it', async () => {
+    const c = await seedConnection(server.sql, server.vault);
+    const sid = newMessageSid();
+    await deliver(statusPath(c.id), statusParams(sid, 'delivered'), c);
+    await drainWorker(server.app);
+    const [waiting] = await eventsOf(sid);
+    expect(waiting).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(waiting!.due_in_ms).toBeGreaterThan(0);
+    await storeOutbound(c, sid);
+    await server.sql`update twilio_whatsapp_webhook_events set next_attempt_at = now() where message_sid = ${sid}`;
+    await drainWorker(server.app);
+    expect((await messageRow(sid))?.status).toBe('delivered');
+    expect((await eventsOf(sid))[0]?.status).toBe('processed');
+  });
+
+  it('for a MessageSid still unknown after the grace period records the message from the callback', async () => {
+    const c = await seedConnection(server.sql, server.vault);
+    const sid = newMessageSid();
+    await deliver(statusPath(c.id), statusParams(sid, 'sent'), c);
+    await drainWorker(server.app);
+    expect(await messageRow(sid)).toBeUndefined();
+    await server.sql`
+      update twilio_whatsapp_webhook_events set created_at = now() - interval '2 minutes', next_attempt_at = now()
+      where message_sid = ${sid}`;
+    await drainWorker(server.app);
+    expect(await messageRow(sid)).toMatchObject({
+      status: 'sent',
+      direction: 'outbound',
+      from_number: 'whatsapp:+14155238886',
+      to_number: 'whatsapp:+14155550100',
+    });
+  });
+});
+
+describe('failures', () => {
+  it('are retried with backoff, then marked failed with the error; other events in the batch go through', async () => {
+    const c = await seedConnection(server.sql, server.vault);
+    const broken = newMessageSid();
+    const params = inboundParams(broken);
+    delete (params as Partial<typeof params>).From;
+    await deliver(inboundPath(c.id), params, c);
+    const good = newMessageSid();
+    await deliver(inboundPath(c.id), inboundParams(good), c);
+
+    await drainWorker(server.app);
+    expect((await messageRow(good))?.direction).toBe('inbound');
+    const [first] = await eventsOf(broken);
+    expect(first).toMatchObject({
+      status: 'pending',
+      attempts: 1,
+      error_message: 'inbound message without From or To',
+    });
+    // First retry about a second later.
+    expect(first!.due_in_ms).toBeGreaterThan(500);
+
+    for (let attempt = 2; attempt <= 3; attempt++) {
+      await server.sql`update twilio_whatsapp_webhook_events set next_attempt_at = now() where message_sid = ${broken}`;
+      await drainWorker(server.app);
+    }
+    expect((await eventsOf(broken))[0]).toMatchObject({ status: 'failed', attempts: 3 });
+    expect(await messageRow(broken)).toBeUndefined();
+  });
+});
+
+describe('pruning', () => {
+  it('deletes processed events after 30 days and failed ones after 90; pending ones stay', async () => {
+    const c = await seedConnection(server.sql, server.vault);
+    const insert = (sid: string, status: string, ageDays: number) => server.sql`
+      insert into twilio_whatsapp_webhook_events
+        (connection_id, message_sid, event_type, idempotency_key, payload, status, processed_at, created_at, next_attempt_at)
+      values (${c.id}, ${sid}, 'message', ${`message:${sid}`}, '{}'::jsonb, ${status},
+              case when ${status} = 'pending' then null else now() - ${ageDays} * interval '1 day' end,
+              now() - ${ageDays} * interval '1 day', now() + interval '1 day')`;
+    await insert('SMold', 'processed', 31);
+    await insert('SMrecent', 'processed', 29);
+    await insert('SMfailedold', 'failed', 91);
+    await insert('SMfailed', 'failed', 31);
+    await insert('SMpending', 'pending', 120);
+    await server.app.webhookWorker.prune();
+    const left = await server.sql<{ message_sid: string }[]>`
+      select message_sid from twilio_whatsapp_webhook_events where connection_id = ${c.id} order by 1`;
+    expect(left.map((r) => r.message_sid)).toEqual(['SMfailed', 'SMpending', 'SMrecent']);
+  });
+});
+
+describe('the running worker', () => {
+  it('is woken by NOTIFY after commit (no poll needed) and reports processing lag', async () => {
+    const running = await startWebhookServer(server.db, server.databaseUrl, {
+      worker: { enabled: true, pollIntervalMs: 600_000 },
+    });
+    try {
+      const c = await seedConnection(server.sql, server.vault);
+      const sid = newMessageSid();
+      const res = await running.app.inject(twilioRequest(inboundPath(c.id), inboundParams(sid), c.authToken));
+      expect(res.statusCode).toBe(200);
+      await vi.waitFor(async () => expect((await messageRow(sid))?.direction).toBe('inbound'), {
+        timeout: 3_000,
+        interval: 20,
+      });
+      const metrics = (await running.app.inject({ method: 'GET', url: '/metrics' })).body;
+      expect(metrics).toMatch(/twilio_webhook_processing_lag_seconds_count [1-9]/);
+      expect(metrics).toMatch(/twilio_webhook_worker_events_total\{outcome="processed"\} [1-9]/);
+    } finally {
+      await running.close();
+    }
+  });
+});
