@@ -109,7 +109,7 @@ describe('applyMigrations', () => {
     });
   });
 
-  it('two runs started at once on a fresh database both succeed and apply each file exactly once', async () => {
+  it('two runs started at once on a fresh database both succeed and apply each file exactly once, leaving nothing to do', async () => {
     const { url, sql } = await freshDatabase();
     // Not idempotent on purpose: applying a file twice would fail on "already exists",
     // and the sleep keeps the first run inside its lock while the second one arrives.
@@ -123,16 +123,6 @@ describe('applyMigrations', () => {
     expect([...a.applied, ...b.applied].sort()).toEqual(files);
     expect([...a.skipped, ...b.skipped].sort()).toEqual(files);
     expect(await recorded(sql)).toEqual(files);
-  });
-
-  it('a run after a concurrent one has nothing left to do', async () => {
-    const { url } = await freshDatabase();
-    const dir = await migrations({ '001_a.sql': 'create table a (id int);' });
-    await Promise.all([
-      applyMigrations(url, { dir }),
-      applyMigrations(url, { dir }),
-      applyMigrations(url, { dir }),
-    ]);
-    expect(await applyMigrations(url, { dir })).toEqual({ applied: [], skipped: ['001_a.sql'] });
+    expect(await applyMigrations(url, { dir })).toEqual({ applied: [], skipped: files });
   });
 });

@@ -37,7 +37,7 @@ describe('query plans of the hot queries', () => {
       select orgs.id, 'AC' || md5(orgs.id::text || n), 'v1.k1.iv.tag.ct',
              '+1' || (2000000000 + row_number() over ())::text
       from orgs cross join generate_series(1, 5) n`);
-    // 30,000 webhook events, 1% pending; 30,000 messages, 100 per connection.
+    // 10,000 webhook events, 1% pending; 10,000 messages, 100 per connection.
     await db.execute(sql`
       insert into twilio_whatsapp_webhook_events
         (connection_id, message_sid, event_type, idempotency_key, payload, status, next_attempt_at, processed_at)
@@ -45,7 +45,7 @@ describe('query plans of the hot queries', () => {
              case when g % 100 = 0 then 'pending' else 'processed' end,
              now() - (g || ' seconds')::interval,
              case when g % 100 = 0 then null else now() end
-      from generate_series(1, 30000) g,
+      from generate_series(1, 10000) g,
            (select array_agg(id) as ids from twilio_whatsapp_connections) c`);
     await db.execute(sql`
       insert into twilio_whatsapp_messages
@@ -53,7 +53,7 @@ describe('query plans of the hot queries', () => {
       select c.organization_id, c.id, 'SM' || md5('m' || g || c.id::text), 'inbound',
              'whatsapp:+15550000001', 'whatsapp:+15550000002', 'hi', 'received',
              now() - (g || ' minutes')::interval
-      from (select * from twilio_whatsapp_connections order by id = ${world.connA} desc, id limit 300) c
+      from (select * from twilio_whatsapp_connections order by id = ${world.connA} desc, id limit 100) c
       cross join generate_series(1, 100) g`);
     await db.execute(sql`analyze`);
   });

@@ -174,6 +174,18 @@ describe('seed plan 21-01 on the migrated database', () => {
     expect(rows.map((r) => `${r.table}: ${r.privilege}`)).toEqual([]);
   });
 
+  it('signed-in users have no privilege on auth.users, sessions or the migration log', async () => {
+    const rows = await database.db.execute<{ table: string; privilege: string }>(sql`
+      select n.nspname || '.' || c.relname as table, p.privilege
+      from pg_class c
+      join pg_namespace n on n.oid = c.relnamespace
+      cross join unnest(array['SELECT','INSERT','UPDATE','DELETE','TRUNCATE','REFERENCES','TRIGGER']) as p(privilege)
+      where c.relkind in ('r', 'v', 'm', 'p')
+        and n.nspname in ('auth', 'app_private')
+        and has_table_privilege('authenticated', c.oid, p.privilege)`);
+    expect(rows.map((r) => `${r.table}: ${r.privilege}`)).toEqual([]);
+  });
+
   it('FIX 6: anon cannot reach the private schema at all', async () => {
     const [row] = await database.db.execute<{ usage: boolean }>(sql`
       select has_schema_privilege('anon', 'app_private', 'USAGE') as usage`);
