@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { WebhookEvent, WhatsappConnection } from '@app/contracts';
 import { twilioWhatsappConnections as connections, withServiceRole } from '@app/db';
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { uniqueNumber } from './connections-world.ts';
 import {
@@ -237,14 +237,19 @@ describe('whatsapp.connections: access and input', () => {
 
   it('a stored token that no longer decrypts says to enter it again, at the authToken field', async () => {
     const id = await seedConnection(acme.organizationId);
+    // Flip one bit of the ciphertext.
+    const [row] = await withServiceRole(server.db, (tx) =>
+      tx.select().from(connections).where(eq(connections.id, id)),
+    );
+    const parts = row!.twilioAuthTokenHash.split('.');
+    const body = Buffer.from(parts[4]!, 'base64url');
+    body[0] = body[0]! ^ 1;
+    parts[4] = body.toString('base64url');
     await withServiceRole(server.db, (tx) =>
       tx
         .update(connections)
-        // Flip the last character of the ciphertext.
-        .set({
-          twilioAuthTokenHash: sql`left(${connections.twilioAuthTokenHash}, -1) || case when right(${connections.twilioAuthTokenHash}, 1) = 'A' then 'B' else 'A' end`,
-        })
-        .where(sql`${connections.id} = ${id}`),
+        .set({ twilioAuthTokenHash: parts.join('.') })
+        .where(eq(connections.id, id)),
     );
     const res = await acme.owner.mutation('whatsapp.connections.verify', { id });
     expect(res.error?.code).toBe('PRECONDITION_FAILED');
