@@ -1,4 +1,4 @@
-import { useCallback, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { z } from 'zod';
 import type { FieldErrors } from './errors.ts';
 
@@ -18,10 +18,21 @@ export function useFieldErrors<F extends string>(fields: readonly F[]) {
     [],
   );
 
+  // Focus waits for a render where the field can take it: a server error arrives
+  // while the form is still disabled for the request that produced it.
+  const pendingFocus = useRef<F | null>(null);
+  useEffect(() => {
+    const field = pendingFocus.current;
+    const element = field ? refs.current.get(field) : null;
+    if (!element || element.disabled || element.closest('fieldset:disabled')) return;
+    element.focus();
+    pendingFocus.current = null;
+  });
+
   const focusFirstInvalid = useCallback(
     (found: FieldErrors<F>) => {
       const first = fields.find((f) => found[f]);
-      if (first) refs.current.get(first)?.focus();
+      if (first) pendingFocus.current = first;
       return first !== undefined;
     },
     [fields],

@@ -92,9 +92,10 @@ export function ConnectionCard({
   const remove = useMutation(
     trpc.whatsapp.connections.delete.mutationOptions({
       onSuccess: async () => {
+        // The list first: focus then goes to what replaced this card, not to the card.
+        await refreshList();
         setConfirming(false);
         onDisconnected(connection);
-        await refreshList();
       },
     }),
   );
@@ -129,18 +130,18 @@ export function ConnectionCard({
           <dd>{connection.friendlyName ?? <span className="muted">None</span>}</dd>
         </div>
         <div>
-          <dt>Account SID</dt>
-          <dd>
-            <code>{connection.accountSid}</code>
-          </dd>
-        </div>
-        <div>
           <dt>Kind</dt>
           <dd>{senderLabels[connection.senderKind]}</dd>
         </div>
         <div>
           <dt>Last verified</dt>
           <dd>{connection.lastVerifiedAt ? formatDateTime(connection.lastVerifiedAt) : 'Never'}</dd>
+        </div>
+        <div className="card__fact--wide">
+          <dt>Account SID</dt>
+          <dd>
+            <code>{connection.accountSid}</code>
+          </dd>
         </div>
       </dl>
 
@@ -218,7 +219,12 @@ export function ConnectionCard({
         />
       )}
 
-      <EventsList connectionId={connection.id} whatsappNumber={connection.whatsappNumber} />
+      {canManage ? (
+        <EventsList connectionId={connection.id} whatsappNumber={connection.whatsappNumber} />
+      ) : (
+        // Webhook payloads carry customers' messages: the server shows them to owners and admins only.
+        <p className="events muted">Webhook events for this number are visible to owners and admins.</p>
+      )}
 
       {canManage && (
         <ConfirmDialog

@@ -2,7 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { messageOf } from '../lib/errors.ts';
 import { useTRPC } from '../lib/trpc.ts';
-import { formatDateTime } from './format.ts';
+import { formatEventTime } from './format.ts';
 
 const POLL_MS = 3_000;
 
@@ -64,7 +64,7 @@ export function EventsList({
               </span>
               <code className="event__sid">{event.messageSid}</code>
               <time className="event__time" dateTime={event.createdAt}>
-                {formatDateTime(event.createdAt)}
+                {formatEventTime(event.createdAt)}
               </time>
               {event.errorMessage && (
                 <span className="event__error">

@@ -1,0 +1,54 @@
+import { randomInt } from 'node:crypto';
+
+/** The simulator's control API (/_simulator), as a test seeds and drives it. */
+export class SimulatorControl {
+  constructor(private readonly baseUrl: string) {}
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await fetch(`${this.baseUrl}/_simulator${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? null : JSON.stringify(body),
+    });
+    if (!response.ok)
+      throw new Error(`simulator ${method} ${path}: ${response.status} ${await response.text()}`);
+    return response.status === 204 ? (undefined as T) : ((await response.json()) as T);
+  }
+
+  /** A Twilio account with its own SID and Auth Token. */
+  seedAccount(): Promise<{ sid: string; authToken: string }> {
+    return this.call('POST', '/accounts', {});
+  }
+
+  /** A WhatsApp sender (Senders API) for `phoneNumber` in the account. */
+  addWhatsappSender(accountSid: string, phoneNumber: string): Promise<{ sid: string }> {
+    return this.call('POST', `/accounts/${accountSid}/senders`, { phoneNumber });
+  }
+
+  /** What Twilio holds for the account: its senders and their webhook URLs. */
+  account(
+    accountSid: string,
+  ): Promise<{ senders: { senderId: string; webhook: { callback_url: string | null } }[] }> {
+    return this.call('GET', `/accounts/${accountSid}`);
+  }
+
+  /** A customer writes to `to`; the simulator posts the signed webhook and answers with what happened. */
+  deliverInbound(input: {
+    to: string;
+    from: string;
+    body: string;
+  }): Promise<{ messageSid: string; deliveries: { outcome: string; attempts: { status?: number }[] }[] }> {
+    return this.call('POST', '/inbound', input);
+  }
+}
+
+/** A number no other test uses (connections' numbers are unique across organizations). */
+export function uniqueWhatsappNumber(): string {
+  return `+1555${randomInt(1_000_000, 9_999_999)}`;
+}
+
+/** A well-formed Auth Token that is not the account's. */
+export function wrongAuthToken(right: string): string {
+  const flipped = right[0] === 'a' ? 'b' : 'a';
+  return `${flipped}${right.slice(1)}`;
+}

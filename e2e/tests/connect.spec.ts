@@ -1,0 +1,158 @@
+import { TWILIO_SANDBOX_NUMBER } from '@app/twilio';
+import {
+  connectionCard,
+  expect,
+  fillConnectForm,
+  newOwner,
+  signIn,
+  signUp,
+  test,
+} from '../support/fixtures.ts';
+import { holdRequest } from '../support/hold.ts';
+import { uniqueWhatsappNumber, wrongAuthToken } from '../support/twilio-simulator.ts';
+
+test('an owner signs up, connects a sender with good credentials and sees it with webhooks configured', async ({
+  page,
+  simulator,
+  snap,
+  expectAccessible,
+}) => {
+  const owner = newOwner('Acme');
+  await page.goto('/sign-up');
+  await expect(page.getByRole('heading', { name: 'Create your organization' })).toBeVisible();
+  await expectAccessible('sign up');
+  await snap('sign-up');
+
+  await signUp(page, owner);
+  await expect(page.getByRole('heading', { name: 'No WhatsApp number connected yet' })).toBeVisible();
+  const emptyState = page.getByRole('region', { name: 'No WhatsApp number connected yet' });
+  await expect(emptyState).toContainText('Account Info');
+  await expect(emptyState).toContainText('Messaging > Senders > WhatsApp senders');
+  await expect(emptyState).toContainText('Messaging > Try it out');
+  await expectAccessible('settings, nothing connected');
+  await snap('settings-empty');
+
+  const account = await simulator.seedAccount();
+  const number = uniqueWhatsappNumber();
+  await simulator.addWhatsappSender(account.sid, number);
+  await fillConnectForm(page, {
+    accountSid: account.sid,
+    authToken: account.authToken,
+    whatsappNumber: number,
+    friendlyName: 'Support',
+  });
+
+  const held = await holdRequest(page, 'whatsapp.connections.create');
+  await page.getByRole('button', { name: 'Connect', exact: true }).click();
+  const progress = page.getByRole('list', { name: 'Connecting' });
+  await expect(progress.getByRole('listitem').first()).toHaveAttribute('aria-current', 'step');
+  await expect(progress).toContainText('Configuring webhooks');
+  await expect(page.getByRole('button', { name: 'Connecting…' })).toBeDisabled();
+  await expectAccessible('connecting');
+  await snap('connecting');
+  held.release();
+
+  const card = connectionCard(page, 'Support');
+  await expect(card.getByRole('heading', { name: 'Support' })).toBeFocused();
+  await expect(card.getByText('Webhooks configured')).toBeVisible();
+  await expect(card.getByText('Active', { exact: true })).toBeVisible();
+  await expect(card).toContainText(number);
+  await expect(card).toContainText(account.sid);
+  await expect(card.getByText('Paste these URLs into Twilio')).toHaveCount(0);
+  await expect(page.getByRole('status').filter({ hasText: `Connected ${number}.` })).toBeVisible();
+  // The card tells the truth: Twilio's sender now points at us.
+  const twilioSide = await simulator.account(account.sid);
+  expect(twilioSide.senders[0]?.webhook.callback_url).toMatch(/\/webhooks\/twilio\/whatsapp\/[0-9a-f-]{36}$/);
+  await expectAccessible('settings, connected');
+  await snap('connected');
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
+  await expectAccessible('sign in');
+  await snap('sign-in');
+  await signIn(page, owner);
+  await expect(connectionCard(page, 'Support').getByText('Webhooks configured')).toBeVisible();
+});
+
+test('a wrong Auth Token shows Twilio’s rejection at the token field and creates nothing', async ({
+  page,
+  simulator,
+  snap,
+  expectAccessible,
+}) => {
+  await signUp(page, newOwner('Wrong token'));
+
+  // The shared contract speaks first: an empty form is refused before any request.
+  await page.getByRole('button', { name: 'Connect', exact: true }).click();
+  await expect(page.getByLabel('Account SID', { exact: true })).toBeFocused();
+  await expect(page.getByLabel('Account SID', { exact: true })).toHaveAccessibleDescription(
+    /Enter the Account SID\./,
+  );
+  await expect(page.getByLabel('WhatsApp number', { exact: true })).toHaveAccessibleDescription(
+    /Enter the WhatsApp number\./,
+  );
+  await expectAccessible('connect form, fields missing');
+  await snap('connect-form-invalid');
+
+  const account = await simulator.seedAccount();
+  const number = uniqueWhatsappNumber();
+  await simulator.addWhatsappSender(account.sid, number);
+  await fillConnectForm(page, {
+    accountSid: account.sid,
+    authToken: wrongAuthToken(account.authToken),
+    whatsappNumber: number,
+  });
+  await page.getByRole('button', { name: 'Connect', exact: true }).click();
+
+  const token = page.getByLabel('Auth Token', { exact: true });
+  await expect(token).toHaveAccessibleDescription(/Twilio rejected these credentials \(20003\)/);
+  await expect(token).toHaveAttribute('aria-invalid', 'true');
+  await expect(token).toBeFocused();
+  await expect(page.getByLabel('Account SID', { exact: true })).not.toHaveAttribute('aria-invalid', 'true');
+  await page.getByRole('button', { name: 'Show Auth Token' }).click();
+  await expect(token).toHaveAttribute('type', 'text');
+  await expectAccessible('connect form, token rejected');
+  await snap('token-rejected');
+
+  await page.reload();
+  await expect(page.getByRole('heading', { name: 'No WhatsApp number connected yet' })).toBeVisible();
+  const list = await page.request.get('/trpc/whatsapp.connections.list');
+  expect((await list.json()).result.data).toEqual([]);
+});
+
+test('the sandbox number is connected with the two URLs to paste into Twilio', async ({
+  page,
+  context,
+  simulator,
+  snap,
+  expectAccessible,
+}) => {
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  await signUp(page, newOwner('Sandbox'));
+  const account = await simulator.seedAccount();
+  await fillConnectForm(page, {
+    accountSid: account.sid,
+    authToken: account.authToken,
+    whatsappNumber: TWILIO_SANDBOX_NUMBER,
+    friendlyName: 'Sandbox',
+  });
+  await page.getByRole('button', { name: 'Connect', exact: true }).click();
+
+  const card = connectionCard(page, 'Sandbox');
+  await expect(card.getByRole('heading', { name: 'Sandbox' })).toBeFocused();
+  await expect(card.getByText('Webhooks need setup')).toBeVisible();
+  await expect(card.getByRole('heading', { name: 'Paste these URLs into Twilio' })).toBeVisible();
+  await expect(card).toContainText('Messaging > Try it out');
+  const inbound = card.getByLabel('Incoming messages URL');
+  const status = card.getByLabel('Status callback URL');
+  await expect(inbound).toHaveValue(/^http:\/\/127\.0\.0\.1:\d+\/webhooks\/twilio\/whatsapp\/[0-9a-f-]{36}$/);
+  await expect(status).toHaveValue(
+    /^http:\/\/127\.0\.0\.1:\d+\/webhooks\/twilio\/whatsapp\/[0-9a-f-]{36}\/status$/,
+  );
+
+  await card.getByRole('button', { name: 'Copy Incoming messages URL' }).click();
+  await expect(card.getByText('Copied.')).toBeVisible();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(await inbound.inputValue());
+  await expectAccessible('settings, sandbox connected');
+  await snap('sandbox-urls-to-paste');
+});

@@ -1,0 +1,57 @@
+import { connectionCard, expect, fillConnectForm, newOwner, signUp, test } from '../support/fixtures.ts';
+import { uniqueWhatsappNumber } from '../support/twilio-simulator.ts';
+
+test('an owner deactivates the connection, then disconnects it after confirming', async ({
+  page,
+  simulator,
+  snap,
+  expectAccessible,
+}) => {
+  await signUp(page, newOwner('Lifecycle'));
+  const account = await simulator.seedAccount();
+  const number = uniqueWhatsappNumber();
+  await simulator.addWhatsappSender(account.sid, number);
+  await fillConnectForm(page, {
+    accountSid: account.sid,
+    authToken: account.authToken,
+    whatsappNumber: number,
+  });
+  await page.getByRole('button', { name: 'Connect', exact: true }).click();
+  // Without a name, the number is the card's title.
+  const card = connectionCard(page, number);
+  await expect(card.getByText('Active', { exact: true })).toBeVisible();
+
+  await card.getByRole('button', { name: 'Deactivate' }).click();
+  await expect(card.getByText('Inactive', { exact: true })).toBeVisible();
+  await expect(card.getByRole('status').filter({ hasText: 'Deactivated' })).toBeVisible();
+  await expect(card.getByRole('button', { name: 'Activate', exact: true })).toBeEnabled();
+  await expectAccessible('settings, connection inactive');
+  await snap('deactivated');
+
+  // Escape backs out of the confirmation and leaves everything as it was.
+  const disconnect = card.getByRole('button', { name: 'Disconnect' });
+  await disconnect.click();
+  const dialog = page.getByRole('dialog', { name: `Disconnect ${number}?` });
+  await expect(dialog).toBeVisible();
+  await expect(dialog.getByRole('button', { name: 'Cancel' })).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(dialog).toBeHidden();
+  await expect(disconnect).toBeFocused();
+
+  await disconnect.click();
+  await expect(dialog).toBeVisible();
+  await expectAccessible('disconnect confirmation');
+  await snap('disconnect-confirmation');
+  await dialog.getByRole('button', { name: 'Disconnect' }).click();
+
+  await expect(dialog).toBeHidden();
+  await expect(card).toHaveCount(0);
+  const emptyHeading = page.getByRole('heading', { name: 'No WhatsApp number connected yet' });
+  await expect(emptyHeading).toBeFocused();
+  await expect(page.getByRole('status').filter({ hasText: `Disconnected ${number}.` })).toBeVisible();
+  await expectAccessible('settings, after disconnect');
+  await snap('disconnected');
+
+  await page.reload();
+  await expect(emptyHeading).toBeVisible();
+});

@@ -1,0 +1,78 @@
+import { randomBytes } from 'node:crypto';
+import { createDatabase } from '@app/db';
+// Not a procedure (inviting people is out of scope): the server's own seeding helper.
+import { addOrganizationMember } from '../../apps/server/src/auth/members.ts';
+import {
+  connectionCard,
+  expect,
+  fillConnectForm,
+  newOwner,
+  signIn,
+  signUp,
+  test,
+} from '../support/fixtures.ts';
+import { uniqueWhatsappNumber } from '../support/twilio-simulator.ts';
+
+test('a member signs in and sees the connection with no write actions', async ({
+  page,
+  browser,
+  run,
+  simulator,
+  snap,
+  expectAccessible,
+}) => {
+  await signUp(page, newOwner('Members'));
+  const account = await simulator.seedAccount();
+  const number = uniqueWhatsappNumber();
+  await simulator.addWhatsappSender(account.sid, number);
+  await fillConnectForm(page, {
+    accountSid: account.sid,
+    authToken: account.authToken,
+    whatsappNumber: number,
+    friendlyName: 'Sales',
+  });
+  await page.getByRole('button', { name: 'Connect', exact: true }).click();
+  await expect(connectionCard(page, 'Sales').getByText('Webhooks configured')).toBeVisible();
+
+  const me = await (await page.request.get('/trpc/auth.me')).json();
+  const organizationId: string = me.result.data.organizationId;
+  const member = {
+    email: `member-${randomBytes(4).toString('hex')}@example.test`,
+    password: 'member password 123',
+  };
+  const database = createDatabase(run.databaseUrl, { max: 1 });
+  try {
+    await addOrganizationMember(database.db, { organizationId, ...member, role: 'member' });
+  } finally {
+    await database.close();
+  }
+
+  const memberContext = await browser.newContext();
+  const memberPage = await memberContext.newPage();
+  try {
+    await signIn(memberPage, member);
+    const card = connectionCard(memberPage, 'Sales');
+    await expect(card).toContainText(number);
+    await expect(card.getByText('Webhooks configured')).toBeVisible();
+    await expect(card).toContainText('Webhook events for this number are visible to owners and admins.');
+    await expect(memberPage.getByText(/only owners and admins of .* can change it/)).toBeVisible();
+    await expect(memberPage.getByRole('alert').filter({ hasText: /\S/ })).toHaveCount(0);
+    for (const action of [
+      'Verify now',
+      'Configure webhooks',
+      'Update credentials',
+      'Deactivate',
+      'Disconnect',
+      'Connect another number',
+    ]) {
+      await expect(memberPage.getByRole('button', { name: action })).toHaveCount(0);
+    }
+    await expect(memberPage.getByRole('region', { name: 'Connect a WhatsApp number' })).toHaveCount(0);
+    // The only button left is signing out.
+    await expect(memberPage.getByRole('button')).toHaveText(['Sign out']);
+    await expectAccessible('settings, as a member', memberPage);
+    await snap('member-read-only', memberPage);
+  } finally {
+    await memberContext.close();
+  }
+});
