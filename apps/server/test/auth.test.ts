@@ -201,3 +201,54 @@ describe('rate limits', () => {
     for (let i = 0; i < 5; i++) expect((await c.query('auth.me')).status).toBe(200);
   });
 });
+
+describe('connect attempts are rate limited too', () => {
+  const server = useTestServer(() => ({
+    rateLimits: { 'whatsapp.connections.create': { max: 2, windowMs: 60_000 } },
+  }));
+
+  it('past the limit, create answers 429 before calling Twilio, batched calls included', async () => {
+    const org = await signUpOrganization(server);
+    const input = {
+      accountSid: `AC${'b'.repeat(32)}`,
+      authToken: 'c'.repeat(32),
+      whatsappNumber: '+15550001111',
+    };
+    for (let i = 0; i < 2; i++) {
+      // No simulator: Twilio is unreachable, which proves the call went through to the procedure.
+      expect((await org.owner.mutation('whatsapp.connections.create', input)).error?.code).toBe(
+        'SERVICE_UNAVAILABLE',
+      );
+    }
+    const limited = await org.owner.mutation('whatsapp.connections.create', input);
+    expect(limited.status).toBe(429);
+    expect(limited.error?.message).toMatch(/Too many attempts/);
+    const batch = await server.app.inject({
+      method: 'POST',
+      url: '/trpc/auth.me,whatsapp.connections.create?batch=1',
+      headers: {
+        'content-type': 'application/json',
+        cookie: org.owner.cookie!,
+        origin: TEST_PUBLIC_URL.origin,
+      },
+      payload: JSON.stringify({ 1: input }),
+    });
+    expect(batch.statusCode).toBe(429);
+    expect(batch.json()).toHaveLength(2);
+  });
+});
+
+describe('behind https', () => {
+  const publicUrl = new URL('https://whatsapp.example.com');
+  const server = useTestServer(() => ({ publicUrl }));
+
+  it('the session cookie is Secure, and only our https origin may send mutations', async () => {
+    const c = new TestClient(() => server.app);
+    const input = { organizationName: 'Secure Co', email: uniqueEmail(), password: TEST_PASSWORD };
+    const fromHttp = await c.mutation('auth.signUp', input, { origin: 'http://whatsapp.example.com' });
+    expect(fromHttp.status).toBe(403);
+    const res = await c.mutation('auth.signUp', input, { origin: publicUrl.origin });
+    expect(res.error).toBeUndefined();
+    expect(res.raw.cookies.find((k) => k.name === 'wa_session')?.secure).toBe(true);
+  });
+});

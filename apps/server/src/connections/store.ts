@@ -80,7 +80,10 @@ export async function insertConnection(
     return row!;
   } catch (error) {
     // Two admins racing to connect the same number: the unique constraint decides.
-    if (isUniqueViolation(error)) throw alreadyConnected(values.whatsappNumber, true);
+    // Which organization won is not ours to tell.
+    if (isUniqueViolation(error)) {
+      throw new TRPCError({ code: 'CONFLICT', message: `${values.whatsappNumber} is already connected.` });
+    }
     throw withoutParameters(error, 'Storing the WhatsApp connection');
   }
 }
