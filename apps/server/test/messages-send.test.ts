@@ -42,6 +42,7 @@ describe('whatsapp.messages.send', () => {
       from: `whatsapp:${SENDER}`,
       to: CUSTOMER,
       body: 'Your order has shipped.',
+      status: 'queued',
       errorCode: null,
       errorMessage: null,
     });
@@ -75,6 +76,24 @@ describe('whatsapp.messages.send', () => {
       'delivered',
       'read',
     ]);
+  });
+
+  it('the message is in the conversation, queued, while Twilio is still answering', async () => {
+    world.sim.injectFault({ operationId: 'CreateMessage', delayMs: 800 });
+    const sending = world.send(acme.member.cookie, { connectionId, to: CUSTOMER, body: 'Slow Twilio' });
+
+    const deadline = Date.now() + 5_000;
+    let inFlight: Awaited<ReturnType<typeof world.list>>['data'];
+    do {
+      inFlight = (await world.list(acme.admin.cookie, { connectionId, limit: 1 })).data;
+    } while (inFlight?.items[0]?.body !== 'Slow Twilio' && Date.now() < deadline);
+    expect(inFlight?.items[0]).toMatchObject({ body: 'Slow Twilio', status: 'queued', messageSid: null });
+
+    const sent = await sending;
+    expect(sent.data?.messageSid).toMatch(/^SM/);
+    expect((await world.shown(acme.admin.cookie, connectionId, sent.data!.id)).messageSid).toBe(
+      sent.data?.messageSid,
+    );
   });
 
   it('sends media with an optional caption', async () => {
