@@ -3,7 +3,7 @@ import { z } from 'zod';
 export const email = z
   .string({ error: 'Enter your email address.' })
   .trim()
-  .min(1, 'Enter your email address.')
+  .min(1, { error: 'Enter your email address.', abort: true })
   .max(254, 'That email address is too long.')
   .pipe(z.email({ error: 'Enter an email address like name@example.com.' }))
   .transform((s) => s.toLowerCase());

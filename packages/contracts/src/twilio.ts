@@ -7,7 +7,7 @@ import { z } from 'zod';
 export const whatsappNumber = z
   .string({ error: 'Enter the WhatsApp number.' })
   .trim()
-  .min(1, 'Enter the WhatsApp number.')
+  .min(1, { error: 'Enter the WhatsApp number.', abort: true })
   .max(64, 'That is too long for a phone number.')
   .transform((raw) => normalizeWhatsappNumber(raw))
   .pipe(
@@ -34,7 +34,7 @@ export const whatsappAddress = (e164: string) => `whatsapp:${e164}`;
 export const accountSid = z
   .string({ error: 'Enter the Account SID.' })
   .trim()
-  .min(1, 'Enter the Account SID.')
+  .min(1, { error: 'Enter the Account SID.', abort: true })
   .regex(
     /^AC[0-9a-fA-F]{32}$/,
     'An Account SID is "AC" followed by 32 hexadecimal characters; copy it from the Twilio Console home page.',
@@ -44,7 +44,7 @@ export const accountSid = z
 export const authToken = z
   .string({ error: 'Enter the Auth Token.' })
   .trim()
-  .min(1, 'Enter the Auth Token.')
+  .min(1, { error: 'Enter the Auth Token.', abort: true })
   .regex(
     /^[0-9a-fA-F]{32}$/,
     'An Auth Token is 32 hexadecimal characters; reveal and copy it from the Twilio Console home page.',
