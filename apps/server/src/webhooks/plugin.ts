@@ -128,8 +128,12 @@ export const twilioWebhookRoutes: FastifyPluginAsync<TwilioWebhookPluginOptions>
     return reply.code(503).header('retry-after', '5').type('text/plain').send('Temporarily unavailable');
   }
 
-  // Request logging at info would cost more than the intake itself under load.
-  const routeOptions = { logLevel: 'warn' as const };
+  // Request logging at info would cost more than the intake itself under load: these
+  // routes log at warn or above (or at the server's level, if that is quieter).
+  const levels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+  const routeOptions = {
+    logLevel: levels.indexOf(app.log.level) > levels.indexOf('warn') ? app.log.level : 'warn',
+  };
   app.post('/webhooks/twilio/whatsapp/:connectionId', routeOptions, (request, reply) =>
     intake('message', request, reply),
   );
