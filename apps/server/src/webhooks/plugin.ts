@@ -130,9 +130,11 @@ export const twilioWebhookRoutes: FastifyPluginAsync<TwilioWebhookPluginOptions>
 
   // Request logging at info would cost more than the intake itself under load: these
   // routes log at warn or above (or at the server's level, if that is quieter).
-  const levels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
-  const routeOptions = {
-    logLevel: levels.indexOf(app.log.level) > levels.indexOf('warn') ? app.log.level : 'warn',
+  const levels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+  type Level = (typeof levels)[number];
+  const serverLevel = levels.find((l) => l === app.log.level) ?? 'info';
+  const routeOptions: { logLevel: Level } = {
+    logLevel: levels.indexOf(serverLevel) > levels.indexOf('warn') ? serverLevel : 'warn',
   };
   app.post('/webhooks/twilio/whatsapp/:connectionId', routeOptions, (request, reply) =>
     intake('message', request, reply),
