@@ -65,13 +65,34 @@ test('an owner signs up, connects a sender with good credentials and sees it wit
   expect(twilioSide.senders[0]?.webhook.callback_url).toMatch(/\/webhooks\/twilio\/whatsapp\/[0-9a-f-]{36}$/);
   await expectAccessible('settings, connected');
   await snap('connected');
+});
 
+test('an owner signs out, is refused a wrong password, and signs back in', async ({
+  page,
+  snap,
+  expectAccessible,
+}) => {
+  const owner = newOwner('Sessions');
+  await signUp(page, owner);
   await page.getByRole('button', { name: 'Sign out' }).click();
-  await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Sign in' })).toBeFocused();
+  await expect(page).toHaveURL(/\/sign-in$/);
   await expectAccessible('sign in');
   await snap('sign-in');
+
+  await page.getByLabel('Email', { exact: true }).fill(owner.email);
+  await page.getByLabel('Password', { exact: true }).fill(`${owner.password}!`);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('alert')).toContainText("That email and password don't match.");
+  await expectAccessible('sign in, refused');
+  await snap('sign-in-refused');
+
   await signIn(page, owner);
-  await expect(connectionCard(page, 'Support').getByText('Webhooks configured')).toBeVisible();
+  await expect(page).toHaveURL(/\/settings\/whatsapp$/);
+  await expect(page.getByRole('heading', { name: 'No WhatsApp number connected yet' })).toBeVisible();
+  // The session survives a reload: it is the httpOnly cookie, not page state.
+  await page.reload();
+  await expect(page.getByRole('heading', { level: 1, name: 'WhatsApp' })).toBeVisible();
 });
 
 test('a wrong Auth Token shows Twilio’s rejection at the token field and creates nothing', async ({

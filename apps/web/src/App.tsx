@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { lazy, Suspense, useEffect } from 'react';
-import { messageOf } from './lib/errors.ts';
+import { isUnauthorized, messageOf } from './lib/errors.ts';
 import { navigate, paths, usePathname } from './lib/router.ts';
 import { type RouterOutputs, useTRPC } from './lib/trpc.ts';
 import { Alert } from './ui/Alert.tsx';
@@ -17,6 +17,7 @@ export function App() {
   const pathname = usePathname();
   const me = useQuery(trpc.auth.me.queryOptions());
   const user = me.data ?? null;
+  useSignOutWhenSessionEnds();
 
   // Signed-in people land on settings; signed-out people on sign-in (sign-up stays reachable).
   useEffect(() => {
@@ -52,6 +53,34 @@ export function App() {
       )}
     </Suspense>
   );
+}
+
+/**
+ * A session can end while the screen is open (expired, or signed out elsewhere):
+ * the first request refused with UNAUTHORIZED takes the person back to sign-in.
+ */
+function useSignOutWhenSessionEnds() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  useEffect(() => {
+    const meKey = trpc.auth.me.queryKey();
+    const signedOut = (error: unknown) => {
+      if (isUnauthorized(error) && queryClient.getQueryData(meKey)) {
+        queryClient.clear();
+        queryClient.setQueryData(meKey, null);
+      }
+    };
+    const unsubscribeQueries = queryClient.getQueryCache().subscribe((event) => {
+      if (event.type === 'updated' && event.action.type === 'error') signedOut(event.action.error);
+    });
+    const unsubscribeMutations = queryClient.getMutationCache().subscribe((event) => {
+      if (event.type === 'updated' && event.action.type === 'error') signedOut(event.action.error);
+    });
+    return () => {
+      unsubscribeQueries();
+      unsubscribeMutations();
+    };
+  }, [trpc, queryClient]);
 }
 
 function PageLoading() {
