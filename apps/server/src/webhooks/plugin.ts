@@ -133,7 +133,9 @@ export const twilioWebhookRoutes: FastifyPluginAsync<TwilioWebhookPluginOptions>
   const levels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
   type Level = (typeof levels)[number];
   const serverLevel = levels.find((l) => l === app.log.level) ?? 'info';
-  const routeOptions: { logLevel: Level } = {
+  // Security headers are for browsers; Twilio reads none of them.
+  const routeOptions: { logLevel: Level; helmet: false } = {
+    helmet: false,
     logLevel: levels.indexOf(serverLevel) > levels.indexOf('warn') ? serverLevel : 'warn',
   };
   app.post('/webhooks/twilio/whatsapp/:connectionId', routeOptions, (request, reply) =>

@@ -31,25 +31,39 @@ export async function applyWebhookEvent(
   options: { unknownSidGraceMs: number; now: number },
 ): Promise<ApplyResult> {
   if (event.event_type === 'message') {
-    await insertInboundMessage(sql, event);
+    await insertInboundMessages(sql, [event]);
     return 'applied';
   }
   return applyStatusCallback(sql, event, options);
 }
 
-/** An inbound message is stored once per MessageSid, whatever the number of copies. */
-async function insertInboundMessage(sql: Sql, event: ClaimedEvent) {
-  const m = inboundMessageFields(event.payload);
+/**
+ * Inbound messages are stored once per MessageSid, whatever the number of copies:
+ * one multi-row insert for a whole batch. Throws UnusablePayloadError (before
+ * touching the database) if any payload lacks From or To.
+ */
+export async function insertInboundMessages(sql: Sql, events: ClaimedEvent[]) {
+  if (events.length === 0) return;
+  const rows = events.map((e) => ({ e, m: inboundMessageFields(e.payload) }));
+  const col = <T>(pick: (r: (typeof rows)[number]) => T) => rows.map(pick);
   await sql`
     insert into twilio_whatsapp_messages
       (organization_id, connection_id, message_sid, direction, from_number, to_number, body, media,
        profile_name, wa_id, latitude, longitude, location_address, location_label,
        button_payload, button_text, status)
-    select c.organization_id, c.id, ${event.message_sid}, 'inbound', ${m.from}, ${m.to}, ${m.body},
-           ${JSON.stringify(m.media)}::text::jsonb, ${m.profileName}, ${m.waId}, ${m.latitude}, ${m.longitude},
-           ${m.locationAddress}, ${m.locationLabel}, ${m.buttonPayload}, ${m.buttonText}, 'received'
-    from twilio_whatsapp_connections c
-    where c.id = ${event.connection_id}
+    select c.organization_id, c.id, m.message_sid, 'inbound', m.from_number, m.to_number, m.body,
+           m.media::jsonb, m.profile_name, m.wa_id, m.latitude, m.longitude, m.location_address,
+           m.location_label, m.button_payload, m.button_text, 'received'
+    from unnest(
+      ${col((r) => r.e.connection_id)}::uuid[], ${col((r) => r.e.message_sid)}::text[],
+      ${col((r) => r.m.from)}::text[], ${col((r) => r.m.to)}::text[], ${col((r) => r.m.body)}::text[],
+      ${col((r) => JSON.stringify(r.m.media))}::text[], ${col((r) => r.m.profileName)}::text[],
+      ${col((r) => r.m.waId)}::text[], ${col((r) => r.m.latitude)}::float8[], ${col((r) => r.m.longitude)}::float8[],
+      ${col((r) => r.m.locationAddress)}::text[], ${col((r) => r.m.locationLabel)}::text[],
+      ${col((r) => r.m.buttonPayload)}::text[], ${col((r) => r.m.buttonText)}::text[]
+    ) as m(connection_id, message_sid, from_number, to_number, body, media, profile_name, wa_id,
+           latitude, longitude, location_address, location_label, button_payload, button_text)
+    join twilio_whatsapp_connections c on c.id = m.connection_id
     on conflict (message_sid) do nothing
   `;
 }

@@ -2,7 +2,12 @@ import type { FastifyBaseLogger } from 'fastify';
 import type postgres from 'postgres';
 import type { Metrics } from '../observability/metrics.ts';
 import { WEBHOOK_EVENTS_PENDING_CHANNEL } from '../webhooks/event-batcher.ts';
-import { type ApplyResult, applyWebhookEvent, type ClaimedEvent } from './apply-event.ts';
+import {
+  type ApplyResult,
+  applyWebhookEvent,
+  type ClaimedEvent,
+  insertInboundMessages,
+} from './apply-event.ts';
 
 export interface WebhookWorkerOptions {
   /** false: tests drive `runOnce()` themselves. */
@@ -156,10 +161,21 @@ export class WebhookWorker {
       const options = { unknownSidGraceMs: this.unknownSidGraceMs, now };
       let results: Array<{ result: ApplyResult } | { error: unknown }>;
       try {
-        // Fast path: the whole batch in one savepoint, statements pipelined.
-        results = await tx.savepoint((sp) =>
-          Promise.all(events.map(async (e) => ({ result: await applyWebhookEvent(sp, e, options) }))),
-        );
+        // Fast path: the whole batch in one savepoint: inbound messages in one
+        // multi-row insert, status callbacks as pipelined statements.
+        results = await tx.savepoint(async (sp) => {
+          const inbound = events.filter((e) => e.event_type === 'message');
+          const [, statuses] = await Promise.all([
+            insertInboundMessages(sp, inbound),
+            Promise.all(
+              events.filter((e) => e.event_type !== 'message').map((e) => applyWebhookEvent(sp, e, options)),
+            ),
+          ]);
+          let s = 0;
+          return events.map((e) => ({
+            result: e.event_type === 'message' ? ('applied' as const) : statuses[s++]!,
+          }));
+        });
       } catch {
         // Something failed: apply one by one, each in its own savepoint, so one bad
         // event does not hold back the others.
