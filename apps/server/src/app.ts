@@ -59,6 +59,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     twilio: createTwilioAdapter(twilioApiBaseUrl ? { apiBaseUrl: twilioApiBaseUrl } : {}),
     serviceSql,
     worker: { enabled: true },
+    trustProxy: env.TRUST_PROXY,
   });
 
   const close = async () => {

@@ -15,6 +15,8 @@ const envSchema = z.object({
   DATABASE_URL: optionalString.pipe(z.url({ message: 'DATABASE_URL must be a postgres:// URL' }).optional()),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('127.0.0.1'),
+  /** Behind a load balancer: client IPs (rate limits) come from X-Forwarded-For. */
+  TRUST_PROXY: z.stringbool().default(false),
   PUBLIC_URL: optionalString.pipe(
     z.url({ message: 'PUBLIC_URL must be an absolute http(s) URL' }).optional(),
   ),
