@@ -34,6 +34,8 @@ export const test = base.extend<Fixtures>({
   // biome-ignore lint/correctness/noEmptyPattern: Playwright fixtures take their dependencies as a pattern.
   run: async ({}, use) => use(readRunState()),
   baseURL: async ({ run }, use) => use(run.baseUrl),
+  // biome-ignore lint/correctness/noEmptyPattern: Playwright fixtures take their dependencies as a pattern.
+  extraHTTPHeaders: async ({}, use) => use(clientAddressHeaders()),
   simulator: async ({ run }, use) => use(new SimulatorControl(run.simulatorUrl)),
   snap: async ({ page }, use, testInfo) => {
     await use(async (name, target = page) => saveScreenshot(target, testInfo, name));
@@ -56,6 +58,12 @@ async function saveScreenshot(page: Page, testInfo: TestInfo, name: string) {
   const file = path.join(screenshotsDir, `${testInfo.project.name}--${name}.png`);
   await page.screenshot({ path: file, fullPage: true, animations: 'disabled', caret: 'hide' });
   await testInfo.attach(name, { path: file, contentType: 'image/png' });
+}
+
+/** A client address of its own (the server trusts X-Forwarded-For in the e2e run). */
+export function clientAddressHeaders(): Record<string, string> {
+  const [a, b, c] = randomBytes(3);
+  return { 'x-forwarded-for': `10.${a}.${b}.${c}` };
 }
 
 export function newOwner(label: string): Owner {

@@ -3,6 +3,7 @@ import { createDatabase } from '@app/db';
 // Not a procedure (inviting people is out of scope): the server's own seeding helper.
 import { addOrganizationMember } from '../../apps/server/src/auth/members.ts';
 import {
+  clientAddressHeaders,
   connectionCard,
   expect,
   fillConnectForm,
@@ -47,7 +48,7 @@ test('a member signs in and sees the connection with no write actions', async ({
     await database.close();
   }
 
-  const memberContext = await browser.newContext();
+  const memberContext = await browser.newContext({ extraHTTPHeaders: clientAddressHeaders() });
   const memberPage = await memberContext.newPage();
   try {
     await signIn(memberPage, member);
