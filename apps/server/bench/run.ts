@@ -24,6 +24,8 @@ import { CredentialVault } from '../src/vault/credential-vault.ts';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const STEADY_RATE = Number(process.env.BENCH_STEADY_RATE ?? 1000);
+/** BENCH_ONLY=product: skip the comparators (for profiling with BENCH_CPU_PROF=1). */
+const ONLY = process.env.BENCH_ONLY;
 const serverDir = path.resolve(import.meta.dirname, '..');
 const benchDir = path.join(serverDir, '.bench');
 const comparatorsSource = path.resolve(repoRoot, '../shared/bench');
@@ -174,7 +176,10 @@ async function main() {
     const nullBase = `http://127.0.0.1:${nullPort}`;
     const webhookPath = `/webhooks/twilio/whatsapp/${connectionId}`;
 
-    const product = start('product', ['--import', 'tsx', 'src/main.ts'], serverDir, {
+    const profile = process.env.BENCH_CPU_PROF
+      ? ['--cpu-prof', `--cpu-prof-dir=${path.join(benchDir, 'prof')}`]
+      : [];
+    const product = start('product', [...profile, '--import', 'tsx', 'src/main.ts'], serverDir, {
       DATABASE_URL: productDb,
       PORT: String(productPort),
       HOST: '127.0.0.1',
@@ -202,6 +207,7 @@ async function main() {
       ['comparator', comparatorBase],
       ['null server', nullBase],
     ] as const) {
+      if (ONLY && ONLY !== target) continue;
       for (const dup of [false, true]) {
         log(
           `${target}: ${dup ? 'one repeated MessageSid' : 'distinct MessageSids'}, ${CONNECTIONS} connections, ${SECONDS} s`,

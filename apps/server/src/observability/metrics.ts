@@ -20,6 +20,13 @@ class Counter {
     const k = labelKey(labels);
     this.values.set(k, (this.values.get(k) ?? 0) + by);
   }
+  /** An incrementer for fixed labels, for hot paths (the label key is built once). */
+  with(labels: Labels): (by?: number) => void {
+    const k = labelKey(labels);
+    return (by = 1) => {
+      this.values.set(k, (this.values.get(k) ?? 0) + by);
+    };
+  }
   render() {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
     for (const [k, v] of this.values) lines.push(`${this.name}${k} ${v}`);

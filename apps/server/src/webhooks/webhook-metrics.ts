@@ -15,5 +15,14 @@ export function deliveryCounter(metrics: Metrics) {
     'twilio_webhook_deliveries_total',
     'Twilio webhook deliveries by route and outcome',
   );
-  return (route: 'message' | 'status', outcome: DeliveryOutcome) => counter.inc({ route, outcome });
+  const incrementers = new Map<string, () => void>();
+  return (route: 'message' | 'status', outcome: DeliveryOutcome) => {
+    const key = `${route} ${outcome}`;
+    let inc = incrementers.get(key);
+    if (!inc) {
+      inc = counter.with({ route, outcome });
+      incrementers.set(key, inc);
+    }
+    inc();
+  };
 }
