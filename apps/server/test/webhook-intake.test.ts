@@ -303,3 +303,23 @@ describe('connection cache', () => {
     });
   });
 });
+
+describe('without a dedicated service-role pool', () => {
+  it('the intake and the worker switch role per transaction and behave the same', async () => {
+    const plain = await startWebhookServer(server.db, server.databaseUrl, { serviceSql: undefined });
+    try {
+      const c = await seedConnection(server.sql, server.vault);
+      const sid = newMessageSid();
+      const request = twilioRequest(inboundPath(c.id), inboundParams(sid), c.authToken);
+      const answers = await Promise.all([plain.app.inject(request), plain.app.inject(request)]);
+      expect(answers.map((a) => a.statusCode)).toEqual([200, 200]);
+      await drainWorker(plain.app);
+      const [row] = await server.sql<{ events: number; messages: number }[]>`
+        select (select count(*)::int from twilio_whatsapp_webhook_events where connection_id = ${c.id}) as events,
+               (select count(*)::int from twilio_whatsapp_messages where message_sid = ${sid}) as messages`;
+      expect(row).toEqual({ events: 1, messages: 1 });
+    } finally {
+      await plain.close();
+    }
+  });
+});
