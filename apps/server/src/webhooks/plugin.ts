@@ -38,7 +38,7 @@ export const twilioWebhookRoutes: FastifyPluginAsync<TwilioWebhookPluginOptions>
   );
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const route: WebhookEventType = request.url.includes('/status') ? 'status' : 'message';
+    const route: WebhookEventType = request.routeOptions.url?.endsWith('/status') ? 'status' : 'message';
     const status =
       error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) request.log.error({ err: error }, 'webhook intake failed');

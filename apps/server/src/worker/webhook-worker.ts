@@ -46,10 +46,23 @@ export function failureBackoffMs(attempts: number): number {
 }
 
 /**
- * Applies stored webhook events to twilio_whatsapp_messages. Claims due pending
- * events with FOR UPDATE SKIP LOCKED (any number of processes can run this on one
- * database), applies each in a savepoint, and settles them in the same transaction:
- * an event is applied and marked processed together, or not at all.
+ * Applies stored webhook events to twilio_whatsapp_messages.
+ *
+ * Schedule: woken by NOTIFY on WEBHOOK_EVENTS_PENDING_CHANNEL (the intake sends one
+ * per committed batch), polled every second as a fallback (missed notifications,
+ * retries coming due). Failures retry after 1 s, 2 s, 4 s … (capped at 5 min) and
+ * are marked 'failed' with their error after 8 attempts. A status callback for a
+ * MessageSid not stored yet waits (0.25–10 s steps) up to 60 s, then records the
+ * message from the callback.
+ *
+ * Pruning: every hour, processed events older than 30 days and failed events older
+ * than 90 days are deleted, 1,000 rows per statement, by one process at a time
+ * (transaction-level advisory lock); pending events are never pruned.
+ *
+ * Claims due pending events with FOR UPDATE SKIP LOCKED (any number of processes
+ * can run this on one database), applies them in a savepoint (one by one, each in
+ * its own, if the batch fails), and settles them in the same transaction: an event
+ * is applied and marked processed together, or not at all.
  */
 export class WebhookWorker {
   private readonly batchSize: number;
