@@ -135,6 +135,16 @@ test('a wrong Auth Token shows Twilio’s rejection at the token field and creat
   await expectAccessible('connect form, token rejected');
   await snap('token-rejected');
 
+  // Right credentials, but a number that is not in this account: said at the number.
+  await token.fill(account.authToken);
+  const numberField = page.getByLabel('WhatsApp number', { exact: true });
+  await numberField.fill(uniqueWhatsappNumber());
+  await page.getByRole('button', { name: 'Connect', exact: true }).click();
+  await expect(numberField).toHaveAccessibleDescription(/is not a WhatsApp sender/);
+  await expect(numberField).toBeFocused();
+  await expect(token).not.toHaveAttribute('aria-invalid', 'true');
+  await snap('number-not-in-account');
+
   await page.reload();
   await expect(page.getByRole('heading', { name: 'No WhatsApp number connected yet' })).toBeVisible();
   const list = await page.request.get('/trpc/whatsapp.connections.list');
