@@ -33,7 +33,6 @@ interface Settled {
   delayMs: number;
   attemptsAdded: number;
   error: string | null;
-  createdAt: number;
 }
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -159,7 +158,7 @@ export class WebhookWorker {
 
   /** Claims one batch of due events, applies and settles them; returns how many were claimed. */
   async runOnce(): Promise<number> {
-    const settled = await this.transaction(async (tx) => {
+    const { rows: settled, lags } = await this.transaction(async (tx) => {
       const events = await tx<ClaimedEvent[]>`
         select id, connection_id, event_type, message_sid, message_status, payload, attempts,
                (extract(epoch from created_at) * 1000)::float8 as created_ms
@@ -169,7 +168,7 @@ export class WebhookWorker {
         limit ${this.batchSize}
         for update skip locked
       `;
-      if (events.length === 0) return [];
+      if (events.length === 0) return { rows: [], lags: [] };
       const now = Date.now();
       const options = { unknownSidGraceMs: this.unknownSidGraceMs, now };
       let results: Array<{ result: ApplyResult } | { error: unknown }>;
@@ -202,7 +201,7 @@ export class WebhookWorker {
         }
       }
       const rows = events.map((e, i) => this.settle(e, results[i]!, now));
-      await tx`
+      const lags = await tx<{ lag_s: number }[]>`
         update twilio_whatsapp_webhook_events e
         set status = u.status,
             attempts = e.attempts + u.attempts_added,
@@ -218,10 +217,12 @@ export class WebhookWorker {
           ${rows.map((r) => r.error)}::text[]
         ) as u(id, status, delay_ms, attempts_added, error)
         where e.id = u.id
+        -- The lag as the database sees it (processed_at - created_at), one clock.
+        returning case when e.status = 'processed'
+          then extract(epoch from e.processed_at - e.created_at)::float8 end as lag_s
       `;
-      return rows;
+      return { rows, lags };
     });
-    const processedAt = Date.now();
     for (const r of settled) {
       this.outcomes.inc({
         outcome:
@@ -234,8 +235,7 @@ export class WebhookWorker {
                 : 'deferred',
       });
     }
-    for (const r of settled)
-      if (r.status === 'processed') this.lag.observe((processedAt - r.createdAt) / 1000);
+    for (const { lag_s } of lags) if (lag_s !== null) this.lag.observe(lag_s);
     return settled.length;
   }
 
@@ -270,7 +270,7 @@ export class WebhookWorker {
     const createdAt = event.created_ms;
     if ('result' in outcome) {
       if (outcome.result === 'applied') {
-        return { id: event.id, status: 'processed', delayMs: 0, attemptsAdded: 1, error: null, createdAt };
+        return { id: event.id, status: 'processed', delayMs: 0, attemptsAdded: 1, error: null };
       }
       // Waiting for our own send to store the SID: not a failure, so attempts stay;
       // the wait grows with the event's age (0.25 s … 10 s).
@@ -282,13 +282,12 @@ export class WebhookWorker {
         delayMs,
         attemptsAdded: 0,
         error: 'waiting for the message to be known',
-        createdAt,
       };
     }
     const attempts = event.attempts + 1;
     const error = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
     if (attempts >= this.maxAttempts) {
-      return { id: event.id, status: 'failed', delayMs: 0, attemptsAdded: 1, error, createdAt };
+      return { id: event.id, status: 'failed', delayMs: 0, attemptsAdded: 1, error };
     }
     return {
       id: event.id,
@@ -296,7 +295,6 @@ export class WebhookWorker {
       delayMs: failureBackoffMs(attempts),
       attemptsAdded: 1,
       error,
-      createdAt,
     };
   }
 
