@@ -323,3 +323,28 @@ describe('without a dedicated service-role pool', () => {
     }
   });
 });
+
+describe('a connection deleted while still cached', () => {
+  it('gets 404, and the deliveries that shared its batch are still stored', async () => {
+    const kept = await seedConnection(server.sql, server.vault);
+    const gone = await seedConnection(server.sql, server.vault);
+    for (const c of [kept, gone]) {
+      const res = await server.app.inject(
+        twilioRequest(inboundPath(c.id), inboundParams(newMessageSid()), c.authToken),
+      );
+      expect(res.statusCode).toBe(200);
+    }
+    // Deleted behind the cache's back (no NOTIFY), so the intake still believes in it.
+    await server.sql`delete from twilio_whatsapp_connections where id = ${gone.id}`;
+    const answers = await Promise.all([
+      ...Array.from({ length: 10 }, () =>
+        server.app.inject(
+          twilioRequest(inboundPath(kept.id), inboundParams(newMessageSid()), kept.authToken),
+        ),
+      ),
+      server.app.inject(twilioRequest(inboundPath(gone.id), inboundParams(newMessageSid()), gone.authToken)),
+    ]);
+    expect(answers.map((a) => a.statusCode)).toEqual([...Array(10).fill(200), 404]);
+    expect(await countEvents(server.sql, kept.id)).toBe(11);
+  });
+});

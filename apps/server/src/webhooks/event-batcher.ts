@@ -1,6 +1,17 @@
 import type postgres from 'postgres';
 import type { WebhookEventRow } from './webhook-event.ts';
 
+/** SQLSTATE class 23: the statement was refused for its data, not for the database's state. */
+export function isIntegrityViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('23');
+}
+
+/** The connection the row points at no longer exists (deleted after it was cached). */
+export function isMissingConnection(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '23503';
+}
+
 /** NOTIFY channel the intake signals after a commit that stored new events (wakes the worker). */
 export const WEBHOOK_EVENTS_PENDING_CHANNEL = 'twilio_webhook_events_pending';
 
@@ -121,6 +132,12 @@ export class EventBatcher {
         });
       }
     } catch (error) {
+      if (batch.length > 1 && isIntegrityViolation(error)) {
+        // One bad row (its connection deleted a moment ago: foreign key) must not
+        // fail the deliveries it happened to share a statement with.
+        await Promise.all(batch.map((p) => this.commit([p])));
+        return;
+      }
       for (const p of batch) for (const w of p.waiters) w.reject(error);
     }
   }

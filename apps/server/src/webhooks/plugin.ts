@@ -3,7 +3,7 @@ import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } f
 import type { AppServices } from '../services.ts';
 import { CredentialDecryptionError } from '../vault/credential-vault.ts';
 import type { ConnectionCache } from './connection-cache.ts';
-import type { EventBatcher } from './event-batcher.ts';
+import { type EventBatcher, isMissingConnection } from './event-batcher.ts';
 import { MalformedFormBodyError, parseFormBody } from './form-body.ts';
 import { isValidTwilioSignature, signedWebhookUrl } from './signature.ts';
 import { webhookEventRow } from './webhook-event.ts';
@@ -109,6 +109,11 @@ export const twilioWebhookRoutes: FastifyPluginAsync<TwilioWebhookPluginOptions>
     try {
       outcome = await batcher.store(row);
     } catch (error) {
+      if (isMissingConnection(error)) {
+        connections.invalidate(connection.id);
+        count(eventType, 'not_found');
+        return reply.code(404).type('text/plain').send('Unknown or inactive connection');
+      }
       return unavailable(eventType, request, reply, error);
     }
     count(eventType, outcome);
