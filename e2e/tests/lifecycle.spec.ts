@@ -1,7 +1,7 @@
 import { connectionCard, expect, fillConnectForm, newOwner, signUp, test } from '../support/fixtures.ts';
 import { uniqueWhatsappNumber } from '../support/twilio-simulator.ts';
 
-test('an owner deactivates the connection, then disconnects it after confirming', async ({
+test('an owner renames and deactivates the connection, then disconnects it after confirming', async ({
   page,
   simulator,
   snap,
@@ -18,8 +18,16 @@ test('an owner deactivates the connection, then disconnects it after confirming'
   });
   await page.getByRole('button', { name: 'Connect', exact: true }).click();
   // Without a name, the number is the card's title.
-  const card = connectionCard(page, number);
-  await expect(card.getByText('Active', { exact: true })).toBeVisible();
+  await expect(connectionCard(page, number).getByText('Active', { exact: true })).toBeVisible();
+
+  await connectionCard(page, number).getByRole('button', { name: 'Update credentials' }).click();
+  await expect(page.getByRole('heading', { name: 'Update credentials' })).toBeFocused();
+  await page.getByLabel('Name (optional)', { exact: true }).fill('Reception');
+  await page.getByRole('button', { name: 'Save' }).click();
+  const card = connectionCard(page, 'Reception');
+  await expect(card.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
+  await expect(card.getByRole('button', { name: 'Update credentials' })).toBeFocused();
+  await expect(card).toContainText(number);
 
   await card.getByRole('button', { name: 'Deactivate' }).click();
   await expect(card.getByText('Inactive', { exact: true })).toBeVisible();
@@ -31,7 +39,7 @@ test('an owner deactivates the connection, then disconnects it after confirming'
   // Escape backs out of the confirmation and leaves everything as it was.
   const disconnect = card.getByRole('button', { name: 'Disconnect' });
   await disconnect.click();
-  const dialog = page.getByRole('dialog', { name: `Disconnect ${number}?` });
+  const dialog = page.getByRole('dialog', { name: 'Disconnect Reception?' });
   await expect(dialog).toBeVisible();
   await expect(dialog.getByRole('button', { name: 'Cancel' })).toBeFocused();
   await page.keyboard.press('Escape');

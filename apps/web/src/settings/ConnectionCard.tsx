@@ -1,6 +1,6 @@
 import type { WhatsappConnection } from '@app/contracts';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { messageOf } from '../lib/errors.ts';
 import { useTRPC } from '../lib/trpc.ts';
 import { Alert } from '../ui/Alert.tsx';
@@ -18,7 +18,7 @@ const senderLabels = {
   sandbox: 'Twilio sandbox',
 } as const;
 
-interface Feedback {
+export interface Feedback {
   tone: 'success' | 'error';
   text: string;
 }
@@ -43,6 +43,7 @@ export function ConnectionCard({
   );
   const [editing, setEditing] = useState(false);
   const [confirming, setConfirming] = useState(false);
+  const updateButtonRef = useRef<HTMLButtonElement>(null);
   const refreshList = () =>
     queryClient.invalidateQueries({ queryKey: trpc.whatsapp.connections.list.queryKey() });
   const onError = (error: unknown) => setFeedback({ tone: 'error', text: messageOf(error) });
@@ -181,6 +182,7 @@ export function ConnectionCard({
           <button
             type="button"
             className="button"
+            ref={updateButtonRef}
             disabled={busy}
             aria-expanded={editing}
             onClick={() => setEditing((e) => !e)}
@@ -212,9 +214,11 @@ export function ConnectionCard({
       {canManage && editing && (
         <UpdateCredentialsForm
           connection={connection}
-          onDone={(text) => {
+          onDone={(result) => {
             setEditing(false);
-            if (text) setFeedback({ tone: 'success', text });
+            if (result) setFeedback(result);
+            // The form is gone: back to the button that opened it.
+            updateButtonRef.current?.focus();
           }}
         />
       )}

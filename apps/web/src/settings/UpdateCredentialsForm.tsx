@@ -6,6 +6,7 @@ import { useFieldErrors } from '../lib/form.ts';
 import { useTRPC } from '../lib/trpc.ts';
 import { Alert } from '../ui/Alert.tsx';
 import { Field } from '../ui/Field.tsx';
+import type { Feedback } from './ConnectionCard.tsx';
 
 const fields = ['accountSid', 'authToken', 'friendlyName'] as const;
 
@@ -15,7 +16,8 @@ export function UpdateCredentialsForm({
   onDone,
 }: {
   connection: WhatsappConnection;
-  onDone: (message: string | null) => void;
+  /** Closes the form; with what to tell the person when something was saved. */
+  onDone: (feedback: Feedback | null) => void;
 }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -26,9 +28,13 @@ export function UpdateCredentialsForm({
 
   const update = useMutation(
     trpc.whatsapp.connections.update.mutationOptions({
-      onSuccess: async () => {
+      onSuccess: async (result) => {
         await queryClient.invalidateQueries({ queryKey: trpc.whatsapp.connections.list.queryKey() });
-        onDone('Saved. Twilio accepted the new details.');
+        onDone(
+          result.webhookError
+            ? { tone: 'error', text: `Saved, but Twilio's webhooks could not be set: ${result.webhookError}` }
+            : { tone: 'success', text: 'Saved. Twilio accepted the new details.' },
+        );
       },
       onError: (error) => {
         const { fieldErrors } = splitServerError(error, fields);
