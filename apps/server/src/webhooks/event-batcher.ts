@@ -1,10 +1,13 @@
 import type postgres from 'postgres';
 import type { WebhookEventRow } from './webhook-event.ts';
 
-/** SQLSTATE class 23: the statement was refused for its data, not for the database's state. */
-export function isIntegrityViolation(error: unknown): boolean {
+/**
+ * SQLSTATE class 22 (data exception) or 23 (integrity violation): the statement was
+ * refused for a row's data, not for the database's state; retrying it will not help.
+ */
+export function isRowRejected(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('23');
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
 }
 
 /** The connection the row points at no longer exists (deleted after it was cached). */
@@ -132,9 +135,9 @@ export class EventBatcher {
         });
       }
     } catch (error) {
-      if (batch.length > 1 && isIntegrityViolation(error)) {
-        // One bad row (its connection deleted a moment ago: foreign key) must not
-        // fail the deliveries it happened to share a statement with.
+      if (batch.length > 1 && isRowRejected(error)) {
+        // One bad row (e.g. its connection deleted a moment ago: foreign key) must
+        // not fail the deliveries it happened to share a statement with.
         await Promise.all(batch.map((p) => this.commit([p])));
         return;
       }

@@ -11,14 +11,18 @@ export class MalformedFormBodyError extends Error {
 function decodeComponent(raw: string): string {
   const spaced = raw.includes('+') ? raw.replaceAll('+', ' ') : raw;
   if (!spaced.includes('%')) return spaced;
+  let decoded: string;
   try {
     // decodeURIComponent throws on a bad escape (%zz, a lone %) and on invalid UTF-8,
     // where URLSearchParams would silently keep or replace the bytes: what we would
     // store would then differ from what Twilio signed.
-    return decodeURIComponent(spaced);
+    decoded = decodeURIComponent(spaced);
   } catch {
     throw new MalformedFormBodyError();
   }
+  // PostgreSQL text and jsonb cannot hold NUL; Twilio never sends one.
+  if (decoded.includes('\0')) throw new MalformedFormBodyError();
+  return decoded;
 }
 
 /** Parses a raw form body; throws MalformedFormBodyError on a bad escape or bad UTF-8. */

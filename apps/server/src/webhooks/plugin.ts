@@ -3,7 +3,7 @@ import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } f
 import type { AppServices } from '../services.ts';
 import { CredentialDecryptionError } from '../vault/credential-vault.ts';
 import type { ConnectionCache } from './connection-cache.ts';
-import { type EventBatcher, isMissingConnection } from './event-batcher.ts';
+import { type EventBatcher, isMissingConnection, isRowRejected } from './event-batcher.ts';
 import { MalformedFormBodyError, parseFormBody } from './form-body.ts';
 import { isValidTwilioSignature, signedWebhookUrl } from './signature.ts';
 import { webhookEventRow } from './webhook-event.ts';
@@ -113,6 +113,11 @@ export const twilioWebhookRoutes: FastifyPluginAsync<TwilioWebhookPluginOptions>
         connections.invalidate(connection.id);
         count(eventType, 'not_found');
         return reply.code(404).type('text/plain').send('Unknown or inactive connection');
+      }
+      if (isRowRejected(error)) {
+        count(eventType, 'bad_request');
+        request.log.warn({ err: error }, 'webhook intake: delivery refused by the database');
+        return reply.code(400).type('text/plain').send('This delivery cannot be stored');
       }
       return unavailable(eventType, request, reply, error);
     }
