@@ -29,6 +29,7 @@ function decodeComponent(raw: string): string {
 export function parseFormBody(raw: string): FormParams {
   const params: FormParams = Object.create(null);
   if (raw.length === 0) return params;
+  if (raw.includes('\0')) throw new MalformedFormBodyError();
   for (const pair of raw.split('&')) {
     if (pair.length === 0) continue;
     const eq = pair.indexOf('=');
