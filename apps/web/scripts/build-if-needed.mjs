@@ -1,6 +1,6 @@
 // `pnpm start` runs this: builds the SPA only when dist/ is missing or older than
-// its sources (src/, index.html, the Vite config, the shared contracts), so a
-// restart does not wait for a build it does not need.
+// its sources (src/, index.html, the Vite config, the shared contracts, the
+// lockfile), so a restart does not wait for a build it does not need.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -13,6 +13,8 @@ const sources = [
   path.join(webDir, 'vite.config.ts'),
   path.join(webDir, 'package.json'),
   path.resolve(webDir, '../../packages/contracts/src'),
+  // New dependency versions (React, tRPC, Vite) change the bundle too.
+  path.resolve(webDir, '../../pnpm-lock.yaml'),
 ];
 
 function newestMtime(entry) {

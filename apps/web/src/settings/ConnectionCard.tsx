@@ -1,6 +1,6 @@
 import type { WhatsappConnection } from '@app/contracts';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { messageOf } from '../lib/errors.ts';
 import { useTRPC } from '../lib/trpc.ts';
 import { Alert } from '../ui/Alert.tsx';
@@ -38,9 +38,12 @@ export function ConnectionCard({
 }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const [feedback, setFeedback] = useState<Feedback | null>(
-    webhookError ? { tone: 'error', text: webhookError } : null,
-  );
+  const [feedback, setFeedback] = useState<Feedback | null>(null);
+  // The card can appear (the list refetched) before the connect result reaches it.
+  useEffect(() => {
+    if (webhookError)
+      setFeedback({ tone: 'error', text: `Twilio's webhooks could not be set: ${webhookError}` });
+  }, [webhookError]);
   const [editing, setEditing] = useState(false);
   const [confirming, setConfirming] = useState(false);
   const updateButtonRef = useRef<HTMLButtonElement>(null);
