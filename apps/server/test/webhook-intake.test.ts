@@ -122,6 +122,8 @@ describe('bad input is refused, nothing is stored, and the server stays healthy'
       `MessageSid=${newMessageSid()}&Body=%zz`,
       'MessageSid=SM1&Body=%E0%A4%A',
       'Body=%FF%FE',
+      `MessageSid=${newMessageSid()}&Body=a%00b`,
+      `MessageSid=${newMessageSid()}&Body=a\u0000b`,
     ]) {
       const res = await server.app.inject({
         method: 'POST',
