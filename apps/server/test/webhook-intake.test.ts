@@ -116,7 +116,7 @@ describe('bad input is refused, nothing is stored, and the server stays healthy'
     await expectHealthy();
   });
 
-  it('malformed percent-encoding gets 400', async () => {
+  it('malformed encoding (bad escapes, invalid UTF-8, NUL) gets 400', async () => {
     const c = await seedConnection(server.sql, server.vault);
     for (const payload of [
       `MessageSid=${newMessageSid()}&Body=%zz`,
