@@ -145,6 +145,8 @@ describe('bad input is refused, nothing is stored, and the server stays healthy'
     delete params.SmsMessageSid;
     const res = await server.app.inject(twilioRequest(inboundPath(c.id), params, c.authToken));
     expect(res.statusCode).toBe(400);
+    const empty = await server.app.inject(twilioRequest(inboundPath(c.id), {}, c.authToken));
+    expect(empty.statusCode).toBe(400);
     expect(await countEvents(server.sql, c.id)).toBe(0);
   });
 

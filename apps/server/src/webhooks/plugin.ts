@@ -51,14 +51,12 @@ export const twilioWebhookRoutes: FastifyPluginAsync<TwilioWebhookPluginOptions>
 
   async function intake(eventType: WebhookEventType, request: FastifyRequest, reply: FastifyReply) {
     const { connectionId } = request.params as { connectionId: string };
-    if (
-      !request.headers['content-type']?.toLowerCase().startsWith(FORM) ||
-      typeof request.body !== 'string'
-    ) {
+    if (!request.headers['content-type']?.toLowerCase().startsWith(FORM)) {
       count(eventType, 'bad_request');
       return reply.code(415).type('text/plain').send(`Expected ${FORM}`);
     }
-    const rawBody = request.body;
+    // An empty body never reaches the parser; it is then a delivery without MessageSid.
+    const rawBody = typeof request.body === 'string' ? request.body : '';
 
     let connection: Awaited<ReturnType<ConnectionCache['get']>>;
     try {
