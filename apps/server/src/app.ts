@@ -4,6 +4,7 @@ import { createTwilioAdapter } from '@app/twilio';
 import type { FastifyInstance } from 'fastify';
 import { type RuntimeConfig, resolveRuntimeConfig } from './config.ts';
 import { type OpenedDatabase, openDatabase, resolveDatabaseUrl } from './database.ts';
+import { Metrics } from './observability/metrics.ts';
 import { buildServer } from './server.ts';
 import { CredentialVault } from './vault/credential-vault.ts';
 import { openServiceRolePool } from './webhooks/service-role-pool.ts';
@@ -47,6 +48,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   // Webhook intake and worker: connections that are service_role from login.
   const serviceSql = openServiceRolePool(pg.url);
   const twilioApiBaseUrl = options.twilioApiBaseUrl ?? env.TWILIO_API_BASE_URL;
+  const metrics = new Metrics();
+  const twilioCalls = metrics.counter('twilio_api_calls_total', 'Twilio REST API calls by outcome');
 
   const app = await buildServer({
     db: database.db,
@@ -56,7 +59,11 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     logLevel: options.logLevel ?? env.LOG_LEVEL,
     webDistDir: path.join(repoRoot, 'apps/web/dist'),
     vault: new CredentialVault(config.credentialsEncryptionKeys),
-    twilio: createTwilioAdapter(twilioApiBaseUrl ? { apiBaseUrl: twilioApiBaseUrl } : {}),
+    twilio: createTwilioAdapter({
+      ...(twilioApiBaseUrl ? { apiBaseUrl: twilioApiBaseUrl } : {}),
+      onApiCall: (outcome) => twilioCalls.inc({ outcome }),
+    }),
+    metrics,
     serviceSql,
     worker: { enabled: true },
     trustProxy: env.TRUST_PROXY,

@@ -45,6 +45,8 @@ export interface ServerOptions {
   worker?: WebhookWorkerOptions;
   /** Per-procedure limits by client IP (sign-in, sign-up, connect); tests lower or raise them. */
   rateLimits?: ProcedureRateLimits;
+  /** Shared with what is built before the server (the Twilio adapter counts its calls here). */
+  metrics?: Metrics;
 }
 
 /** Builds the app without listening: tests use `app.inject`, main.ts calls `listen`. */
@@ -69,7 +71,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     db: options.db,
     sql: options.sql,
     publicUrl: options.publicUrl,
-    metrics: new Metrics(),
+    metrics: options.metrics ?? new Metrics(),
     vault: options.vault,
     twilio: options.twilio,
   };
