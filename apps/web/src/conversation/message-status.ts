@@ -12,7 +12,7 @@ export function statusTicks(message: Pick<WhatsappMessage, 'direction' | 'status
     case 'scheduled':
     case 'queued':
     case 'sending':
-      return { ticks: '🕓', label: 'Queued', tone: 'pending' };
+      return { ticks: '○', label: 'Queued', tone: 'pending' };
     case 'sent':
       return { ticks: '✓', label: 'Sent', tone: 'sent' };
     case 'delivered':
