@@ -1,0 +1,31 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseEnv, repoRoot } from '../src/env.ts';
+
+describe('parseEnv', () => {
+  it('applies the documented defaults when nothing is set', () => {
+    const env = parseEnv({});
+    expect(env.PORT).toBe(3000);
+    expect(env.HOST).toBe('127.0.0.1');
+    expect(env.DATABASE_URL).toBeUndefined();
+    expect(env.CHROMIUM_PATH).toBe('/usr/bin/chromium');
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(parseEnv({ DATABASE_URL: '', PUBLIC_URL: '  ' }).DATABASE_URL).toBeUndefined();
+  });
+
+  it('names every invalid variable in one readable error', () => {
+    expect(() => parseEnv({ PORT: 'eighty', PUBLIC_URL: 'not a url' })).toThrow(
+      /PORT[\s\S]*PUBLIC_URL|PUBLIC_URL[\s\S]*PORT/,
+    );
+  });
+
+  it('passes DATABASE_URL through to the test runner (turbo must not strip it)', () => {
+    // `DATABASE_URL=… pnpm test` runs every suite against that server; turbo's strict
+    // env mode would silently drop it unless turbo.json passes it through.
+    const turbo = JSON.parse(readFileSync(path.join(repoRoot, 'turbo.json'), 'utf8'));
+    expect(turbo.globalPassThroughEnv).toEqual(expect.arrayContaining(['DATABASE_URL', 'CHROMIUM_PATH']));
+  });
+});
