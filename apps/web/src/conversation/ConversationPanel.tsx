@@ -1,0 +1,233 @@
+import { type SendMessageInput, sendMessageInput, type WhatsappMessage } from '@app/contracts';
+import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
+import { type FormEvent, useEffect, useId, useRef } from 'react';
+import { messageOf, splitServerError } from '../lib/errors.ts';
+import { useFieldErrors } from '../lib/form.ts';
+import { useTRPC } from '../lib/trpc.ts';
+import { Alert } from '../ui/Alert.tsx';
+import { Field } from '../ui/Field.tsx';
+import { formatMessageTime, lastCustomer, statusTicks } from './message-status.ts';
+import './conversation.css';
+
+/** New messages and status ticks show within this long, without a reload. */
+const POLL_MS = 2_000;
+const PAGE_SIZE = 30;
+const fields = ['to', 'body', 'mediaUrls'] as const;
+
+/** One connection's conversation (oldest at the top, like a chat) and a form to reply. */
+export function ConversationPanel({
+  connectionId,
+  whatsappNumber,
+  isActive,
+}: {
+  connectionId: string;
+  whatsappNumber: string;
+  isActive: boolean;
+}) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const titleId = useId();
+  const pages = useInfiniteQuery(
+    trpc.whatsapp.messages.list.infiniteQueryOptions(
+      { connectionId, limit: PAGE_SIZE },
+      { getNextPageParam: (page) => page.nextCursor, refetchInterval: POLL_MS },
+    ),
+  );
+  const newestFirst = pages.data?.pages.flatMap((p) => p.items) ?? [];
+  const messages = [...newestFirst].reverse();
+
+  // Keep the newest message in view as messages arrive.
+  const logRef = useRef<HTMLOListElement>(null);
+  const newestId = newestFirst[0]?.id;
+  useEffect(() => {
+    if (newestId && logRef.current) logRef.current.scrollTop = logRef.current.scrollHeight;
+  }, [newestId]);
+
+  const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.whatsapp.messages.list.pathKey() });
+
+  return (
+    <section className="conversation" aria-labelledby={titleId}>
+      <h4 id={titleId}>Conversation on {whatsappNumber}</h4>
+      {pages.isPending ? (
+        <p className="muted">Loading messages…</p>
+      ) : pages.isError ? (
+        <p className="alert alert--error">Messages could not be loaded: {messageOf(pages.error)}</p>
+      ) : messages.length === 0 ? (
+        <p className="muted">
+          No messages yet. When a customer writes to {whatsappNumber} it shows here; WhatsApp lets you reply
+          within 24 hours of their last message.
+        </p>
+      ) : (
+        // Focusable so keyboard users can scroll the history (it scrolls on its own).
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must take focus
+        <ol className="conversation__log" ref={logRef} aria-label="Messages, oldest first" tabIndex={0}>
+          {pages.hasNextPage && (
+            <li className="conversation__older">
+              <button
+                type="button"
+                className="button button--quiet"
+                disabled={pages.isFetchingNextPage}
+                onClick={() => void pages.fetchNextPage()}
+              >
+                {pages.isFetchingNextPage ? 'Loading…' : 'Show older messages'}
+              </button>
+            </li>
+          )}
+          {messages.map((message) => (
+            <MessageBubble key={message.id} message={message} />
+          ))}
+        </ol>
+      )}
+      {isActive ? (
+        <SendForm
+          connectionId={connectionId}
+          suggestedTo={lastCustomer(newestFirst)}
+          onSent={() => void refresh()}
+        />
+      ) : (
+        <p className="muted">This connection is paused; resume it to send messages.</p>
+      )}
+    </section>
+  );
+}
+
+function MessageBubble({ message }: { message: WhatsappMessage }) {
+  const status = statusTicks(message);
+  const outbound = message.direction === 'outbound';
+  const who = outbound ? `To ${message.to}` : `${message.profileName ?? message.from} (${message.from})`;
+  return (
+    <li
+      className={`bubble bubble--${message.direction}${status.tone === 'failed' ? ' bubble--failed' : ''}`}
+      data-status={message.status}
+    >
+      <p className="bubble__who">{who}</p>
+      {message.body && <p className="bubble__body">{message.body}</p>}
+      {message.media.length > 0 && (
+        <ul className="bubble__media">
+          {message.media.map((m) => (
+            <li key={m.url}>
+              <a href={m.url} target="_blank" rel="noreferrer noopener">
+                {m.contentType ?? 'Attachment'}
+              </a>
+            </li>
+          ))}
+        </ul>
+      )}
+      <p className="bubble__meta">
+        <time dateTime={message.createdAt}>{formatMessageTime(message.createdAt)}</time>
+        {outbound && (
+          <span className={`ticks ticks--${status.tone}`} title={status.label}>
+            <span aria-hidden="true">{status.ticks} </span>
+            {status.label}
+          </span>
+        )}
+      </p>
+      {message.errorMessage && <p className="bubble__error">{message.errorMessage}</p>}
+    </li>
+  );
+}
+
+function SendForm({
+  connectionId,
+  suggestedTo,
+  onSent,
+}: {
+  connectionId: string;
+  suggestedTo: string | null;
+  onSent: () => void;
+}) {
+  const trpc = useTRPC();
+  const form = useFieldErrors(fields);
+  const alertRef = useRef<HTMLDivElement>(null);
+  const formRef = useRef<HTMLFormElement>(null);
+  const send = useMutation(
+    trpc.whatsapp.messages.send.mutationOptions({
+      onSuccess: () => {
+        const body = formRef.current?.elements.namedItem('body');
+        if (body instanceof HTMLTextAreaElement) body.value = '';
+        const media = formRef.current?.elements.namedItem('mediaUrl');
+        if (media instanceof HTMLInputElement) media.value = '';
+        onSent();
+      },
+      onError: (error) => {
+        const { fieldErrors } = splitServerError(error, fields);
+        form.show(fieldErrors);
+        // A refused send is kept in the conversation, failed, with its reason.
+        onSent();
+        if (Object.keys(fieldErrors).length === 0) alertRef.current?.focus();
+      },
+    }),
+  );
+  const formError = send.error ? splitServerError(send.error, fields).formError : null;
+
+  function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const data = new FormData(event.currentTarget);
+    const value = (name: string) => String(data.get(name) ?? '');
+    const mediaUrl = value('mediaUrl').trim();
+    const raw: SendMessageInput = {
+      connectionId,
+      to: value('to'),
+      body: value('body'),
+      mediaUrls: mediaUrl ? [mediaUrl] : [],
+    };
+    const input = form.validate(sendMessageInput, raw);
+    // The server normalizes again; it receives what the person typed, checked.
+    if (input) send.mutate(raw);
+  }
+
+  const bodyId = useId();
+  const bodyErrorId = `${bodyId}-error`;
+  return (
+    <form ref={formRef} noValidate onSubmit={onSubmit} className="form" aria-busy={send.isPending}>
+      <Alert tone="error" alertRef={alertRef} title="The message was not sent">
+        {formError}
+      </Alert>
+      <fieldset disabled={send.isPending} className="form__fields">
+        <legend className="visually-hidden">Reply</legend>
+        <Field
+          label="To"
+          name="to"
+          inputMode="tel"
+          autoComplete="off"
+          defaultValue={suggestedTo ?? ''}
+          key={suggestedTo ?? 'none'}
+          placeholder="whatsapp:+14155551234"
+          error={form.errors.to}
+          inputRef={form.register('to')}
+          onChange={() => form.clear('to')}
+        />
+        <div className={`field${form.errors.body ? ' field--invalid' : ''}`}>
+          <label htmlFor={bodyId}>Message</label>
+          <textarea
+            id={bodyId}
+            name="body"
+            maxLength={1600}
+            aria-invalid={form.errors.body ? true : undefined}
+            aria-describedby={form.errors.body ? bodyErrorId : undefined}
+            onChange={() => form.clear('body')}
+          />
+          {form.errors.body && (
+            <p className="field__error" id={bodyErrorId}>
+              {form.errors.body}
+            </p>
+          )}
+        </div>
+        <Field
+          label="Media URL (optional)"
+          name="mediaUrl"
+          type="url"
+          hint="A public https:// link to an image, video, audio file or PDF."
+          error={form.errors.mediaUrls}
+          inputRef={form.register('mediaUrls')}
+          onChange={() => form.clear('mediaUrls')}
+        />
+      </fieldset>
+      <div className="form__actions">
+        <button type="submit" className="button button--primary" disabled={send.isPending}>
+          {send.isPending ? 'Sending…' : 'Send'}
+        </button>
+      </div>
+    </form>
+  );
+}
