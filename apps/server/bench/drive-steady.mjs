@@ -1,13 +1,18 @@
 // Steady signed load for the processing-lag measurement: RATE deliveries/s in total
 // (autocannon overallRate), each a new MessageSid under a random prefix, signed as
 // Twilio signs. Same request as ../shared/bench/drive.mjs.
-// Usage: URL=... TOKEN=... RATE=1000 [SECONDS=10] [CONNECTIONS=64] node drive-steady.mjs
+// Usage: node drive-steady.mjs '{"url":"...","token":"...","rate":1000,"seconds":10,"connections":64}'
+// (settings as one JSON argument; rate, seconds and connections are optional).
 import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
 import twilio from 'twilio';
 
-const url = process.env.URL;
-const token = process.env.TOKEN;
+const settings = JSON.parse(process.argv[2] ?? '{}');
+const { url, token } = settings;
+if (typeof url !== 'string' || typeof token !== 'string') {
+  console.error('drive-steady.mjs: pass {"url": ..., "token": ...} as the first argument');
+  process.exit(2);
+}
 const prefix = randomBytes(6).toString('hex');
 let n = 0;
 const params = (sid) => ({
@@ -28,9 +33,9 @@ const params = (sid) => ({
 const result = await autocannon({
   url,
   method: 'POST',
-  connections: Number(process.env.CONNECTIONS ?? 64),
-  duration: Number(process.env.SECONDS ?? 10),
-  overallRate: Number(process.env.RATE ?? 1000),
+  connections: Number(settings.connections ?? 64),
+  duration: Number(settings.seconds ?? 10),
+  overallRate: Number(settings.rate ?? 1000),
   requests: [
     {
       setupRequest: (req) => {

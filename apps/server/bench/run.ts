@@ -14,18 +14,21 @@ import { createHash, randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { repoRoot } from '@app/config';
+import { childProcessEnv, env, repoRoot } from '@app/config';
 import { startEmbeddedPostgres } from '@app/db/embedded';
 import { applyMigrations } from '@app/db/migrate';
 import { freePort } from '@app/db/testing';
 import postgres from 'postgres';
 import { CredentialVault } from '../src/vault/credential-vault.ts';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
-const STEADY_RATE = Number(process.env.BENCH_STEADY_RATE ?? 1000);
-/** BENCH_ONLY=product: skip the comparators (for profiling with BENCH_CPU_PROF=1). */
-const ONLY = process.env.BENCH_ONLY;
+// Settings (documented in packages/config/src/env.ts): BENCH_SECONDS, BENCH_CONNECTIONS,
+// BENCH_STEADY_RATE, BENCH_ONLY=product|comparator|null (e.g. product alone, for
+// profiling with BENCH_CPU_PROF=1).
+const settings = env();
+const SECONDS = settings.BENCH_SECONDS;
+const CONNECTIONS = settings.BENCH_CONNECTIONS;
+const STEADY_RATE = settings.BENCH_STEADY_RATE;
+const ONLY = settings.BENCH_ONLY === 'null' ? 'null server' : settings.BENCH_ONLY;
 const serverDir = path.resolve(import.meta.dirname, '..');
 const benchDir = path.join(serverDir, '.bench');
 const comparatorsSource = path.resolve(repoRoot, '../shared/bench');
@@ -83,10 +86,11 @@ function prepareComparators() {
   }
 }
 
-function start(name: string, args: string[], cwd: string, env: Record<string, string>): ChildProcess {
+/** A Node child with only the basics of our environment (PATH, HOME, …) plus `childEnv`. */
+function start(name: string, args: string[], cwd: string, childEnv: Record<string, string>): ChildProcess {
   const child = spawn(process.execPath, args, {
     cwd,
-    env: { ...process.env, ...env },
+    env: childProcessEnv(childEnv),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);
@@ -115,9 +119,14 @@ async function waitForHttp(url: string, child: ChildProcess, timeoutMs = 60_000)
   throw new Error(`${url} did not come up`);
 }
 
-function runScript(script: string, env: Record<string, string>): Promise<DriveResult & { prefix?: string }> {
+/** Runs a load script to its end; its last stdout line is its JSON result. */
+function runScript(
+  script: string,
+  args: string[],
+  childEnv: Record<string, string>,
+): Promise<DriveResult & { prefix?: string }> {
   return new Promise((resolve, reject) => {
-    const child = start(script, [script], comparatorsDir, env);
+    const child = start(script, [script, ...args], comparatorsDir, childEnv);
     let out = '';
     child.stdout?.on('data', (d) => {
       out += d.toString();
@@ -133,8 +142,9 @@ function runScript(script: string, env: Record<string, string>): Promise<DriveRe
   });
 }
 
+// drive.mjs is the shared comparators' script: it takes its settings from its environment.
 const drive = (url: string, token: string, dup: boolean) =>
-  runScript('drive.mjs', {
+  runScript('drive.mjs', [], {
     URL: url,
     TOKEN: token,
     SECONDS: String(SECONDS),
@@ -176,7 +186,7 @@ async function main() {
     const nullBase = `http://127.0.0.1:${nullPort}`;
     const webhookPath = `/webhooks/twilio/whatsapp/${connectionId}`;
 
-    const profile = process.env.BENCH_CPU_PROF
+    const profile = settings.BENCH_CPU_PROF
       ? ['--cpu-prof', `--cpu-prof-dir=${path.join(benchDir, 'prof')}`]
       : [];
     const product = start('product', [...profile, '--import', 'tsx', 'src/main.ts'], serverDir, {
@@ -235,13 +245,19 @@ async function main() {
     // Lag: the product alone at a steady rate; the worker applies while the intake takes.
     await waitForDrained(sql);
     log(`product: steady ${STEADY_RATE}/s for ${SECONDS} s (processing lag)`);
-    const steady = await runScript('drive-steady.mjs', {
-      URL: `${productBase}${webhookPath}`,
-      TOKEN: AUTH_TOKEN,
-      RATE: String(STEADY_RATE),
-      SECONDS: String(SECONDS),
-      CONNECTIONS: String(CONNECTIONS),
-    });
+    const steady = await runScript(
+      'drive-steady.mjs',
+      [
+        JSON.stringify({
+          url: `${productBase}${webhookPath}`,
+          token: AUTH_TOKEN,
+          rate: STEADY_RATE,
+          seconds: SECONDS,
+          connections: CONNECTIONS,
+        }),
+      ],
+      {},
+    );
     await waitForDrained(sql);
     const [lag] = await sql<{ n: number; p50: number; p99: number; max: number }[]>`
       select count(*)::int as n,

@@ -1,12 +1,20 @@
-import { env } from '@app/config';
+import { type Env, env } from '@app/config';
 import { type RunningApp, startApp } from './app.ts';
 
 // `pnpm start`: PostgreSQL (DATABASE_URL or embedded), migrations, then the server.
 // SIGINT/SIGTERM drain in-flight requests, close the pool and stop embedded PostgreSQL.
 
-const e = env();
 const bootLog = (message: string) =>
   process.stderr.write(`${JSON.stringify({ level: 30, time: Date.now(), msg: message })}\n`);
+
+let e: Env;
+try {
+  e = env();
+} catch (error) {
+  // parseEnv's message lists every bad variable; a stack trace would only hide it.
+  process.stderr.write(`${(error as Error).message}\n`);
+  process.exit(1);
+}
 
 let running: RunningApp;
 try {

@@ -31,6 +31,20 @@ const envSchema = z.object({
   DEMO_SIMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(3999),
   /** Chromium used by the end-to-end tests (Debian's package by default). */
   CHROMIUM_PATH: z.string().default('/usr/bin/chromium'),
+  /** `pnpm bench`: seconds per measured row (and of the steady-rate run). */
+  BENCH_SECONDS: z.coerce.number().int().min(1).default(10),
+  /** `pnpm bench`: concurrent connections of the load generator. */
+  BENCH_CONNECTIONS: z.coerce.number().int().min(1).default(64),
+  /** `pnpm bench`: deliveries per second of the steady run that measures the processing lag. */
+  BENCH_STEADY_RATE: z.coerce.number().int().min(1).default(1000),
+  /** `pnpm bench`: measure only this target (`product`, `comparator` or `null`); unset = all three. */
+  BENCH_ONLY: optionalString.pipe(
+    z
+      .enum(['product', 'comparator', 'null'], { message: 'BENCH_ONLY must be product, comparator or null' })
+      .optional(),
+  ),
+  /** `pnpm bench`: `1`/`true` writes a CPU profile of the product to apps/server/.bench/prof. */
+  BENCH_CPU_PROF: optionalString.pipe(z.stringbool().optional()).transform((v) => v ?? false),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -51,4 +65,34 @@ let cached: Env | undefined;
 export function env(): Env {
   cached ??= parseEnv(process.env);
   return cached;
+}
+
+/** Variables a child process needs from its parent's environment to run at all (finding binaries, a home, temp files, locale). */
+const CHILD_PROCESS_BASICS = [
+  'PATH',
+  'HOME',
+  'TMPDIR',
+  'TMP',
+  'TEMP',
+  'LANG',
+  'LC_ALL',
+  'TZ',
+  'SystemRoot',
+] as const;
+
+/**
+ * The environment for a child process: the few basics from this process's environment
+ * (PATH, HOME, TMPDIR, locale) plus `extra`, and nothing else, so no secret or setting of
+ * the parent leaks into the child unless it is passed on purpose.
+ */
+export function childProcessEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of CHILD_PROCESS_BASICS) {
+    const value = process.env[name];
+    if (value !== undefined) out[name] = value;
+  }
+  for (const [name, value] of Object.entries(extra)) {
+    if (value !== undefined) out[name] = value;
+  }
+  return out;
 }

@@ -4,7 +4,8 @@ import type { FastifyInstance } from 'fastify';
 
 /**
  * Serves the built SPA: hashed assets cached for a year, index.html never cached,
- * and index.html for every other GET that is not an API path (client-side routing).
+ * and index.html for every other GET or HEAD that is not an API path or a file name
+ * (client-side routing).
  * Registered on the root instance: the not-found handler is the whole app's.
  */
 export async function registerSpa(app: FastifyInstance, distDir: string) {
@@ -31,7 +32,8 @@ export async function registerSpa(app: FastifyInstance, distDir: string) {
     const isApi = apiPrefixes.some(
       (p) => req.url === p || req.url.startsWith(`${p}/`) || req.url.startsWith(`${p}?`),
     );
-    if (req.method !== 'GET' || isApi || /\.[a-z0-9]+$/i.test(req.url.split('?')[0] ?? '')) {
+    const isRead = req.method === 'GET' || req.method === 'HEAD';
+    if (!isRead || isApi || /\.[a-z0-9]+$/i.test(req.url.split('?')[0] ?? '')) {
       return reply.code(404).send({ error: 'Not Found' });
     }
     reply.header('cache-control', 'no-cache');
