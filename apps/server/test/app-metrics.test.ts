@@ -1,0 +1,109 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseEnv } from '@app/config';
+import type { ConnectionWriteResult } from '@app/contracts';
+import { freePort } from '@app/db/testing';
+import { useTestDatabase } from '@app/db/vitest';
+import { type RunningTwilioSimulator, startTwilioSimulator } from '@app/twilio/simulator';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { type RunningApp, startApp } from '../src/app.ts';
+import { seedTwilioAccount } from './connections-world.ts';
+import { TEST_KEY_1, TEST_PASSWORD, TEST_PUBLIC_URL, TestClient, uniqueEmail } from './helpers.ts';
+import { inboundParams, inboundPath, newMessageSid, twilioRequest } from './webhook-helpers.ts';
+
+// The server as `pnpm start` wires it (startApp): its /metrics must count the Twilio
+// REST calls the connect flow makes and show the webhook families DESIGN.md lists.
+const database = useTestDatabase();
+let simulator: RunningTwilioSimulator;
+let running: RunningApp;
+let dataDir = '';
+let port = 0;
+
+beforeAll(async () => {
+  simulator = await startTwilioSimulator();
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'app-metrics-'));
+  port = await freePort();
+  running = await startApp({
+    env: parseEnv({
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      // The TestClient sends this origin on mutations and webhooks are signed for it.
+      PUBLIC_URL: TEST_PUBLIC_URL.origin,
+      CREDENTIALS_ENCRYPTION_KEYS: TEST_KEY_1,
+      SESSION_SECRET: 'app-metrics-session-secret-0123456789abcdef',
+      DATA_DIR: dataDir,
+    }),
+    log: () => {},
+    logLevel: 'silent',
+    database: { url: database.url, stopEmbedded: async () => {} },
+    twilioApiBaseUrl: simulator.url,
+  });
+});
+afterAll(async () => {
+  await running?.close();
+  await simulator?.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+/** One sample of /metrics, read over HTTP from the listening server. */
+async function metric(name: string, labels = ''): Promise<number | undefined> {
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+  expect(res.status).toBe(200);
+  const text = await res.text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+it('counts the Twilio API calls of the connect flow and the webhook deliveries on /metrics', async () => {
+  expect(await metric('twilio_api_calls_total', '{outcome="ok"}')).toBeUndefined();
+
+  const owner = new TestClient(() => running.app);
+  const signUp = await owner.mutation('auth.signUp', {
+    organizationName: 'Metrics Co',
+    email: uniqueEmail('metrics'),
+    password: TEST_PASSWORD,
+  });
+  expect(signUp.error).toBeUndefined();
+  const account = seedTwilioAccount(simulator);
+  const created = await owner.mutation<ConnectionWriteResult>('whatsapp.connections.create', {
+    accountSid: account.accountSid,
+    authToken: account.authToken,
+    whatsappNumber: account.senderNumber,
+    friendlyName: 'Metrics line',
+  });
+  expect(created.error).toBeUndefined();
+  expect(created.data.webhookConfigured).toBe(true);
+
+  const twilioRequests = simulator.sim.apiRequests().length;
+  expect(twilioRequests).toBeGreaterThan(0);
+  expect(await metric('twilio_api_calls_total', '{outcome="ok"}')).toBe(twilioRequests);
+
+  // One inbound message, delivered twice: accepted once, a duplicate once, then processed.
+  const sid = newMessageSid();
+  const delivery = twilioRequest(inboundPath(created.data.id), inboundParams(sid), account.authToken, {
+    publicUrl: TEST_PUBLIC_URL,
+  });
+  for (let i = 0; i < 2; i++) {
+    const res = await running.app.inject(delivery);
+    expect(res.statusCode).toBe(200);
+  }
+  expect(await metric('twilio_webhook_deliveries_total', '{outcome="accepted",route="message"}')).toBe(1);
+  expect(await metric('twilio_webhook_deliveries_total', '{outcome="duplicate",route="message"}')).toBe(1);
+
+  await vi.waitFor(
+    async () => expect(await metric('twilio_webhook_worker_events_total', '{outcome="processed"}')).toBe(1),
+    {
+      timeout: 10_000,
+      interval: 50,
+    },
+  );
+  expect(await metric('twilio_webhook_events_pending')).toBe(0);
+  expect(await metric('twilio_webhook_processing_lag_seconds_count')).toBe(1);
+  const p50 = await metric('twilio_webhook_processing_lag_seconds', '{quantile="0.5"}');
+  expect(p50).toBeGreaterThanOrEqual(0);
+  expect(p50).toBeLessThan(10);
+
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  expect(text).not.toContain(account.authToken);
+});
