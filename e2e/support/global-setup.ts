@@ -45,7 +45,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       'HOST=127.0.0.1',
       // Each test's browser says who it is in X-Forwarded-For (support/fixtures.ts), so the
       // per-IP limits on sign-up and sign-in apply per test, as they would per person.
-      'TRUST_PROXY=true',
+      'TRUST_PROXY=1',
       `DATA_DIR=${dataDir}`,
       `EMBEDDED_PG_PORT=${pgPort}`,
       `TWILIO_API_BASE_URL=${simulator.url}`,

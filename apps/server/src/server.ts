@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import type { Database } from '@app/db';
+import { type Database, isQueryError, withoutQueryParameters } from '@app/db';
 import type { TwilioAdapter } from '@app/twilio';
 import fastifyCookie from '@fastify/cookie';
 import fastifyHelmet from '@fastify/helmet';
@@ -16,6 +16,7 @@ import { createContextFactory } from './trpc/context.ts';
 import { originGuard } from './trpc/origin-guard.ts';
 import {
   defaultProcedureRateLimits,
+  fastifyTrustProxy,
   type ProcedureRateLimits,
   procedureRateLimiter,
 } from './trpc/rate-limits.ts';
@@ -35,8 +36,8 @@ export interface ServerOptions {
   logStream?: Writable;
   /** The built SPA (apps/web/dist); not served when absent. */
   webDistDir?: string;
-  /** Trust X-Forwarded-* from a proxy in front (needed for rate limits by client IP). */
-  trustProxy?: boolean;
+  /** Proxies in front to trust X-Forwarded-* from: a hop count or their IPs/CIDRs (env TRUST_PROXY). */
+  trustProxy?: number | string[];
   vault: CredentialVault;
   twilio: TwilioAdapter;
   /** Pool whose connections run as service_role (openServiceRolePool); default `sql` + SET LOCAL ROLE. */
@@ -57,7 +58,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       redact: { paths: redactedPaths, censor: '[redacted]' },
       ...(options.logStream ? { stream: options.logStream } : {}),
     },
-    trustProxy: options.trustProxy ?? false,
+    trustProxy: fastifyTrustProxy(options.trustProxy),
     bodyLimit: 1024 * 1024,
     // Slow or stalled clients must not hold sockets forever.
     requestTimeout: 30_000,
@@ -116,7 +117,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       createContext: createContextFactory(services),
       onError({ error, path, ctx }) {
         if (error.code === 'INTERNAL_SERVER_ERROR') {
-          ctx?.req.log.error({ err: error.cause ?? error, path }, 'procedure failed');
+          // A failed query's message quotes its parameters (a token's ciphertext among them).
+          const cause = error.cause ?? error;
+          const err = isQueryError(cause) ? withoutQueryParameters(cause, `Procedure ${path ?? '?'}`) : cause;
+          ctx?.req.log.error({ err, path }, 'procedure failed');
         }
       },
     } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],

@@ -45,7 +45,7 @@ describe('credential key rotation (pnpm credentials:rotate)', () => {
       batchSize: 3,
       onBatch: (p) => batches.push(p.rotated),
     });
-    expect(result).toEqual({ rotated: ROWS, alreadyCurrent: 0 });
+    expect(result).toEqual({ rotated: ROWS, alreadyCurrent: 0, remaining: 0 });
     expect(batches).toEqual([3, 6, 7]);
     const after = await rows();
     after.forEach((row, i) => {
@@ -64,6 +64,7 @@ describe('credential key rotation (pnpm credentials:rotate)', () => {
     expect(await rotateCredentials(database.db, k2ThenK1, { batchSize: 3 })).toEqual({
       rotated: 0,
       alreadyCurrent: ROWS,
+      remaining: 0,
     });
     expect(await rows()).toEqual(before);
   });
@@ -84,6 +85,7 @@ describe('credential key rotation (pnpm credentials:rotate)', () => {
     expect(await rotateCredentials(database.db, k1First, { batchSize: 2 })).toEqual({
       rotated: ROWS - 2,
       alreadyCurrent: 2,
+      remaining: 0,
     });
   });
 

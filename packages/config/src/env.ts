@@ -10,13 +10,37 @@ const optionalString = z
   .transform((v) => (v === '' ? undefined : v))
   .optional();
 
+/** TRUST_PROXY: a hop count or proxy addresses; `true` is refused, it trusts what the client wrote. */
+const trustProxy = z
+  .string()
+  .trim()
+  .default('0')
+  .transform((value, ctx): number | string[] => {
+    if (value === '') return 0;
+    if (/^\d+$/.test(value)) return Number(value);
+    const addresses = value.split(',').map((a) => a.trim());
+    const address = z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()]);
+    if (addresses.every((a) => address.safeParse(a).success)) return addresses;
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        'TRUST_PROXY must be a number of proxy hops (0 = none, 1 = one load balancer) or a comma-separated list of proxy IPs/CIDRs',
+    });
+    return z.NEVER;
+  });
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   DATABASE_URL: optionalString.pipe(z.url({ message: 'DATABASE_URL must be a postgres:// URL' }).optional()),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('127.0.0.1'),
-  /** Behind a load balancer: client IPs (rate limits) come from X-Forwarded-For. */
-  TRUST_PROXY: z.stringbool().default(false),
+  /**
+   * Behind proxies: how many hops to trust (an integer, 0 = none) or which proxies (a
+   * comma-separated list of IPs/CIDRs). The client IP (rate limits) is then the address
+   * the nearest trusted proxy saw, never the client-written leftmost X-Forwarded-For
+   * entry that `true` would give.
+   */
+  TRUST_PROXY: trustProxy,
   PUBLIC_URL: optionalString.pipe(
     z.url({ message: 'PUBLIC_URL must be an absolute http(s) URL' }).optional(),
   ),

@@ -1,5 +1,13 @@
 import type { OrgRole } from '@app/contracts';
-import { type Database, organizations, profiles, type Tx, users, withServiceRole } from '@app/db';
+import {
+  type Database,
+  isUniqueViolation,
+  organizations,
+  profiles,
+  type Tx,
+  users,
+  withServiceRole,
+} from '@app/db';
 import { hashPassword } from './password.ts';
 
 /** The email is already taken (case-insensitively). */
@@ -8,13 +16,6 @@ export class EmailTakenError extends Error {
     super('An account with this email already exists.');
     this.name = 'EmailTakenError';
   }
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  for (let e: unknown = error; e instanceof Error; e = e.cause) {
-    if ((e as { code?: unknown }).code === '23505') return true;
-  }
-  return false;
 }
 
 async function insertUser(tx: Tx, email: string, passwordHash: string): Promise<string> {

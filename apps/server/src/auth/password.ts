@@ -36,17 +36,36 @@ export async function hashPassword(password: string): Promise<string> {
   ].join('$');
 }
 
-/** Compares in constant time; false for a malformed stored hash. */
-export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+interface ScryptHash {
+  options: ScryptOptions;
+  salt: Buffer;
+  expected: Buffer;
+}
+
+function parseScryptHash(stored: string): ScryptHash | null {
   const parts = stored.split('$');
-  if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
+  if (parts.length !== 6 || parts[0] !== 'scrypt') return null;
   const [N, r, p] = parts.slice(1, 4).map(Number) as [number, number, number];
-  if (![N, r, p].every((n) => Number.isSafeInteger(n) && n > 0)) return false;
-  const salt = Buffer.from(parts[4] as string, 'base64url');
+  if (![N, r, p].every((n) => Number.isSafeInteger(n) && n > 0)) return null;
   const expected = Buffer.from(parts[5] as string, 'base64url');
-  if (expected.length !== KEY_LENGTH) return false;
-  const actual = await scryptAsync(password, salt, optionsFor(N, r, p));
-  return timingSafeEqual(actual, expected);
+  if (expected.length !== KEY_LENGTH) return null;
+  return { options: optionsFor(N, r, p), salt: Buffer.from(parts[4] as string, 'base64url'), expected };
+}
+
+/**
+ * Compares in constant time; false for a stored hash that is not ours (e.g. an
+ * imported bcrypt `$2a$…`), but only after hashing against the dummy hash: answering
+ * at once would tell apart that account from a wrong password by timing.
+ */
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const hash = parseScryptHash(stored);
+  if (!hash) {
+    const dummy = parseScryptHash(await passwordHashForUnknownUser());
+    if (dummy) await scryptAsync(password, dummy.salt, dummy.options);
+    return false;
+  }
+  const actual = await scryptAsync(password, hash.salt, hash.options);
+  return timingSafeEqual(actual, hash.expected);
 }
 
 let dummyHash: Promise<string> | undefined;

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { OrgRole } from '@app/contracts';
-import { type Database, organizations, profiles, sessions, users, withServiceRole } from '@app/db';
+import { type Database, organizations, profiles, sessions, type Tx, users, withServiceRole } from '@app/db';
 import { and, eq, gt } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppServices } from '../services.ts';
@@ -31,25 +31,16 @@ export async function resolveSessionUser(
 ): Promise<SessionUser | null> {
   const token = sessionTokenFrom(req);
   if (!token) return null;
-  const rows = await withServiceRole(services.db, (tx) =>
-    tx
-      .select({
-        sessionId: sessions.id,
-        userId: users.id,
-        email: users.email,
-        organizationId: profiles.organizationId,
-        organizationName: organizations.name,
-        role: profiles.role,
-      })
+  return withServiceRole(services.db, async (tx) => {
+    const [session] = await tx
+      .select({ id: sessions.id, userId: sessions.userId })
       .from(sessions)
-      .innerJoin(users, eq(users.id, sessions.userId))
-      .innerJoin(profiles, eq(profiles.id, sessions.userId))
-      .innerJoin(organizations, eq(organizations.id, profiles.organizationId))
       .where(and(eq(sessions.tokenHash, hashSessionToken(token)), gt(sessions.expiresAt, new Date())))
-      .limit(1),
-  );
-  const row = rows[0];
-  return row ? { ...row, role: row.role as OrgRole } : null;
+      .limit(1);
+    if (!session) return null;
+    const user = await findSignedInUser(tx, session.userId);
+    return user ? { sessionId: session.id, ...user } : null;
+  });
 }
 
 /**
@@ -99,25 +90,30 @@ export async function deleteSessionByToken(db: Database, token: string): Promise
   );
 }
 
+/** The user, organization and role behind a user id, or undefined when they have no profile. */
+async function findSignedInUser(tx: Tx, userId: string): Promise<Omit<SessionUser, 'sessionId'> | undefined> {
+  const [row] = await tx
+    .select({
+      userId: users.id,
+      email: users.email,
+      organizationId: profiles.organizationId,
+      organizationName: organizations.name,
+      role: profiles.role,
+    })
+    .from(users)
+    .innerJoin(profiles, eq(profiles.id, users.id))
+    .innerJoin(organizations, eq(organizations.id, profiles.organizationId))
+    .where(eq(users.id, userId))
+    .limit(1);
+  return row ? { ...row, role: row.role as OrgRole } : undefined;
+}
+
 /** The user, organization and role behind a user id (after sign-in or sign-up). */
 export async function loadSignedInUser(
   db: Database,
   userId: string,
 ): Promise<Omit<SessionUser, 'sessionId'>> {
-  const [row] = await withServiceRole(db, (tx) =>
-    tx
-      .select({
-        userId: users.id,
-        email: users.email,
-        organizationId: profiles.organizationId,
-        organizationName: organizations.name,
-        role: profiles.role,
-      })
-      .from(users)
-      .innerJoin(profiles, eq(profiles.id, users.id))
-      .innerJoin(organizations, eq(organizations.id, profiles.organizationId))
-      .where(eq(users.id, userId)),
-  );
-  if (!row) throw new Error('The signed-in user has no profile.');
-  return { ...row, role: row.role as OrgRole };
+  const user = await withServiceRole(db, (tx) => findSignedInUser(tx, userId));
+  if (!user) throw new Error('The signed-in user has no profile.');
+  return user;
 }

@@ -1,4 +1,5 @@
 import { env } from '@app/config';
+import { isQueryError, withoutQueryParameters } from '@app/db';
 import { resolveRuntimeConfig } from '../config.ts';
 import { openDatabase, resolveDatabaseUrl } from '../database.ts';
 import { CredentialVault } from '../vault/credential-vault.ts';
@@ -21,10 +22,18 @@ try {
     onBatch: (p) => log(`re-encrypted ${p.rotated} so far`),
   });
   process.stdout.write(
-    `Key "${vault.currentKeyId}": ${result.rotated} connection(s) re-encrypted, ${result.alreadyCurrent} already current.\n`,
+    `Key "${vault.currentKeyId}": ${result.rotated} connection(s) re-encrypted, ${result.alreadyCurrent} already current, ${result.remaining} remaining.\n`,
   );
+  if (result.remaining > 0) {
+    log(
+      `${result.remaining} rows are still under old keys (locked by concurrent updates); run again before dropping old keys`,
+    );
+    exitCode = 1;
+  }
 } catch (error) {
-  log(`rotation stopped: ${(error as Error).message}`);
+  // rotateCredentials sanitizes its query errors; this guards anything else that reached here.
+  const safe = isQueryError(error) ? withoutQueryParameters(error, 'Rotation') : (error as Error);
+  log(`rotation stopped: ${safe.message}`);
   exitCode = 1;
 } finally {
   await database.close();

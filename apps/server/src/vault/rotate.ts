@@ -1,5 +1,11 @@
-import { twilioWhatsappConnections as connections, type Database, withServiceRole } from '@app/db';
-import { and, asc, eq, gt, not, sql } from 'drizzle-orm';
+import {
+  twilioWhatsappConnections as connections,
+  type Database,
+  isQueryError,
+  withoutQueryParameters,
+  withServiceRole,
+} from '@app/db';
+import { and, asc, eq, gt, not, type SQL, sql } from 'drizzle-orm';
 import { notifyConnectionChanged } from '../connections/notify.ts';
 import type { CredentialVault } from './credential-vault.ts';
 
@@ -8,71 +14,101 @@ export interface RotationResult {
   rotated: number;
   /** Rows that were under the current key already. */
   alreadyCurrent: number;
+  /**
+   * Rows still under an old key when the run ended: locked by a concurrent update on
+   * every pass. Old keys must stay until a run reports 0.
+   */
+  remaining: number;
 }
 
 /**
  * Re-encrypts every stored Auth Token that is not under the vault's current
  * (first) key. One transaction per batch, rows locked `for update skip locked`, so
  * it runs beside live traffic, can be interrupted at any point (finished batches
- * stay done) and re-run (rows already current are skipped). A row that does not
- * decrypt stops the run with its id: better loud than silently left behind.
+ * stay done) and re-run (rows already current are skipped). Rows skipped because
+ * another transaction held them are retried by a further pass; passes stop when one
+ * rotates nothing, and what is still under an old key is counted in `remaining`.
+ * A row that does not decrypt stops the run with its id: better loud than silently
+ * left behind. Query errors are thrown without their parameters (the new ciphertext).
  */
 export async function rotateCredentials(
   db: Database,
   vault: CredentialVault,
   options: { batchSize?: number; onBatch?: (progress: RotationResult) => void } = {},
 ): Promise<RotationResult> {
-  const batchSize = options.batchSize ?? 100;
-  const currentPrefix = `v1.${vault.currentKeyId}.`;
-  const [counted] = await withServiceRole(db, (tx) =>
-    tx
-      .select({ count: sql<number>`count(*)::int` })
-      .from(connections)
-      .where(sql`starts_with(${connections.twilioAuthTokenHash}, ${currentPrefix})`),
-  );
-  const result: RotationResult = { rotated: 0, alreadyCurrent: counted?.count ?? 0 };
-
-  // Walk by id so rows skipped while locked elsewhere do not stall the loop; a
-  // re-run picks them up.
-  let after = '00000000-0000-0000-0000-000000000000';
-  for (;;) {
-    const done = await withServiceRole(db, async (tx) => {
-      const batch = await tx
-        .select({
-          id: connections.id,
-          accountSid: connections.twilioAccountSid,
-          envelope: connections.twilioAuthTokenHash,
-        })
-        .from(connections)
-        .where(
-          and(
-            gt(connections.id, after),
-            not(sql`starts_with(${connections.twilioAuthTokenHash}, ${currentPrefix})`),
-          ),
-        )
-        .orderBy(asc(connections.id))
-        .limit(batchSize)
-        .for('update', { skipLocked: true });
-      for (const row of batch) {
-        const binding = { rowId: row.id, accountSid: row.accountSid };
-        let token: string;
-        try {
-          token = vault.decrypt(row.envelope, binding);
-        } catch (error) {
-          throw new Error(`Connection ${row.id}: ${(error as Error).message}`);
-        }
-        await tx
-          .update(connections)
-          .set({ twilioAuthTokenHash: vault.encrypt(token, binding) })
-          .where(eq(connections.id, row.id));
-        await notifyConnectionChanged(tx, row.id);
-      }
-      const last = batch.at(-1);
-      if (last) after = last.id;
-      return batch.length;
-    });
-    result.rotated += done;
-    options.onBatch?.({ ...result });
-    if (done < batchSize) return result;
+  try {
+    return await rotateAll(db, vault, options.batchSize ?? 100, options.onBatch);
+  } catch (error) {
+    throw isQueryError(error) ? withoutQueryParameters(error, 'Rotating credentials') : error;
   }
+}
+
+async function rotateAll(
+  db: Database,
+  vault: CredentialVault,
+  batchSize: number,
+  onBatch: ((progress: RotationResult) => void) | undefined,
+): Promise<RotationResult> {
+  const currentPrefix = `v1.${vault.currentKeyId}.`;
+  const underCurrentKey = sql`starts_with(${connections.twilioAuthTokenHash}, ${currentPrefix})`;
+  const countWhere = async (where: SQL) => {
+    const [counted] = await withServiceRole(db, (tx) =>
+      tx.select({ count: sql<number>`count(*)::int` }).from(connections).where(where),
+    );
+    return counted?.count ?? 0;
+  };
+  const result: RotationResult = {
+    rotated: 0,
+    alreadyCurrent: await countWhere(underCurrentKey),
+    remaining: 0,
+  };
+
+  for (;;) {
+    // One pass walks by id, so rows skipped while locked elsewhere do not stall it.
+    let rotatedThisPass = 0;
+    let after = '00000000-0000-0000-0000-000000000000';
+    for (;;) {
+      const batch = await withServiceRole(db, async (tx) => {
+        const rows = await tx
+          .select({
+            id: connections.id,
+            accountSid: connections.twilioAccountSid,
+            envelope: connections.twilioAuthTokenHash,
+          })
+          .from(connections)
+          .where(and(gt(connections.id, after), not(underCurrentKey)))
+          .orderBy(asc(connections.id))
+          .limit(batchSize)
+          .for('update', { skipLocked: true });
+        for (const row of rows) {
+          const binding = { rowId: row.id, accountSid: row.accountSid };
+          let token: string;
+          try {
+            token = vault.decrypt(row.envelope, binding);
+          } catch (error) {
+            throw new Error(`Connection ${row.id}: ${(error as Error).message}`);
+          }
+          try {
+            await tx
+              .update(connections)
+              .set({ twilioAuthTokenHash: vault.encrypt(token, binding) })
+              .where(eq(connections.id, row.id));
+          } catch (error) {
+            throw withoutQueryParameters(error, `Re-encrypting connection ${row.id}`);
+          }
+          await notifyConnectionChanged(tx, row.id);
+        }
+        return rows;
+      });
+      const last = batch.at(-1);
+      if (!last) break;
+      after = last.id;
+      rotatedThisPass += batch.length;
+      result.rotated += batch.length;
+      onBatch?.({ ...result });
+    }
+    if (rotatedThisPass === 0) break;
+  }
+  result.remaining = await countWhere(not(underCurrentKey));
+  return result;
 }
