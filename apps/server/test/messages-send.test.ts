@@ -1,6 +1,8 @@
 import { twilioWhatsappMessages, withServiceRole } from '@app/db';
+import { createTwilioAdapter } from '@app/twilio';
 import { eq } from 'drizzle-orm';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { MAYBE_DELIVERED } from '../src/messages/send-message.ts';
 import { type Account, SANDBOX, SENDER, useMessagingWorld } from './messages-world.ts';
 
 const CUSTOMER = 'whatsapp:+447700900123';
@@ -187,14 +189,47 @@ describe('whatsapp.messages.send', () => {
     }
   });
 
-  it('Twilio unreachable: the message is failed and the person is told to try again', async () => {
+  it('Twilio refused the connection (nothing was sent): the message is failed and the person is told to try again', async () => {
+    const services = world.server.app.services;
+    const simulated = services.twilio;
+    // A closed port: the connection is refused before any request is written.
+    services.twilio = createTwilioAdapter({ apiBaseUrl: 'http://127.0.0.1:9', timeoutMs: 1_500 });
+    try {
+      const sent = await world.send(acme.member.cookie, {
+        connectionId,
+        to: CUSTOMER,
+        body: 'Anyone there?',
+      });
+      expect(sent.error?.data.code).toBe('SERVICE_UNAVAILABLE');
+      expect(sent.error?.message).toMatch(/could not be reached/);
+      const [failed] = (await world.list(acme.member.cookie, { connectionId, limit: 1 })).data!.items;
+      expect(failed).toMatchObject({ body: 'Anyone there?', status: 'failed', errorCode: null });
+      expect(failed?.errorMessage).toMatch(/could not be reached/);
+    } finally {
+      services.twilio = simulated;
+    }
+  });
+
+  it('Twilio did not answer in time: the message stays queued and the person is told to check before sending again', async () => {
+    const before = world.sim.messages(account.sid).length;
+    // Twilio takes the message but answers after the client gave up (timeout 1.5 s).
     world.sim.injectFault({ operationId: 'CreateMessage', delayMs: 3_000 });
-    const sent = await world.send(acme.member.cookie, { connectionId, to: CUSTOMER, body: 'Anyone there?' });
-    expect(sent.error?.data.code).toBe('SERVICE_UNAVAILABLE');
-    expect(sent.error?.message).toMatch(/could not be reached/);
-    const [failed] = (await world.list(acme.member.cookie, { connectionId, limit: 1 })).data!.items;
-    expect(failed).toMatchObject({ body: 'Anyone there?', status: 'failed', errorCode: null });
-    expect(failed?.errorMessage).toMatch(/could not be reached/);
+    const sent = await world.send(acme.member.cookie, { connectionId, to: CUSTOMER, body: 'Are you there?' });
+    expect(sent.error?.data.code).toBe('GATEWAY_TIMEOUT');
+    expect(sent.error?.message).toBe(MAYBE_DELIVERED);
+    expect(sent.error?.message).not.toMatch(/try again/i);
+    const [kept] = (await world.list(acme.member.cookie, { connectionId, limit: 1 })).data!.items;
+    expect(kept).toMatchObject({
+      body: 'Are you there?',
+      status: 'queued',
+      messageSid: null,
+      errorMessage: null,
+    });
+    // And Twilio did create it: a "failed" here would have invited a duplicate send.
+    await vi.waitFor(() => expect(world.sim.messages(account.sid).length).toBe(before + 1), {
+      timeout: 5_000,
+      interval: 25,
+    });
   });
 
   it('63016: outside the 24-hour window the message is accepted, then fails with the reason', async () => {

@@ -15,6 +15,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { hashSessionToken, SESSION_COOKIE } from '../src/auth/session.ts';
 import { CredentialVault } from '../src/vault/credential-vault.ts';
+import type { WebhookWorkerOptions } from '../src/worker/webhook-worker.ts';
 import { useTestServer } from './helpers.ts';
 
 // A whole loop on one machine: a listening server (Twilio must reach it over
@@ -41,7 +42,7 @@ export interface Account {
   authToken: string;
 }
 
-export function useMessagingWorld() {
+export function useMessagingWorld(options: { worker?: WebhookWorkerOptions } = {}) {
   let sim: RunningTwilioSimulator | undefined;
   let port = 0;
   beforeAll(async () => {
@@ -53,6 +54,7 @@ export function useMessagingWorld() {
     publicUrl: new URL(`http://127.0.0.1:${port}`),
     twilio: createTwilioAdapter({ apiBaseUrl: simulator().url, timeoutMs: 1_500 }),
     vault: new CredentialVault(`test:${randomBytes(32).toString('base64')}`),
+    ...(options.worker ? { worker: options.worker } : {}),
   }));
   beforeAll(async () => {
     await server.app.listen({ host: '127.0.0.1', port });

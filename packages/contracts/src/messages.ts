@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { connectionId, normalizeWhatsappNumber, whatsappAddress } from './twilio.ts';
 
+/** A UUID in its text form, any case (PostgreSQL accepts both). The server's one copy. */
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** WhatsApp's limit for one message body (Twilio refuses longer ones with 21617). */
 export const MESSAGE_BODY_MAX = 1600;
 /** Twilio accepts at most 10 MediaUrl parameters per message. */
@@ -83,8 +86,11 @@ export type ListMessagesInput = z.input<typeof listMessagesInput>;
 export const messageDirection = z.enum(['inbound', 'outbound']);
 export type MessageDirection = z.infer<typeof messageDirection>;
 
-/** Twilio's message statuses, as stored. */
-export const messageStatus = z.enum([
+/**
+ * Twilio's message statuses, as stored: the one list (the database schema in
+ * @app/db and the server's checks read it from here).
+ */
+export const messageStatuses = [
   'accepted',
   'scheduled',
   'queued',
@@ -97,8 +103,14 @@ export const messageStatus = z.enum([
   'received',
   'receiving',
   'canceled',
-]);
+] as const;
+export const messageStatus = z.enum(messageStatuses);
 export type MessageStatus = z.infer<typeof messageStatus>;
+
+/** Whether Twilio's status string is one we store (Twilio adds new ones now and then). */
+export function isMessageStatus(status: string): status is MessageStatus {
+  return (messageStatuses as readonly string[]).includes(status);
+}
 
 const isoDateTime = z.iso.datetime({ offset: true });
 

@@ -1,3 +1,4 @@
+import { messageStatuses } from '@app/contracts';
 import { sql } from 'drizzle-orm';
 import {
   bigint,
@@ -12,6 +13,7 @@ import {
   text,
   timestamp,
   unique,
+  uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
 
@@ -78,7 +80,11 @@ export const twilioWhatsappConnections = pgTable(
       .notNull()
       .references(() => organizations.id, { onDelete: 'cascade' }),
     twilioAccountSid: text('twilio_account_sid').notNull(),
-    /** AES-256-GCM envelope despite the seed's name (FIX 1). Never leaves the server. */
+    /**
+     * AES-256-GCM envelope despite the seed's name (FIX 1). Never leaves the server;
+     * authenticated may write it but not read it (column grants, FIX 7): read it with
+     * withServiceRole, and name columns (connectionColumns) in queries run as a user.
+     */
     twilioAuthTokenHash: text('twilio_auth_token_hash').notNull(),
     whatsappNumber: text('whatsapp_number').notNull(),
     whatsappNumberSid: text('whatsapp_number_sid'),
@@ -90,7 +96,12 @@ export const twilioWhatsappConnections = pgTable(
     updatedAt: timestamp('updated_at', tz).notNull().defaultNow(),
   },
   (t) => [
-    unique('twilio_whatsapp_connections_whatsapp_number_key').on(t.whatsappNumber),
+    // A real number is connected once across organizations; Twilio's sandbox number
+    // is shared by every account, so it is unique per account only (20260205, FIX 8).
+    uniqueIndex('twilio_whatsapp_connections_whatsapp_number_key')
+      .on(t.whatsappNumber)
+      .where(sql`whatsapp_number <> '+14155238886'`),
+    unique('twilio_whatsapp_connections_account_number_key').on(t.twilioAccountSid, t.whatsappNumber),
     index('idx_twilio_wa_connections_org').on(t.organizationId),
     index('idx_twilio_wa_connections_number').on(t.whatsappNumber),
     index('idx_twilio_wa_connections_active').on(t.isActive).where(sql`is_active = true`),
@@ -134,21 +145,8 @@ export const twilioWhatsappWebhookEvents = pgTable(
 
 export const messageDirections = ['inbound', 'outbound'] as const;
 export type MessageDirection = (typeof messageDirections)[number];
-export const messageStatuses = [
-  'accepted',
-  'scheduled',
-  'queued',
-  'sending',
-  'sent',
-  'failed',
-  'undelivered',
-  'delivered',
-  'read',
-  'received',
-  'receiving',
-  'canceled',
-] as const;
-export type MessageStatus = (typeof messageStatuses)[number];
+// The one list of statuses lives in @app/contracts (the SPA imports it, so it cannot import this package).
+export { isMessageStatus, type MessageStatus, messageStatuses } from '@app/contracts';
 export type MessageMedia = { url: string; contentType: string | null };
 
 export const twilioWhatsappMessages = pgTable(

@@ -53,6 +53,57 @@ describe('table constraints and triggers', () => {
     ).toBe(UNIQUE_VIOLATION);
   });
 
+  // FIX 8 (20260205): Twilio's sandbox number is shared by every Twilio account.
+  it('the sandbox number can be connected once per Twilio account, by any number of organizations', async () => {
+    const sandbox = '+14155238886';
+    const accountA = accountSidFor();
+    const accountB = accountSidFor();
+    expect(
+      await codeOf(
+        database.db
+          .insert(connections)
+          .values(connection({ twilioAccountSid: accountA, whatsappNumber: sandbox })),
+      ),
+    ).toBeUndefined();
+    expect(
+      await codeOf(
+        database.db
+          .insert(connections)
+          .values(
+            connection({ organizationId: world.orgB, twilioAccountSid: accountB, whatsappNumber: sandbox }),
+          ),
+      ),
+    ).toBeUndefined();
+    // The same account's sandbox a second time, even from another organization.
+    expect(
+      await codeOf(
+        database.db
+          .insert(connections)
+          .values(
+            connection({ organizationId: world.orgB, twilioAccountSid: accountA, whatsappNumber: sandbox }),
+          ),
+      ),
+    ).toBe(UNIQUE_VIOLATION);
+  });
+
+  it('a real number stays unique across Twilio accounts too', async () => {
+    const number = e164();
+    await database.db.insert(connections).values(connection({ whatsappNumber: number }));
+    expect(
+      await codeOf(
+        database.db
+          .insert(connections)
+          .values(
+            connection({
+              organizationId: world.orgB,
+              twilioAccountSid: accountSidFor(),
+              whatsappNumber: number,
+            }),
+          ),
+      ),
+    ).toBe(UNIQUE_VIOLATION);
+  });
+
   it('a connection’s number must be E.164', async () => {
     for (const whatsappNumber of ['14155238886', 'whatsapp:+14155238886', '+1 415 523 8886', '+0123456789']) {
       expect({

@@ -29,6 +29,31 @@ const newConnection = (organizationId: string) => ({
 });
 
 const selectConnections: Operation = (tx) => tx.select({ id: connections.id }).from(connections);
+// FIX 7 (20260205): every column but the token's ciphertext is readable by members.
+const selectConnectionsWithoutToken: Operation = (tx) =>
+  tx
+    .select({
+      id: connections.id,
+      organizationId: connections.organizationId,
+      twilioAccountSid: connections.twilioAccountSid,
+      whatsappNumber: connections.whatsappNumber,
+      whatsappNumberSid: connections.whatsappNumberSid,
+      friendlyName: connections.friendlyName,
+      isActive: connections.isActive,
+      webhookConfigured: connections.webhookConfigured,
+      lastVerifiedAt: connections.lastVerifiedAt,
+      createdAt: connections.createdAt,
+      updatedAt: connections.updatedAt,
+    })
+    .from(connections);
+const selectTokenCiphertext: Operation = (tx) =>
+  tx.select({ id: connections.id, token: connections.twilioAuthTokenHash }).from(connections);
+const replaceTokenOfA: Operation = (tx, w) =>
+  tx
+    .update(connections)
+    .set({ twilioAuthTokenHash: 'v1.k1.iv.tag.other' })
+    .where(eq(connections.id, w.connA))
+    .returning({ id: connections.id });
 const insertConnectionIntoA: Operation = (tx, w) =>
   tx.insert(connections).values(newConnection(w.orgA)).returning({ id: connections.id });
 const insertConnectionIntoB: Operation = (tx, w) =>
@@ -85,6 +110,11 @@ const connectionCases: Case[] = [
   { behaviour: 'a user of B sees nothing of A', actor: 'user of B', operation: selectConnections, expected: rows('connB') },
   { behaviour: 'anon cannot read connections', actor: 'anon', operation: selectConnections, expected: denied },
   { behaviour: 'the service role sees every connection', actor: 'service role', operation: selectConnections, expected: rows('connA', 'connB') },
+  { behaviour: 'a member of A reads every column but the token', actor: 'member of A', operation: selectConnectionsWithoutToken, expected: rows('connA') },
+  { behaviour: 'the owner of A cannot read the token ciphertext', actor: 'owner of A', operation: selectTokenCiphertext, expected: denied },
+  { behaviour: 'an admin of A cannot read the token ciphertext', actor: 'admin of A', operation: selectTokenCiphertext, expected: denied },
+  { behaviour: 'a member of A cannot read the token ciphertext', actor: 'member of A', operation: selectTokenCiphertext, expected: denied },
+  { behaviour: 'the service role reads the token ciphertext', actor: 'service role', operation: selectTokenCiphertext, expected: rows('connA', 'connB') },
   // insert
   { behaviour: 'the owner of A can add a connection to A', actor: 'owner of A', operation: insertConnectionIntoA, expected: insertsOneRow },
   { behaviour: 'an admin of A can add a connection to A', actor: 'admin of A', operation: insertConnectionIntoA, expected: insertsOneRow },
@@ -96,6 +126,8 @@ const connectionCases: Case[] = [
   { behaviour: 'the owner of A can update A’s connection', actor: 'owner of A', operation: renameConnectionOfA, expected: rows('connA') },
   { behaviour: 'an admin of A can update A’s connection', actor: 'admin of A', operation: renameConnectionOfA, expected: rows('connA') },
   { behaviour: 'a member cannot update a connection', actor: 'member of A', operation: renameConnectionOfA, expected: none },
+  { behaviour: 'an admin of A can store a new token ciphertext (write, not read)', actor: 'admin of A', operation: replaceTokenOfA, expected: rows('connA') },
+  { behaviour: 'a member cannot store a token ciphertext', actor: 'member of A', operation: replaceTokenOfA, expected: none },
   { behaviour: 'a user of B cannot update A’s connection', actor: 'user of B', operation: renameConnectionOfA, expected: none },
   { behaviour: 'anon cannot update a connection', actor: 'anon', operation: renameConnectionOfA, expected: denied },
   { behaviour: 'an admin cannot move a connection into another organization', actor: 'admin of A', operation: moveConnectionOfAToB, expected: denied },

@@ -4,7 +4,10 @@ import type { WhatsappSender } from '@app/twilio';
 import { webhookUrlsFor } from './webhook-urls.ts';
 
 /** The API's view of a row: every column but the token's ciphertext, plus the webhook URLs. */
-export function presentConnection(row: TwilioWhatsappConnection, publicUrl: URL): WhatsappConnection {
+export function presentConnection(
+  row: Omit<TwilioWhatsappConnection, 'twilioAuthTokenHash'>,
+  publicUrl: URL,
+): WhatsappConnection {
   return {
     id: row.id,
     organizationId: row.organizationId,

@@ -8,7 +8,6 @@ import {
   updateConnectionInput,
   whatsappConnection,
 } from '@app/contracts';
-import type { TwilioWhatsappConnection } from '@app/db';
 import type { TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
 import type { AppServices } from '../services.ts';
@@ -16,6 +15,7 @@ import { adminProcedure, protectedProcedure } from '../trpc/trpc.ts';
 import { presentConnection } from './present.ts';
 import {
   alreadyConnected,
+  type ConnectionRow,
   deleteConnection,
   findConnection,
   insertConnection,
@@ -25,7 +25,7 @@ import {
 } from './store.ts';
 import { configureTwilioWebhooks, storedCredentials, verifyTwilioAccess } from './twilio-access.ts';
 
-function writeResult(services: AppServices, row: TwilioWhatsappConnection, webhookError: string | null) {
+function writeResult(services: AppServices, row: ConnectionRow, webhookError: string | null) {
   return { ...presentConnection(row, services.publicUrl), webhookError } satisfies ConnectionWriteResult;
 }
 
@@ -53,7 +53,7 @@ export const connectionsRouter = {
     .output(connectionWriteResult)
     .mutation(async ({ ctx, input }) => {
       const { services, user } = ctx;
-      const holder = await organizationHoldingNumber(services.db, input.whatsappNumber);
+      const holder = await organizationHoldingNumber(services.db, input.whatsappNumber, input.accountSid);
       if (holder) throw alreadyConnected(input.whatsappNumber, holder === user.organizationId);
 
       const credentials = { accountSid: input.accountSid, authToken: input.authToken };
@@ -143,7 +143,7 @@ export const connectionsRouter = {
       const current = await ctx.rls((tx) => findConnection(tx, input.id));
       const sender = await verifyTwilioAccess(
         services,
-        storedCredentials(services, current),
+        await storedCredentials(services, current),
         current.whatsappNumber,
       );
       const senderMoved = sender.sid !== current.whatsappNumberSid;
@@ -163,7 +163,11 @@ export const connectionsRouter = {
     .mutation(async ({ ctx, input }) => {
       const { services } = ctx;
       const current = await ctx.rls((tx) => findConnection(tx, input.id));
-      const webhooks = await configureTwilioWebhooks(services, storedCredentials(services, current), current);
+      const webhooks = await configureTwilioWebhooks(
+        services,
+        await storedCredentials(services, current),
+        current,
+      );
       // A failed attempt says nothing about what Twilio holds now: the flag stays as it was.
       const row =
         webhooks.error === null && webhooks.configured !== current.webhookConfigured

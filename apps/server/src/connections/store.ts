@@ -6,12 +6,57 @@ import {
   type Tx,
   withServiceRole,
 } from '@app/db';
+import { TWILIO_SANDBOX_NUMBER } from '@app/twilio';
 import { TRPCError } from '@trpc/server';
-import { desc, eq } from 'drizzle-orm';
+import { and, desc, eq, ne } from 'drizzle-orm';
 import { notifyConnectionChanged } from './notify.ts';
 
 // Queries on twilio_whatsapp_connections, run inside the caller's RLS transaction:
 // a row of another organization is invisible, so "0 rows" means "not yours".
+
+/**
+ * A connection as a signed-in user may read it: every column but the token's
+ * ciphertext, which authenticated cannot SELECT (column grants, migration 20260205).
+ * Queries run as a user name these columns; `select()`/`returning()` without a list
+ * would ask for the ciphertext too and fail with 42501.
+ */
+export type ConnectionRow = Omit<TwilioWhatsappConnection, 'twilioAuthTokenHash'>;
+
+export const connectionColumns = {
+  id: connections.id,
+  organizationId: connections.organizationId,
+  twilioAccountSid: connections.twilioAccountSid,
+  whatsappNumber: connections.whatsappNumber,
+  whatsappNumberSid: connections.whatsappNumberSid,
+  friendlyName: connections.friendlyName,
+  isActive: connections.isActive,
+  webhookConfigured: connections.webhookConfigured,
+  lastVerifiedAt: connections.lastVerifiedAt,
+  createdAt: connections.createdAt,
+  updatedAt: connections.updatedAt,
+} satisfies { [K in keyof ConnectionRow]: (typeof connections)[K] };
+
+/**
+ * The token's ciphertext and the Account SID it is bound to, read as the service
+ * role. Call it only after the caller's RLS read of the same row proved access.
+ */
+export async function storedSecret(
+  db: Database,
+  id: string,
+): Promise<Pick<TwilioWhatsappConnection, 'id' | 'twilioAccountSid' | 'twilioAuthTokenHash'> | null> {
+  const [row] = await withServiceRole(db, (tx) =>
+    tx
+      .select({
+        id: connections.id,
+        twilioAccountSid: connections.twilioAccountSid,
+        twilioAuthTokenHash: connections.twilioAuthTokenHash,
+      })
+      .from(connections)
+      .where(eq(connections.id, id))
+      .limit(1),
+  );
+  return row ?? null;
+}
 
 export const NO_SUCH_CONNECTION = 'No such WhatsApp connection in your organization.';
 
@@ -47,26 +92,39 @@ export function alreadyConnected(number: string, ours: boolean): TRPCError {
 
 /**
  * Which organization, if any, has this number connected. Read as the service role
- * because the number is unique across organizations; the caller only learns
- * whether it is theirs, never whose it is.
+ * because a number is unique across organizations; the caller only learns
+ * whether it is theirs, never whose it is. The sandbox number is shared by every
+ * Twilio account, so for it only the same account's connection counts.
  */
-export async function organizationHoldingNumber(db: Database, number: string): Promise<string | null> {
+export async function organizationHoldingNumber(
+  db: Database,
+  number: string,
+  accountSid: string,
+): Promise<string | null> {
+  const sameNumber = eq(connections.whatsappNumber, number);
   const [row] = await withServiceRole(db, (tx) =>
     tx
       .select({ organizationId: connections.organizationId })
       .from(connections)
-      .where(eq(connections.whatsappNumber, number))
+      .where(
+        number === TWILIO_SANDBOX_NUMBER
+          ? and(sameNumber, eq(connections.twilioAccountSid, accountSid))
+          : and(sameNumber, ne(connections.whatsappNumber, TWILIO_SANDBOX_NUMBER)),
+      )
       .limit(1),
   );
   return row?.organizationId ?? null;
 }
 
-export function listConnections(tx: Tx): Promise<TwilioWhatsappConnection[]> {
-  return tx.select().from(connections).orderBy(desc(connections.createdAt), desc(connections.id));
+export function listConnections(tx: Tx): Promise<ConnectionRow[]> {
+  return tx
+    .select(connectionColumns)
+    .from(connections)
+    .orderBy(desc(connections.createdAt), desc(connections.id));
 }
 
-export async function findConnection(tx: Tx, id: string): Promise<TwilioWhatsappConnection> {
-  const [row] = await tx.select().from(connections).where(eq(connections.id, id)).limit(1);
+export async function findConnection(tx: Tx, id: string): Promise<ConnectionRow> {
+  const [row] = await tx.select(connectionColumns).from(connections).where(eq(connections.id, id)).limit(1);
   if (!row) throw connectionNotFound();
   return row;
 }
@@ -74,9 +132,9 @@ export async function findConnection(tx: Tx, id: string): Promise<TwilioWhatsapp
 export async function insertConnection(
   tx: Tx,
   values: NewTwilioWhatsappConnection & { id: string },
-): Promise<TwilioWhatsappConnection> {
+): Promise<ConnectionRow> {
   try {
-    const [row] = await tx.insert(connections).values(values).returning();
+    const [row] = await tx.insert(connections).values(values).returning(connectionColumns);
     return row!;
   } catch (error) {
     // Two admins racing to connect the same number: the unique constraint decides.
@@ -105,14 +163,14 @@ export type ConnectionPatch = Partial<
  * Updates a row the caller may manage, and announces the change to every process
  * (at commit). NOT_FOUND when RLS hides it.
  */
-export async function updateConnection(
-  tx: Tx,
-  id: string,
-  patch: ConnectionPatch,
-): Promise<TwilioWhatsappConnection> {
-  let row: TwilioWhatsappConnection | undefined;
+export async function updateConnection(tx: Tx, id: string, patch: ConnectionPatch): Promise<ConnectionRow> {
+  let row: ConnectionRow | undefined;
   try {
-    [row] = await tx.update(connections).set(patch).where(eq(connections.id, id)).returning();
+    [row] = await tx
+      .update(connections)
+      .set(patch)
+      .where(eq(connections.id, id))
+      .returning(connectionColumns);
   } catch (error) {
     throw withoutParameters(error, 'Updating the WhatsApp connection');
   }

@@ -1,7 +1,7 @@
-import type { TwilioWhatsappConnection } from '@app/db';
 import type { TwilioCredentials, WhatsappSender } from '@app/twilio';
 import type { AppServices } from '../services.ts';
 import { senderOf } from './present.ts';
+import { type ConnectionRow, connectionNotFound, storedSecret } from './store.ts';
 import { twilioFailureToTRPCError } from './twilio-errors.ts';
 import { webhookUrlsFor } from './webhook-urls.ts';
 
@@ -32,7 +32,7 @@ export type WebhookSetup = { configured: boolean; error: string | null };
 export async function configureTwilioWebhooks(
   services: Pick<AppServices, 'twilio' | 'publicUrl'>,
   credentials: TwilioCredentials,
-  row: Pick<TwilioWhatsappConnection, 'id' | 'whatsappNumberSid'>,
+  row: Pick<ConnectionRow, 'id' | 'whatsappNumberSid'>,
 ): Promise<WebhookSetup> {
   const urls = webhookUrlsFor(services.publicUrl, row.id);
   try {
@@ -46,17 +46,23 @@ export async function configureTwilioWebhooks(
   }
 }
 
-/** The stored token, decrypted for one call; a row it does not belong to fails loudly. */
-export function storedCredentials(
-  services: Pick<AppServices, 'vault'>,
-  row: Pick<TwilioWhatsappConnection, 'id' | 'twilioAccountSid' | 'twilioAuthTokenHash'>,
-): TwilioCredentials {
+/**
+ * The stored token, decrypted for one call; a row it does not belong to fails loudly.
+ * `row` comes from the caller's RLS read (which proved access); the ciphertext is
+ * then read as the service role, since signed-in users cannot SELECT it.
+ */
+export async function storedCredentials(
+  services: Pick<AppServices, 'vault' | 'db'>,
+  row: Pick<ConnectionRow, 'id'>,
+): Promise<TwilioCredentials> {
+  const secret = await storedSecret(services.db, row.id);
+  if (!secret) throw connectionNotFound();
   try {
-    const authToken = services.vault.decrypt(row.twilioAuthTokenHash, {
-      rowId: row.id,
-      accountSid: row.twilioAccountSid,
+    const authToken = services.vault.decrypt(secret.twilioAuthTokenHash, {
+      rowId: secret.id,
+      accountSid: secret.twilioAccountSid,
     });
-    return { accountSid: row.twilioAccountSid, authToken };
+    return { accountSid: secret.twilioAccountSid, authToken };
   } catch (error) {
     throw twilioFailureToTRPCError(error);
   }

@@ -1,3 +1,4 @@
+import { UUID_PATTERN } from '@app/contracts';
 import { TRPCError } from '@trpc/server';
 import { FieldError } from '../trpc/trpc.ts';
 
@@ -13,7 +14,6 @@ export interface ConversationPosition {
 }
 
 const timestampPattern = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export function encodeCursor(position: ConversationPosition): string {
   return Buffer.from(JSON.stringify([position.createdAt, position.id]), 'utf8').toString('base64url');
@@ -32,7 +32,7 @@ export function decodeCursor(cursor: string): ConversationPosition {
     typeof parsed[0] === 'string' &&
     typeof parsed[1] === 'string' &&
     timestampPattern.test(parsed[0]) &&
-    uuidPattern.test(parsed[1])
+    UUID_PATTERN.test(parsed[1])
   ) {
     return { createdAt: parsed[0], id: parsed[1] };
   }

@@ -15,5 +15,5 @@ export const messagesRouter = {
   send: protectedProcedure
     .input(sendMessageInput)
     .output(whatsappMessage)
-    .mutation(({ ctx, input }) => sendWhatsappMessage(ctx.services, ctx.rls, ctx.user, input)),
+    .mutation(({ ctx, input }) => sendWhatsappMessage(ctx.services, ctx.rls, ctx.user, input, ctx.req.log)),
 } satisfies TRPCRouterRecord;

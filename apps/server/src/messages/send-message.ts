@@ -1,8 +1,7 @@
 import type { WhatsappMessage } from '@app/contracts';
 import {
   type Database,
-  type MessageStatus,
-  messageStatuses,
+  isMessageStatus,
   type TwilioWhatsappMessage,
   twilioWhatsappMessages,
   withServiceRole,
@@ -48,6 +47,7 @@ export async function sendWhatsappMessage(
   rls: RlsRunner,
   user: SessionUser,
   message: OutgoingMessage,
+  log?: SendLogger,
 ): Promise<WhatsappMessage> {
   const { connection, queued } = await rls(async (tx) => {
     const connection = await findConnection(tx, message.connectionId);
@@ -77,7 +77,7 @@ export async function sendWhatsappMessage(
 
   let sent: SentMessage;
   try {
-    sent = await services.twilio.sendMessage(storedCredentials(services, connection), {
+    sent = await services.twilio.sendMessage(await storedCredentials(services, connection), {
       from: connection.whatsappNumber,
       to: message.to,
       ...(message.body === undefined ? {} : { body: message.body }),
@@ -85,6 +85,13 @@ export async function sendWhatsappMessage(
       statusCallback: webhookUrlsFor(services.publicUrl, connection.id).status,
     });
   } catch (error) {
+    if (mayHaveReachedTwilio(error)) {
+      // A timeout or a reset after the request was written: Twilio may have
+      // accepted it. The row stays queued without a SID; the status callbacks
+      // adopt it (worker/apply-event.ts). Marking it failed would invite a
+      // second, duplicate send.
+      throw new TRPCError({ code: 'GATEWAY_TIMEOUT', message: MAYBE_DELIVERED });
+    }
     const refusal = describeRefusal(error);
     await markRefused(services.db, queued.id, refusal);
     if (error instanceof TRPCError) throw error;
@@ -100,11 +107,87 @@ export async function sendWhatsappMessage(
     });
   }
 
-  return toMessageOutput(await recordTwilioAnswer(services.db, queued.id, sent));
+  const recorded = await recordTwilioAnswerWithRetries(services.db, queued.id, sent, log);
+  if (recorded) return toMessageOutput(recorded);
+  // Twilio accepted it: the person must not be told it failed. The row keeps
+  // status queued without a SID until the status callbacks adopt it.
+  return toMessageOutput({ ...queued, ...answerFields(sent), statusUpdatedAt: new Date() });
 }
 
-function isMessageStatus(status: string): status is MessageStatus {
-  return (messageStatuses as readonly string[]).includes(status);
+export const MAYBE_DELIVERED =
+  'Twilio did not answer in time; the message may still be delivered — check the conversation before sending again.';
+
+/** Failures that prove the request never reached Twilio (nothing to connect to). */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * Whether Twilio may have received the request: an 'unreachable' failure is
+ * definite only when the connection could not even be opened (refused, DNS);
+ * a timeout or a reset may come after Twilio accepted the message.
+ */
+export function mayHaveReachedTwilio(error: unknown): boolean {
+  if (!(error instanceof TwilioAdapterError) || error.kind !== 'unreachable') return false;
+  for (
+    let e: unknown = error.cause;
+    typeof e === 'object' && e !== null;
+    e = (e as { cause?: unknown }).cause
+  ) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && NOT_SENT_CODES.has(code)) return false;
+  }
+  return true;
+}
+
+/** Minimal logger: the server passes the request's pino logger. */
+export interface SendLogger {
+  error(object: Record<string, unknown>, message: string): void;
+}
+
+const RECORD_ATTEMPTS = 3;
+
+/**
+ * Twilio accepted the message; storing its SID may still fail (a lost connection,
+ * a failover). Tries a few times; on giving up logs the ids (no secrets) and
+ * returns null: the status callbacks adopt the SID-less row later.
+ */
+async function recordTwilioAnswerWithRetries(
+  db: Database,
+  id: string,
+  sent: SentMessage,
+  log: SendLogger | undefined,
+): Promise<TwilioWhatsappMessage | null> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await recordTwilioAnswer(db, id, sent);
+    } catch (error) {
+      if (attempt >= RECORD_ATTEMPTS) {
+        const code = pgCode(error);
+        log?.error(
+          { messageId: id, messageSid: sent.sid, ...(code ? { pgCode: code } : {}) },
+          'Twilio accepted the message but its SID could not be stored; status callbacks will adopt it',
+        );
+        return null;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+    }
+  }
+}
+
+function pgCode(error: unknown): string | undefined {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return undefined;
+}
+
+function answerFields(sent: SentMessage) {
+  return {
+    messageSid: sent.sid,
+    status: isMessageStatus(sent.status) ? sent.status : ('queued' as const),
+    errorCode: sent.errorCode,
+    errorMessage: sent.errorMessage,
+  };
 }
 
 /** Stores the MessageSid and moves the status forward only (app_private.twilio_message_status_rank). */
@@ -113,7 +196,7 @@ async function recordTwilioAnswer(
   id: string,
   sent: SentMessage,
 ): Promise<TwilioWhatsappMessage> {
-  const status = isMessageStatus(sent.status) ? sent.status : 'queued';
+  const { status } = answerFields(sent);
   const advances = sql`app_private.twilio_message_status_rank(${status}) > app_private.twilio_message_status_rank(${m.status})`;
   const [row] = await withServiceRole(db, (tx) =>
     tx

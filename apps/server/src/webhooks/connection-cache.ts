@@ -1,3 +1,4 @@
+import { UUID_PATTERN } from '@app/contracts';
 import type postgres from 'postgres';
 import { CONNECTION_CHANGED_CHANNEL } from '../connections/notify.ts';
 import type { CredentialVault } from '../vault/credential-vault.ts';
@@ -15,14 +16,14 @@ export interface ConnectionCacheOptions {
   /** How long "no such active connection" is remembered (short: a new connection must work at once). */
   negativeTtlMs?: number;
   maxEntries?: number;
+  /** Test hook: awaited inside each load, after its query answered (a load held in flight). */
+  afterQuery?: (id: string) => Promise<void>;
 }
 
 interface Entry {
   value: ActiveConnection | null;
   expiresAt: number;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Active connections with their decrypted auth token, so the webhook hot path
@@ -40,6 +41,7 @@ export class ConnectionCache {
   private unlisten: (() => Promise<void>) | undefined;
   private listenRetry: NodeJS.Timeout | undefined;
   private closed = false;
+  private readonly afterQuery: ((id: string) => Promise<void>) | undefined;
 
   constructor(
     private readonly sql: postgres.Sql,
@@ -49,30 +51,43 @@ export class ConnectionCache {
     this.ttlMs = options.ttlMs ?? 30_000;
     this.negativeTtlMs = options.negativeTtlMs ?? 1_000;
     this.maxEntries = options.maxEntries ?? 10_000;
+    this.afterQuery = options.afterQuery;
   }
 
   /** The active connection with this id, or null (unknown, inactive, or not a UUID). */
   async get(id: string): Promise<ActiveConnection | null> {
-    if (!UUID.test(id)) return null;
+    if (!UUID_PATTERN.test(id)) return null;
     const key = id.toLowerCase();
     const hit = this.entries.get(key);
     if (hit && hit.expiresAt > Date.now()) return hit.value;
     let pending = this.loading.get(key);
     if (!pending) {
-      pending = this.load(key).finally(() => this.loading.delete(key));
+      const started: Promise<ActiveConnection | null> = this.load(key).finally(() => {
+        // An invalidation may have replaced this load with a fresh one meanwhile.
+        if (this.loading.get(key) === started) this.loading.delete(key);
+      });
+      pending = started;
       this.loading.set(key, pending);
     }
     return pending;
   }
 
+  /**
+   * Forgets the connection, and any load of it in flight: that load may have read
+   * the row before the change, so a request arriving after the NOTIFY must start
+   * its own (the old load's callers get its answer, but it is not cached).
+   */
   invalidate(id: string) {
     this.generation++;
-    this.entries.delete(id.toLowerCase());
+    const key = id.toLowerCase();
+    this.entries.delete(key);
+    this.loading.delete(key);
   }
 
   clear() {
     this.generation++;
     this.entries.clear();
+    this.loading.clear();
   }
 
   /** LISTENs for connection changes; keeps retrying in the background while the database is down. */
@@ -110,6 +125,7 @@ export class ConnectionCache {
       from twilio_whatsapp_connections
       where id = ${id} and is_active
     `;
+    await this.afterQuery?.(id);
     const value: ActiveConnection | null = row
       ? {
           id: row.id,

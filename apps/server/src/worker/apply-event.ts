@@ -1,4 +1,4 @@
-import { type MessageStatus, messageStatuses } from '@app/db';
+import { isMessageStatus, type MessageStatus } from '@app/db';
 import type postgres from 'postgres';
 import { field, inboundMessageFields, UnusablePayloadError, type WebhookPayload } from './inbound-message.ts';
 
@@ -21,8 +21,6 @@ export interface ClaimedEvent {
 export type ApplyResult = 'applied' | 'deferred';
 
 type Sql = postgres.TransactionSql;
-
-const knownStatuses = new Set<string>(messageStatuses);
 
 /** Applies one webhook event to twilio_whatsapp_messages inside the caller's transaction. */
 export async function applyWebhookEvent(
@@ -87,20 +85,28 @@ async function applyStatusCallback(
 ): Promise<ApplyResult> {
   const status = event.message_status ?? '';
   // A status our table does not know (Twilio adds some now and then) changes nothing.
-  if (!knownStatuses.has(status)) return 'applied';
+  if (!isMessageStatus(status)) return 'applied';
   const code = errorCode(event.payload);
   const message = field(event.payload, 'ErrorMessage');
-  const [result] = await moveStatusForward(sql, event, status as MessageStatus, code, message);
+  const [result] = await moveStatusForward(sql, event, status, code, message);
   if (result?.known) return 'applied';
 
   if (options.now - event.created_ms < options.unknownSidGraceMs) return 'deferred';
 
-  // Still unknown after the grace period: a message sent from outside the app (the
-  // Console, another integration). Record it from the callback itself.
   const from = field(event.payload, 'From');
   const to = field(event.payload, 'To');
   if (!from || !to)
     throw new UnusablePayloadError('status callback for an unknown message without From or To');
+
+  // Still unknown after the grace period. First, it may be our own send whose SID
+  // was never stored (Twilio timed out after accepting it, or storing the SID
+  // failed): the connection's single SID-less queued outbound row to the same
+  // recipient from the last hour takes the SID. With two or more candidates
+  // nothing is guessed.
+  if (await adoptQueuedSend(sql, event, { from, to, status: status, code, message })) return 'applied';
+
+  // Otherwise a message sent from outside the app (the Console, another
+  // integration). Record it from the callback itself.
   const inserted = await sql`
     insert into twilio_whatsapp_messages
       (organization_id, connection_id, message_sid, direction, from_number, to_number, status,
@@ -113,8 +119,39 @@ async function applyStatusCallback(
     returning id
   `;
   // Someone stored it meanwhile: apply the status to that row instead.
-  if (inserted.length === 0) await moveStatusForward(sql, event, status as MessageStatus, code, message);
+  if (inserted.length === 0) await moveStatusForward(sql, event, status, code, message);
   return 'applied';
+}
+
+async function adoptQueuedSend(
+  sql: Sql,
+  event: ClaimedEvent,
+  m: { from: string; to: string; status: MessageStatus; code: number | null; message: string | null },
+): Promise<boolean> {
+  const adopted = await sql`
+    with candidates as (
+      select id from twilio_whatsapp_messages
+      where connection_id = ${event.connection_id}
+        and direction = 'outbound'
+        and message_sid is null
+        and status = 'queued'
+        and to_number = ${m.to}
+        and from_number = ${m.from}
+        and created_at > now() - interval '1 hour'
+      limit 2
+      for update
+    )
+    update twilio_whatsapp_messages t
+    set message_sid = ${event.message_sid},
+        status = case when app_private.twilio_message_status_rank(${m.status}) > app_private.twilio_message_status_rank(t.status)
+                      then ${m.status} else t.status end,
+        error_code = coalesce(${m.code}::int, t.error_code),
+        error_message = coalesce(${m.message}::text, t.error_message),
+        status_updated_at = now()
+    where t.id in (select id from candidates) and (select count(*) from candidates) = 1
+    returning t.id
+  `;
+  return adopted.length > 0;
 }
 
 function moveStatusForward(
