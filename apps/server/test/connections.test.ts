@@ -212,6 +212,42 @@ describe('whatsapp.connections: the connect flow against the Twilio simulator', 
     expect(elsewhere.raw.body).not.toContain(acme.organizationId);
   });
 
+  it('the sandbox number is shared by every Twilio account: each account connects it once', async () => {
+    const sandboxOf = (account: { accountSid: string; authToken: string }) => ({
+      accountSid: account.accountSid,
+      authToken: account.authToken,
+      whatsappNumber: TWILIO_SANDBOX_NUMBER,
+    });
+    const first = await signUpOrganization(server, 'Sandbox One');
+    const second = await signUpOrganization(server, 'Sandbox Two');
+    const accountOne = seedTwilioAccount(server.simulator);
+    const accountTwo = seedTwilioAccount(server.simulator);
+
+    const one = await first.owner.mutation<ConnectionWriteResult>(
+      'whatsapp.connections.create',
+      sandboxOf(accountOne),
+    );
+    expect(one.error).toBeUndefined();
+    const two = await second.owner.mutation<ConnectionWriteResult>(
+      'whatsapp.connections.create',
+      sandboxOf(accountTwo),
+    );
+    expect(two.error).toBeUndefined();
+    expect(two.data.whatsappNumber).toBe(TWILIO_SANDBOX_NUMBER);
+
+    // The same account's sandbox again: in the same organization or another.
+    const again = await first.owner.mutation('whatsapp.connections.create', sandboxOf(accountOne));
+    expect(again.error).toMatchObject({
+      code: 'CONFLICT',
+      message: `${TWILIO_SANDBOX_NUMBER} is already connected to your organization.`,
+    });
+    const elsewhere = await second.owner.mutation('whatsapp.connections.create', sandboxOf(accountOne));
+    expect(elsewhere.error).toMatchObject({
+      code: 'CONFLICT',
+      message: `${TWILIO_SANDBOX_NUMBER} is already connected to another organization.`,
+    });
+  });
+
   it('list and get show the organization its connections, without any token', async () => {
     const org = await signUpOrganization(server, 'Lister');
     const a = seedTwilioAccount(server.simulator);
