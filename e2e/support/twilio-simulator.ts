@@ -37,8 +37,25 @@ export class SimulatorControl {
     to: string;
     from: string;
     body: string;
+    /** The customer's WhatsApp profile name (the simulator has a default). */
+    profileName?: string;
   }): Promise<{ messageSid: string; deliveries: { outcome: string; attempts: { status?: number }[] }[] }> {
     return this.call('POST', '/inbound', input);
+  }
+
+  /** Every message the simulated Twilio holds for the account, inbound and outbound. */
+  messages(accountSid: string): Promise<
+    {
+      sid: string;
+      direction: 'inbound' | 'outbound-api';
+      from: string;
+      to: string;
+      body: string;
+      status: string;
+      errorCode: number | null;
+    }[]
+  > {
+    return this.call('GET', `/messages?accountSid=${encodeURIComponent(accountSid)}`);
   }
 }
 

@@ -14,7 +14,7 @@ import {
 } from '../support/fixtures.ts';
 import { uniqueWhatsappNumber } from '../support/twilio-simulator.ts';
 
-test('a member signs in and sees the connection with no write actions', async ({
+test('a member signs in and sees the connection with no admin actions, only the reply form', async ({
   page,
   browser,
   run,
@@ -69,8 +69,9 @@ test('a member signs in and sees the connection with no write actions', async ({
       await expect(memberPage.getByRole('button', { name: action })).toHaveCount(0);
     }
     await expect(memberPage.getByRole('region', { name: 'Connect a WhatsApp number' })).toHaveCount(0);
-    // The only button left is signing out.
-    await expect(memberPage.getByRole('button')).toHaveText(['Sign out']);
+    // Members may reply in the conversation (sending is not an admin action); beyond that, only signing out.
+    await expect(card.getByRole('region', { name: `Conversation on ${number}` })).toBeVisible();
+    await expect(memberPage.getByRole('button')).toHaveText(['Sign out', 'Send']);
     await expectAccessible('settings, as a member', memberPage);
     await snap('member-read-only', memberPage);
   } finally {

@@ -6,7 +6,7 @@ import { useFieldErrors } from '../lib/form.ts';
 import { useTRPC } from '../lib/trpc.ts';
 import { Alert } from '../ui/Alert.tsx';
 import { Field } from '../ui/Field.tsx';
-import { formatMessageTime, lastCustomer, statusTicks } from './message-status.ts';
+import { displayAddress, formatMessageTime, lastCustomer, statusTicks } from './message-status.ts';
 import './conversation.css';
 
 /** New messages and status ticks show within this long, without a reload. */
@@ -94,7 +94,12 @@ export function ConversationPanel({
 function MessageBubble({ message }: { message: WhatsappMessage }) {
   const status = statusTicks(message);
   const outbound = message.direction === 'outbound';
-  const who = outbound ? `To ${message.to}` : `${message.profileName ?? message.from} (${message.from})`;
+  const from = displayAddress(message.from);
+  const who = outbound
+    ? `To ${displayAddress(message.to)}`
+    : message.profileName
+      ? `${message.profileName} (${from})`
+      : from;
   return (
     <li
       className={`bubble bubble--${message.direction}${status.tone === 'failed' ? ' bubble--failed' : ''}`}

@@ -44,3 +44,8 @@ export function lastCustomer(messages: readonly WhatsappMessage[]): string | nul
   if (latestInbound) return latestInbound.from;
   return messages[0]?.to ?? null;
 }
+
+/** A WhatsApp address as a person reads it: the number, without Twilio's `whatsapp:` channel prefix. */
+export function displayAddress(address: string): string {
+  return address.replace(/^whatsapp:/, '');
+}

@@ -1,6 +1,7 @@
 import type { WhatsappConnection } from '@app/contracts';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
+import { ConversationPanel } from '../conversation/ConversationPanel.tsx';
 import { messageOf } from '../lib/errors.ts';
 import { useTRPC } from '../lib/trpc.ts';
 import { Alert } from '../ui/Alert.tsx';
@@ -225,6 +226,12 @@ export function ConnectionCard({
           }}
         />
       )}
+
+      <ConversationPanel
+        connectionId={connection.id}
+        whatsappNumber={connection.whatsappNumber}
+        isActive={connection.isActive}
+      />
 
       {canManage ? (
         <EventsList connectionId={connection.id} whatsappNumber={connection.whatsappNumber} />
