@@ -1,9 +1,11 @@
 import {
   twilioWhatsappConnections as connections,
   type Database,
+  isUniqueViolation,
   type NewTwilioWhatsappConnection,
   type TwilioWhatsappConnection,
   type Tx,
+  withoutQueryParameters,
   withServiceRole,
 } from '@app/db';
 import { TWILIO_SANDBOX_NUMBER } from '@app/twilio';
@@ -62,25 +64,6 @@ export const NO_SUCH_CONNECTION = 'No such WhatsApp connection in your organizat
 
 export function connectionNotFound(): TRPCError {
   return new TRPCError({ code: 'NOT_FOUND', message: NO_SUCH_CONNECTION });
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  for (let e: unknown = error; e instanceof Error; e = e.cause) {
-    if ((e as { code?: unknown }).code === '23505') return true;
-  }
-  return false;
-}
-
-/**
- * Drizzle's query errors quote the statement's parameters, the token's ciphertext
- * among them; keep only PostgreSQL's own code and message before it reaches a log.
- */
-function withoutParameters(error: unknown, doing: string): Error {
-  let pg: { code?: unknown; message?: unknown } | undefined;
-  for (let e: unknown = error; e instanceof Error; e = e.cause) {
-    if (typeof (e as { code?: unknown }).code === 'string') pg = e as { code?: unknown; message?: unknown };
-  }
-  return new Error(`${doing} failed${pg ? `: ${String(pg.code)} ${String(pg.message)}` : ''}`);
 }
 
 export function alreadyConnected(number: string, ours: boolean): TRPCError {
@@ -142,7 +125,7 @@ export async function insertConnection(
     if (isUniqueViolation(error)) {
       throw new TRPCError({ code: 'CONFLICT', message: `${values.whatsappNumber} is already connected.` });
     }
-    throw withoutParameters(error, 'Storing the WhatsApp connection');
+    throw withoutQueryParameters(error, 'Storing the WhatsApp connection');
   }
 }
 
@@ -172,7 +155,7 @@ export async function updateConnection(tx: Tx, id: string, patch: ConnectionPatc
       .where(eq(connections.id, id))
       .returning(connectionColumns);
   } catch (error) {
-    throw withoutParameters(error, 'Updating the WhatsApp connection');
+    throw withoutQueryParameters(error, 'Updating the WhatsApp connection');
   }
   if (!row) throw connectionNotFound();
   await notifyConnectionChanged(tx, id);
