@@ -193,6 +193,65 @@ describe('status callbacks', () => {
   });
 });
 
+describe('status callbacks for a send whose SID was never stored (Twilio timed out, or storing it failed)', () => {
+  /** What whatsapp.messages.send leaves when Twilio's answer was lost: queued, no SID. */
+  async function storeSidLessSend(c: SeededConnection, options: { to?: string; age?: string } = {}) {
+    const [row] = await server.sql<{ id: string }[]>`
+      insert into twilio_whatsapp_messages
+        (organization_id, connection_id, direction, from_number, to_number, body, status, created_at)
+      values (${c.organizationId}, ${c.id}, 'outbound', 'whatsapp:+14155238886',
+              ${options.to ?? 'whatsapp:+14155550100'}, 'Lost answer', 'queued',
+              now() - ${options.age ?? '1 minute'}::interval)
+      returning id`;
+    return row!.id;
+  }
+
+  async function pastGracePeriod(sid: string) {
+    await drainWorker(server.app);
+    await server.sql`
+      update twilio_whatsapp_webhook_events set created_at = now() - interval '2 minutes', next_attempt_at = now()
+      where message_sid = ${sid}`;
+    await drainWorker(server.app);
+  }
+
+  const rowsOf = (c: SeededConnection) =>
+    server.sql<{ id: string; message_sid: string | null; status: string; body: string | null }[]>`
+      select id, message_sid, status, body from twilio_whatsapp_messages where connection_id = ${c.id} order by created_at`;
+
+  it('the single SID-less queued row to the same recipient takes the SID: no second, body-less row', async () => {
+    const c = await seedConnection(server.sql, server.vault);
+    const id = await storeSidLessSend(c);
+    const sid = newMessageSid();
+    for (const status of ['sent', 'delivered']) await deliver(statusPath(c.id), statusParams(sid, status), c);
+    await pastGracePeriod(sid);
+    expect(await rowsOf(c)).toEqual([{ id, message_sid: sid, status: 'delivered', body: 'Lost answer' }]);
+  });
+
+  it('with two candidates nothing is guessed: the callback is recorded as its own message', async () => {
+    const c = await seedConnection(server.sql, server.vault);
+    await storeSidLessSend(c);
+    await storeSidLessSend(c);
+    const sid = newMessageSid();
+    await deliver(statusPath(c.id), statusParams(sid, 'sent'), c);
+    await pastGracePeriod(sid);
+    const rows = await rowsOf(c);
+    expect(rows.map((r) => r.message_sid).sort()).toEqual([null, null, sid].sort());
+    expect(rows.find((r) => r.message_sid === sid)?.body).toBeNull();
+  });
+
+  it('a row to another recipient, or older than an hour, is not adopted', async () => {
+    const c = await seedConnection(server.sql, server.vault);
+    await storeSidLessSend(c, { to: 'whatsapp:+14155550199' });
+    await storeSidLessSend(c, { age: '2 hours' });
+    const sid = newMessageSid();
+    await deliver(statusPath(c.id), statusParams(sid, 'sent'), c);
+    await pastGracePeriod(sid);
+    const rows = await rowsOf(c);
+    expect(rows.filter((r) => r.message_sid === null)).toHaveLength(2);
+    expect(rows.find((r) => r.message_sid === sid)?.body).toBeNull();
+  });
+});
+
 describe('failures', () => {
   it('are retried with backoff, then marked failed with the error; other events in the batch go through', async () => {
     const c = await seedConnection(server.sql, server.vault);
