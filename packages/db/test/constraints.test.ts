@@ -91,15 +91,13 @@ describe('table constraints and triggers', () => {
     await database.db.insert(connections).values(connection({ whatsappNumber: number }));
     expect(
       await codeOf(
-        database.db
-          .insert(connections)
-          .values(
-            connection({
-              organizationId: world.orgB,
-              twilioAccountSid: accountSidFor(),
-              whatsappNumber: number,
-            }),
-          ),
+        database.db.insert(connections).values(
+          connection({
+            organizationId: world.orgB,
+            twilioAccountSid: accountSidFor(),
+            whatsappNumber: number,
+          }),
+        ),
       ),
     ).toBe(UNIQUE_VIOLATION);
   });
