@@ -10,13 +10,16 @@ const optionalString = z
   .transform((v) => (v === '' ? undefined : v))
   .optional();
 
+/** TRUST_PROXY values that mean "no proxy" (compared case-insensitively). */
+const TRUST_PROXY_OFF = new Set(['', '0', 'false', 'no', 'off']);
+
 /** TRUST_PROXY: a hop count or proxy addresses; `true` is refused, it trusts what the client wrote. */
 const trustProxy = z
   .string()
   .trim()
   .default('0')
   .transform((value, ctx): number | string[] => {
-    if (value === '') return 0;
+    if (TRUST_PROXY_OFF.has(value.toLowerCase())) return 0;
     if (/^\d+$/.test(value)) return Number(value);
     const addresses = value.split(',').map((a) => a.trim());
     const address = z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()]);

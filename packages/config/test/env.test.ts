@@ -28,4 +28,11 @@ describe('parseEnv', () => {
     const turbo = JSON.parse(readFileSync(path.join(repoRoot, 'turbo.json'), 'utf8'));
     expect(turbo.globalPassThroughEnv).toEqual(expect.arrayContaining(['DATABASE_URL', 'CHROMIUM_PATH']));
   });
+
+  it('reads TRUST_PROXY false, no, off, 0 and empty as no proxy, and still refuses true', () => {
+    for (const off of ['false', 'no', 'off', '0', '', 'FALSE', ' Off ']) {
+      expect(parseEnv({ TRUST_PROXY: off }).TRUST_PROXY).toBe(0);
+    }
+    expect(() => parseEnv({ TRUST_PROXY: 'true' })).toThrow(/TRUST_PROXY must be a number of proxy hops/);
+  });
 });
