@@ -303,6 +303,39 @@ describe('pruning', () => {
   });
 });
 
+describe('pruning sends Twilio never confirmed', () => {
+  it('marks outbound rows queued without a SID for over an hour failed; younger, SID-holding and inbound rows stay', async () => {
+    const c = await seedConnection(server.sql, server.vault);
+    const insert = (body: string, age: string, sid: string | null = null, direction = 'outbound') =>
+      server.sql`
+        insert into twilio_whatsapp_messages
+          (organization_id, connection_id, message_sid, direction, from_number, to_number, body, status, created_at)
+        values (${c.organizationId}, ${c.id}, ${sid}, ${direction}, 'whatsapp:+14155238886',
+                'whatsapp:+14155550100', ${body}, 'queued', now() - ${age}::interval)`;
+    await insert('lost', '61 minutes');
+    await insert('in flight', '59 minutes');
+    await insert('confirmed', '2 hours', newMessageSid());
+    await insert('inbound', '2 hours', null, 'inbound');
+    await server.app.webhookWorker.prune();
+    const rows = await server.sql<
+      { body: string; status: string; error_code: number | null; error_message: string | null }[]
+    >`
+      select body, status, error_code, error_message from twilio_whatsapp_messages
+      where connection_id = ${c.id} order by body`;
+    expect(rows).toEqual([
+      { body: 'confirmed', status: 'queued', error_code: null, error_message: null },
+      { body: 'in flight', status: 'queued', error_code: null, error_message: null },
+      { body: 'inbound', status: 'queued', error_code: null, error_message: null },
+      {
+        body: 'lost',
+        status: 'failed',
+        error_code: null,
+        error_message: 'Twilio did not confirm this message; it was probably not sent.',
+      },
+    ]);
+  });
+});
+
 describe('the running worker', () => {
   it('is woken by NOTIFY after commit (no poll needed) and reports processing lag', async () => {
     const running = await startWebhookServer(server.db, server.databaseUrl, {

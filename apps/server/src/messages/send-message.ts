@@ -117,13 +117,24 @@ export async function sendWhatsappMessage(
 export const MAYBE_DELIVERED =
   'Twilio did not answer in time; the message may still be delivered — check the conversation before sending again.';
 
-/** Failures that prove the request never reached Twilio (nothing to connect to). */
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
+/**
+ * Failures that prove the request never reached Twilio: nothing to connect to
+ * (refused, DNS, no route to the host or its network).
+ */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/**
+ * Failures that prove it only when they happened while connecting (Node's
+ * `syscall: 'connect'`): a reset or a timeout later may come after Twilio
+ * accepted the message.
+ */
+const NOT_SENT_WHILE_CONNECTING = new Set(['ECONNRESET', 'ETIMEDOUT']);
 
 /**
  * Whether Twilio may have received the request: an 'unreachable' failure is
- * definite only when the connection could not even be opened (refused, DNS);
- * a timeout or a reset may come after Twilio accepted the message.
+ * definite only when the connection could not even be opened (refused, DNS,
+ * unreachable, or reset / timed out during connect); any other timeout or
+ * reset may come after Twilio accepted the message.
  */
 export function mayHaveReachedTwilio(error: unknown): boolean {
   if (!(error instanceof TwilioAdapterError) || error.kind !== 'unreachable') return false;
@@ -132,10 +143,24 @@ export function mayHaveReachedTwilio(error: unknown): boolean {
     typeof e === 'object' && e !== null;
     e = (e as { cause?: unknown }).cause
   ) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && NOT_SENT_CODES.has(code)) return false;
+    if (provesNotSent(e)) return false;
   }
   return true;
+}
+
+function provesNotSent(error: object): boolean {
+  const { code, syscall, errors } = error as { code?: unknown; syscall?: unknown; errors?: unknown };
+  if (typeof code === 'string') {
+    if (NOT_SENT_CODES.has(code)) return true;
+    if (NOT_SENT_WHILE_CONNECTING.has(code) && syscall === 'connect') return true;
+  }
+  // Node tries each address of the host (autoSelectFamily) and reports an
+  // AggregateError: nothing was sent if every attempt failed to connect.
+  return (
+    Array.isArray(errors) &&
+    errors.length > 0 &&
+    errors.every((e: unknown) => typeof e === 'object' && e !== null && provesNotSent(e))
+  );
 }
 
 /** Minimal logger: the server passes the request's pino logger. */

@@ -54,7 +54,8 @@ export function failureBackoffMs(attempts: number): number {
  * MessageSid not stored yet waits (0.25–10 s steps) up to 60 s, then records the
  * message from the callback.
  *
- * Pruning: every hour, processed events older than 30 days and failed events older
+ * Pruning: every hour, outbound messages still queued without a SID after an hour
+ * are marked failed, and processed events older than 30 days and failed events older
  * than 90 days are deleted, 1,000 rows per statement, by one process at a time
  * (transaction-level advisory lock); pending events are never pruned.
  *
@@ -63,6 +64,24 @@ export function failureBackoffMs(attempts: number): number {
  * its own, if the batch fails), and settles them in the same transaction: an event
  * is applied and marked processed together, or not at all.
  */
+export const UNCONFIRMED_SEND_MESSAGE = 'Twilio did not confirm this message; it was probably not sent.';
+
+/**
+ * Outbound rows still queued without a SID an hour after they were written: no
+ * answer from Twilio and no status callback to adopt them (adoption looks back
+ * one hour too), so they would show as queued forever. Marked failed.
+ */
+async function failUnconfirmedSends(tx: postgres.TransactionSql): Promise<number> {
+  const rows = await tx`
+    update twilio_whatsapp_messages
+    set status = 'failed', error_code = null, error_message = ${UNCONFIRMED_SEND_MESSAGE},
+        status_updated_at = now()
+    where direction = 'outbound' and status = 'queued' and message_sid is null
+      and created_at < now() - interval '1 hour'
+  `;
+  return rows.count;
+}
+
 export class WebhookWorker {
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
@@ -239,8 +258,17 @@ export class WebhookWorker {
     return settled.length;
   }
 
-  /** Deletes old processed and failed events, in batches; one process at a time. */
+  /**
+   * Deletes old processed and failed events, in batches; one process at a time.
+   * First gives up on sends Twilio never confirmed (see failUnconfirmedSends).
+   */
   async prune(): Promise<number> {
+    const gaveUp = await this.transaction(async (tx) => {
+      const [lock] = await tx<{ ok: boolean }[]>`select pg_try_advisory_xact_lock(${PRUNE_LOCK}) as ok`;
+      return lock?.ok ? failUnconfirmedSends(tx) : 0;
+    });
+    if (gaveUp > 0)
+      this.log.info({ count: gaveUp }, 'outbound messages Twilio never confirmed marked failed');
     let total = 0;
     for (;;) {
       const deleted = await this.transaction(async (tx) => {
