@@ -4,7 +4,7 @@ import path from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import { test as base, expect, type Page, type TestInfo } from '@playwright/test';
 import { type RunState, readRunState } from './run-state.ts';
-import { SimulatorControl } from './twilio-simulator.ts';
+import { SimulatorControl, uniqueWhatsappNumber } from './twilio-simulator.ts';
 
 export { expect };
 
@@ -106,4 +106,39 @@ export async function fillConnectForm(
 /** The connection's card, found by its heading (the friendly name, else the number). */
 export function connectionCard(page: Page, title: string) {
   return page.getByRole('article', { name: title });
+}
+
+/** A sender to connect: a fresh Twilio account in the simulator and a WhatsApp number it holds. */
+export interface SeededSender {
+  account: TwilioAccount;
+  number: string;
+}
+
+/** Seeds a Twilio account with a new WhatsApp sender and types it into the connect form, not yet submitted. */
+export async function fillConnectFormWithNewSender(
+  page: Page,
+  simulator: SimulatorControl,
+  friendlyName?: string,
+): Promise<SeededSender> {
+  const account = await simulator.seedAccount();
+  const number = uniqueWhatsappNumber();
+  await simulator.addWhatsappSender(account.sid, number);
+  await fillConnectForm(page, {
+    accountSid: account.sid,
+    authToken: account.authToken,
+    whatsappNumber: number,
+    friendlyName,
+  });
+  return { account, number };
+}
+
+/** As fillConnectFormWithNewSender, then presses Connect; what the card shows is left to the test. */
+export async function connectNewSender(
+  page: Page,
+  simulator: SimulatorControl,
+  friendlyName?: string,
+): Promise<SeededSender> {
+  const sender = await fillConnectFormWithNewSender(page, simulator, friendlyName);
+  await page.getByRole('button', { name: 'Connect', exact: true }).click();
+  return sender;
 }

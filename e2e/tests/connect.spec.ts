@@ -3,6 +3,7 @@ import {
   connectionCard,
   expect,
   fillConnectForm,
+  fillConnectFormWithNewSender,
   newOwner,
   signIn,
   signUp,
@@ -32,15 +33,7 @@ test('an owner signs up, connects a sender with good credentials and sees it wit
   await expectAccessible('settings, nothing connected');
   await snap('settings-empty');
 
-  const account = await simulator.seedAccount();
-  const number = uniqueWhatsappNumber();
-  await simulator.addWhatsappSender(account.sid, number);
-  await fillConnectForm(page, {
-    accountSid: account.sid,
-    authToken: account.authToken,
-    whatsappNumber: number,
-    friendlyName: 'Support',
-  });
+  const { account, number } = await fillConnectFormWithNewSender(page, simulator, 'Support');
 
   const held = await holdRequest(page, 'whatsapp.connections.create');
   await page.getByRole('button', { name: 'Connect', exact: true }).click();

@@ -1,5 +1,4 @@
-import { connectionCard, expect, fillConnectForm, newOwner, signUp, test } from '../support/fixtures.ts';
-import { uniqueWhatsappNumber } from '../support/twilio-simulator.ts';
+import { connectionCard, connectNewSender, expect, newOwner, signUp, test } from '../support/fixtures.ts';
 
 test('a customer writes, the owner replies from the conversation, and the ticks reach read without a reload', async ({
   page,
@@ -11,16 +10,7 @@ test('a customer writes, the owner replies from the conversation, and the ticks 
   await expect(page.getByRole('region', { name: 'Connect a WhatsApp number' })).toBeVisible();
   await snap('connect-form');
 
-  const account = await simulator.seedAccount();
-  const number = uniqueWhatsappNumber();
-  await simulator.addWhatsappSender(account.sid, number);
-  await fillConnectForm(page, {
-    accountSid: account.sid,
-    authToken: account.authToken,
-    whatsappNumber: number,
-    friendlyName: 'Bakery',
-  });
-  await page.getByRole('button', { name: 'Connect', exact: true }).click();
+  const { account, number } = await connectNewSender(page, simulator, 'Bakery');
   const card = connectionCard(page, 'Bakery');
   await expect(card.getByText('Webhooks configured')).toBeVisible();
   const conversation = card.getByRole('region', { name: `Conversation on ${number}` });

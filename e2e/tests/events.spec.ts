@@ -1,5 +1,4 @@
-import { connectionCard, expect, fillConnectForm, newOwner, signUp, test } from '../support/fixtures.ts';
-import { uniqueWhatsappNumber } from '../support/twilio-simulator.ts';
+import { connectionCard, connectNewSender, expect, newOwner, signUp, test } from '../support/fixtures.ts';
 
 test('an inbound message delivered by Twilio shows in the events list without a reload', async ({
   page,
@@ -8,16 +7,7 @@ test('an inbound message delivered by Twilio shows in the events list without a 
   expectAccessible,
 }) => {
   await signUp(page, newOwner('Inbound'));
-  const account = await simulator.seedAccount();
-  const number = uniqueWhatsappNumber();
-  await simulator.addWhatsappSender(account.sid, number);
-  await fillConnectForm(page, {
-    accountSid: account.sid,
-    authToken: account.authToken,
-    whatsappNumber: number,
-    friendlyName: 'Front desk',
-  });
-  await page.getByRole('button', { name: 'Connect', exact: true }).click();
+  const { number } = await connectNewSender(page, simulator, 'Front desk');
   const card = connectionCard(page, 'Front desk');
   await expect(card.getByText('Webhooks configured')).toBeVisible();
   const events = card.getByRole('region', { name: 'Recent webhook events' });

@@ -1,5 +1,4 @@
-import { connectionCard, expect, fillConnectForm, newOwner, signUp, test } from '../support/fixtures.ts';
-import { uniqueWhatsappNumber } from '../support/twilio-simulator.ts';
+import { connectionCard, connectNewSender, expect, newOwner, signUp, test } from '../support/fixtures.ts';
 
 test('an owner renames and deactivates the connection, then disconnects it after confirming', async ({
   page,
@@ -8,15 +7,7 @@ test('an owner renames and deactivates the connection, then disconnects it after
   expectAccessible,
 }) => {
   await signUp(page, newOwner('Lifecycle'));
-  const account = await simulator.seedAccount();
-  const number = uniqueWhatsappNumber();
-  await simulator.addWhatsappSender(account.sid, number);
-  await fillConnectForm(page, {
-    accountSid: account.sid,
-    authToken: account.authToken,
-    whatsappNumber: number,
-  });
-  await page.getByRole('button', { name: 'Connect', exact: true }).click();
+  const { number } = await connectNewSender(page, simulator);
   // Without a name, the number is the card's title.
   await expect(connectionCard(page, number).getByText('Active', { exact: true })).toBeVisible();
 

@@ -5,14 +5,13 @@ import { addOrganizationMember } from '../../apps/server/src/auth/members.ts';
 import {
   clientAddressHeaders,
   connectionCard,
+  connectNewSender,
   expect,
-  fillConnectForm,
   newOwner,
   signIn,
   signUp,
   test,
 } from '../support/fixtures.ts';
-import { uniqueWhatsappNumber } from '../support/twilio-simulator.ts';
 
 test('a member signs in and sees the connection with no admin actions, only the reply form', async ({
   page,
@@ -23,16 +22,7 @@ test('a member signs in and sees the connection with no admin actions, only the 
   expectAccessible,
 }) => {
   await signUp(page, newOwner('Members'));
-  const account = await simulator.seedAccount();
-  const number = uniqueWhatsappNumber();
-  await simulator.addWhatsappSender(account.sid, number);
-  await fillConnectForm(page, {
-    accountSid: account.sid,
-    authToken: account.authToken,
-    whatsappNumber: number,
-    friendlyName: 'Sales',
-  });
-  await page.getByRole('button', { name: 'Connect', exact: true }).click();
+  const { number } = await connectNewSender(page, simulator, 'Sales');
   await expect(connectionCard(page, 'Sales').getByText('Webhooks configured')).toBeVisible();
 
   const me = await (await page.request.get('/trpc/auth.me')).json();

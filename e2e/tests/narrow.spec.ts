@@ -1,6 +1,5 @@
 import type { Page } from '@playwright/test';
-import { connectionCard, expect, fillConnectForm, newOwner, test } from '../support/fixtures.ts';
-import { uniqueWhatsappNumber } from '../support/twilio-simulator.ts';
+import { connectionCard, expect, fillConnectFormWithNewSender, newOwner, test } from '../support/fixtures.ts';
 
 /** Nothing on the screen needs sideways scrolling. */
 async function expectNoHorizontalScroll(page: Page) {
@@ -40,15 +39,7 @@ test('at 360 px wide, every screen fits and works by keyboard', async ({
   await expectNoHorizontalScroll(page);
   await snap('settings-empty');
 
-  const account = await simulator.seedAccount();
-  const number = uniqueWhatsappNumber();
-  await simulator.addWhatsappSender(account.sid, number);
-  await fillConnectForm(page, {
-    accountSid: account.sid,
-    authToken: account.authToken,
-    whatsappNumber: number,
-    friendlyName: 'Mobile support line',
-  });
+  await fillConnectFormWithNewSender(page, simulator, 'Mobile support line');
   await page.getByLabel('Name (optional)', { exact: true }).press('Enter');
   const card = connectionCard(page, 'Mobile support line');
   await expect(card.getByRole('heading', { name: 'Mobile support line' })).toBeFocused();
