@@ -1,21 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import { beforeAll, describe, it } from 'vitest';
+import { describe } from 'vitest';
 import {
   twilioWhatsappConnections as connections,
   twilioWhatsappWebhookEvents as events,
 } from '../src/schema.ts';
-import { useTestDatabase } from '../src/vitest.ts';
 import {
+  type Case,
   denied,
-  type Expected,
-  expectOutcome,
   insertsOneRow,
   none,
   type Operation,
   rows,
+  useRoleMatrix,
 } from './support/matrix.ts';
-import { type Actor, accountSidFor, attempt, e164, seedWorld, type World } from './support/world.ts';
+import { accountSidFor, e164 } from './support/world.ts';
 
 // Seed plan success criteria: "RLS policies restrict access to organization members",
 // "Only admins/owners can insert/update/delete connections"; FIX 4 (events: admins
@@ -94,13 +93,6 @@ const markEventOfAProcessed: Operation = (tx, w) =>
 const deleteEventOfA: Operation = (tx, w) =>
   tx.delete(events).where(eq(events.id, w.eventA)).returning({ id: events.id });
 
-interface Case {
-  behaviour: string;
-  actor: Actor;
-  operation: Operation;
-  expected: Expected;
-}
-
 // biome-ignore format: the role matrix reads best as one row per case
 const connectionCases: Case[] = [
   // select
@@ -173,27 +165,7 @@ const eventCases: Case[] = [
 ];
 
 describe('row-level security on twilio_whatsapp_connections and twilio_whatsapp_webhook_events', () => {
-  const database = useTestDatabase();
-  let world: World;
-  beforeAll(async () => {
-    world = await seedWorld(database.db);
-  });
-
-  describe('connections', () => {
-    it.each(connectionCases)('$behaviour', async ({ actor, operation, expected }) => {
-      const outcome = await attempt(database.db, world, actor, (tx, actorId) =>
-        operation(tx, world, actorId),
-      );
-      expectOutcome(outcome, expected, world);
-    });
-  });
-
-  describe('webhook events', () => {
-    it.each(eventCases)('$behaviour', async ({ actor, operation, expected }) => {
-      const outcome = await attempt(database.db, world, actor, (tx, actorId) =>
-        operation(tx, world, actorId),
-      );
-      expectOutcome(outcome, expected, world);
-    });
-  });
+  const matrix = useRoleMatrix();
+  describe('connections', () => matrix.checkEach(connectionCases));
+  describe('webhook events', () => matrix.checkEach(eventCases));
 });

@@ -1,16 +1,8 @@
 import { eq } from 'drizzle-orm';
-import { beforeAll, describe, it } from 'vitest';
+import { describe } from 'vitest';
 import { twilioWhatsappMessages as messages } from '../src/schema.ts';
-import { useTestDatabase } from '../src/vitest.ts';
-import {
-  denied,
-  type Expected,
-  expectOutcome,
-  insertsOneRow,
-  type Operation,
-  rows,
-} from './support/matrix.ts';
-import { type Actor, attempt, seedWorld, type World } from './support/world.ts';
+import { type Case, denied, insertsOneRow, type Operation, rows, useRoleMatrix } from './support/matrix.ts';
+import type { World } from './support/world.ts';
 
 // twilio_whatsapp_messages (beyond the seed): members read their organization's
 // conversation; anyone in the organization may queue an outbound message as
@@ -59,13 +51,6 @@ const markMessageOfARead: Operation = (tx, w) =>
 const deleteMessageOfA: Operation = (tx, w) =>
   tx.delete(messages).where(eq(messages.id, w.messageA)).returning({ id: messages.id });
 
-interface Case {
-  behaviour: string;
-  actor: Actor;
-  operation: Operation;
-  expected: Expected;
-}
-
 // biome-ignore format: the role matrix reads best as one row per case
 const cases: Case[] = [
   // select
@@ -105,14 +90,5 @@ const cases: Case[] = [
 ];
 
 describe('row-level security on twilio_whatsapp_messages', () => {
-  const database = useTestDatabase();
-  let world: World;
-  beforeAll(async () => {
-    world = await seedWorld(database.db);
-  });
-
-  it.each(cases)('$behaviour', async ({ actor, operation, expected }) => {
-    const outcome = await attempt(database.db, world, actor, (tx, actorId) => operation(tx, world, actorId));
-    expectOutcome(outcome, expected, world);
-  });
+  useRoleMatrix().checkEach(cases);
 });

@@ -1,16 +1,7 @@
 import { eq } from 'drizzle-orm';
-import { beforeAll, describe, it } from 'vitest';
+import { describe } from 'vitest';
 import { organizations, profiles } from '../src/schema.ts';
-import { useTestDatabase } from '../src/vitest.ts';
-import {
-  denied,
-  type Expected,
-  expectOutcome,
-  insertsOneRow,
-  type Operation,
-  rows,
-} from './support/matrix.ts';
-import { type Actor, attempt, seedWorld, type World } from './support/world.ts';
+import { type Case, denied, insertsOneRow, type Operation, rows, useRoleMatrix } from './support/matrix.ts';
 
 // organizations and profiles: members read their own organization and its people;
 // only the server's sign-up (service role) writes them, so nobody can promote
@@ -43,13 +34,6 @@ const promoteSelfToOwner: Operation = async (tx, _w, actorId) =>
 const removeMemberOfA: Operation = (tx, w) =>
   tx.delete(profiles).where(eq(profiles.id, w.memberA)).returning({ id: profiles.id });
 
-interface Case {
-  behaviour: string;
-  actor: Actor;
-  operation: Operation;
-  expected: Expected;
-}
-
 // biome-ignore format: the role matrix reads best as one row per case
 const cases: Case[] = [
   // organizations
@@ -78,14 +62,5 @@ const cases: Case[] = [
 ];
 
 describe('row-level security on organizations and profiles', () => {
-  const database = useTestDatabase();
-  let world: World;
-  beforeAll(async () => {
-    world = await seedWorld(database.db);
-  });
-
-  it.each(cases)('$behaviour', async ({ actor, operation, expected }) => {
-    const outcome = await attempt(database.db, world, actor, (tx, actorId) => operation(tx, world, actorId));
-    expectOutcome(outcome, expected, world);
-  });
+  useRoleMatrix().checkEach(cases);
 });

@@ -1,6 +1,15 @@
-import { expect } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import type { Tx } from '../../src/client.ts';
-import { INSUFFICIENT_PRIVILEGE, type Outcome, type World, type WorldKey } from './world.ts';
+import { useTestDatabase } from '../../src/vitest.ts';
+import {
+  type Actor,
+  attempt,
+  INSUFFICIENT_PRIVILEGE,
+  type Outcome,
+  seedWorld,
+  type World,
+  type WorldKey,
+} from './world.ts';
 
 /** One step of a role matrix: a statement an actor tries, returning the ids it touched. */
 export type Operation = (tx: Tx, world: World, actorId: string | null) => Promise<{ id: string }[]>;
@@ -13,7 +22,15 @@ export const none: Expected = { rows: [] };
 export const insertsOneRow: Expected = { inserted: 1 };
 export const denied: Expected = { error: INSUFFICIENT_PRIVILEGE };
 
-export function expectOutcome(outcome: Outcome, expected: Expected, world: World) {
+/** One row of a role matrix: who tries what, and what they should get. */
+export interface Case {
+  behaviour: string;
+  actor: Actor;
+  operation: Operation;
+  expected: Expected;
+}
+
+function expectOutcome(outcome: Outcome, expected: Expected, world: World) {
   if ('error' in expected) {
     expect(outcome).toEqual({ error: expected.error });
   } else if ('inserted' in expected) {
@@ -21,4 +38,27 @@ export function expectOutcome(outcome: Outcome, expected: Expected, world: World
   } else {
     expect(outcome).toEqual({ rows: expected.rows.map((k) => world[k]).sort() });
   }
+}
+
+/**
+ * A fresh database with the two-organization world seeded once for the file; `checkEach(cases)`
+ * adds one test per case, named by its behaviour, that runs the operation as the case's actor.
+ */
+export function useRoleMatrix() {
+  const database = useTestDatabase();
+  let world: World;
+  beforeAll(async () => {
+    world = await seedWorld(database.db);
+  });
+
+  return {
+    checkEach(cases: Case[]) {
+      it.each(cases)('$behaviour', async ({ actor, operation, expected }) => {
+        const outcome = await attempt(database.db, world, actor, (tx, actorId) =>
+          operation(tx, world, actorId),
+        );
+        expectOutcome(outcome, expected, world);
+      });
+    },
+  };
 }
