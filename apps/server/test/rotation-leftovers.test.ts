@@ -1,16 +1,14 @@
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { twilioWhatsappConnections as connections, organizations, withServiceRole } from '@app/db';
+import { twilioWhatsappConnections as connections, withServiceRole } from '@app/db';
 import { useTestDatabase } from '@app/db/vitest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CredentialVault } from '../src/vault/credential-vault.ts';
 import { rotateCredentials } from '../src/vault/rotate.ts';
-import { uniqueNumber } from './connections-world.ts';
 import { TEST_KEY_1, TEST_KEY_2 } from './helpers.ts';
+import { seedSealedConnections } from './rotation-world.ts';
 
-const accountSid = (i: number) => `AC${i.toString(16).padStart(32, '0')}`;
 const tokenOf = (i: number) => `${i.toString(16).padStart(2, '0')}${'7'.repeat(30)}`;
 const serverDir = path.resolve(import.meta.dirname, '..');
 
@@ -41,23 +39,14 @@ describe('rotation: rows it could not reach, and rows it could not write', () =>
   const database = useTestDatabase();
   const k1 = new CredentialVault(TEST_KEY_1);
   const k2ThenK1 = new CredentialVault(`${TEST_KEY_2},${TEST_KEY_1}`);
-  const ids: string[] = [];
+  let ids: string[];
   const ROWS = 5;
 
   beforeAll(async () => {
-    await withServiceRole(database.db, async (tx) => {
-      const [org] = await tx.insert(organizations).values({ name: 'Leftovers' }).returning();
-      for (let i = 0; i < ROWS; i++) {
-        const id = randomUUID();
-        ids.push(id);
-        await tx.insert(connections).values({
-          id,
-          organizationId: org!.id,
-          twilioAccountSid: accountSid(i),
-          twilioAuthTokenHash: k1.encrypt(tokenOf(i), { rowId: id, accountSid: accountSid(i) }),
-          whatsappNumber: uniqueNumber(),
-        });
-      }
+    ids = await seedSealedConnections(database.db, k1, {
+      organizationName: 'Leftovers',
+      count: ROWS,
+      tokenOf,
     });
   });
 

@@ -1,14 +1,12 @@
-import { randomUUID } from 'node:crypto';
-import { twilioWhatsappConnections as connections, organizations, withServiceRole } from '@app/db';
+import { twilioWhatsappConnections as connections, withServiceRole } from '@app/db';
 import { useTestDatabase } from '@app/db/vitest';
 import { eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CredentialDecryptionError, CredentialVault } from '../src/vault/credential-vault.ts';
 import { rotateCredentials } from '../src/vault/rotate.ts';
-import { uniqueNumber } from './connections-world.ts';
 import { TEST_KEY_1, TEST_KEY_2 } from './helpers.ts';
+import { seedSealedConnections } from './rotation-world.ts';
 
-const accountSid = (i: number) => `AC${i.toString(16).padStart(32, '0')}`;
 const tokenOf = (i: number) => i.toString(16).padStart(32, 'c');
 
 describe('credential key rotation (pnpm credentials:rotate)', () => {
@@ -16,23 +14,13 @@ describe('credential key rotation (pnpm credentials:rotate)', () => {
   const k1 = new CredentialVault(TEST_KEY_1);
   const k2ThenK1 = new CredentialVault(`${TEST_KEY_2},${TEST_KEY_1}`);
   const k2Alone = new CredentialVault(TEST_KEY_2);
-  const ids: string[] = [];
   const ROWS = 7;
 
   beforeAll(async () => {
-    await withServiceRole(database.db, async (tx) => {
-      const [org] = await tx.insert(organizations).values({ name: 'Rotating' }).returning();
-      for (let i = 0; i < ROWS; i++) {
-        const id = randomUUID();
-        ids.push(id);
-        await tx.insert(connections).values({
-          id,
-          organizationId: org!.id,
-          twilioAccountSid: accountSid(i),
-          twilioAuthTokenHash: k1.encrypt(tokenOf(i), { rowId: id, accountSid: accountSid(i) }),
-          whatsappNumber: uniqueNumber(),
-        });
-      }
+    await seedSealedConnections(database.db, k1, {
+      organizationName: 'Rotating',
+      count: ROWS,
+      tokenOf,
     });
   });
 
