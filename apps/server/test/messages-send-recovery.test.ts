@@ -12,8 +12,11 @@ const CUSTOMERS = ['whatsapp:+447700900456', 'whatsapp:+447700900457', 'whatsapp
 const [LATE, RETRIED, REPAIRED] = CUSTOMERS;
 
 describe('sends whose answer from Twilio got lost', () => {
-  // A short grace period: callbacks for an unknown SID give up waiting quickly.
-  const world = useMessagingWorld({ worker: { enabled: true, unknownSidGraceMs: 300 } });
+  // A short grace period: callbacks for an unknown SID give up waiting quickly; a
+  // SID-less send is adopted once past the adapter's 1.5 s timeout (messages-world.ts).
+  const world = useMessagingWorld({
+    worker: { enabled: true, unknownSidGraceMs: 300, adoptSendsOlderThanMs: 2_000 },
+  });
   let acme: Awaited<ReturnType<typeof world.organization>>;
   let account: Account;
   let connectionId: string;

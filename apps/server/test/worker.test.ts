@@ -250,6 +250,21 @@ describe('status callbacks for a send whose SID was never stored (Twilio timed o
     expect(rows.filter((r) => r.message_sid === null)).toHaveLength(2);
     expect(rows.find((r) => r.message_sid === sid)?.body).toBeNull();
   });
+  it('a row younger than the adoption window (Twilio may still answer it with its own SID) is not adopted: the callback waits', async () => {
+    const c = await seedConnection(server.sql, server.vault);
+    const id = await storeSidLessSend(c, { age: '10 seconds' });
+    const sid = newMessageSid();
+    await deliver(statusPath(c.id), statusParams(sid, 'sent'), c);
+    await pastGracePeriod(sid);
+    expect(await rowsOf(c)).toEqual([{ id, message_sid: null, status: 'queued', body: 'Lost answer' }]);
+    expect((await eventsOf(sid))[0]).toMatchObject({ status: 'pending', attempts: 0 });
+
+    // Once past the window without an answer of its own, the row is adopted.
+    await server.sql`update twilio_whatsapp_messages set created_at = now() - interval '1 minute' where id = ${id}`;
+    await server.sql`update twilio_whatsapp_webhook_events set next_attempt_at = now() where message_sid = ${sid}`;
+    await drainWorker(server.app);
+    expect(await rowsOf(c)).toEqual([{ id, message_sid: sid, status: 'sent', body: 'Lost answer' }]);
+  });
 });
 
 describe('failures', () => {

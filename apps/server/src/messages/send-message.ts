@@ -9,7 +9,7 @@ import {
 import { type SentMessage, type TwilioAdapter, TwilioAdapterError } from '@app/twilio';
 import { TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, isNull, or, sql } from 'drizzle-orm';
 import { findConnection } from '../connections/store.ts';
 import { storedCredentials } from '../connections/twilio-access.ts';
 import { webhookUrlsFor } from '../connections/webhook-urls.ts';
@@ -166,6 +166,7 @@ function provesNotSent(error: object): boolean {
 /** Minimal logger: the server passes the request's pino logger. */
 export interface SendLogger {
   error(object: Record<string, unknown>, message: string): void;
+  warn(object: Record<string, unknown>, message: string): void;
 }
 
 const RECORD_ATTEMPTS = 3;
@@ -183,7 +184,7 @@ async function recordTwilioAnswerWithRetries(
 ): Promise<TwilioWhatsappMessage | null> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await recordTwilioAnswer(db, id, sent);
+      return await recordTwilioAnswer(db, id, sent, log);
     } catch (error) {
       if (attempt >= RECORD_ATTEMPTS) {
         const code = pgCode(error);
@@ -215,16 +216,22 @@ function answerFields(sent: SentMessage) {
   };
 }
 
-/** Stores the MessageSid and moves the status forward only (app_private.twilio_message_status_rank). */
-async function recordTwilioAnswer(
+/**
+ * Stores the MessageSid and moves the status forward only
+ * (app_private.twilio_message_status_rank). A row that already holds another
+ * SID (a status callback adopted it while Twilio was answering) keeps it: the
+ * mismatch is logged (ids only) and the row is returned as it is.
+ */
+export async function recordTwilioAnswer(
   db: Database,
   id: string,
   sent: SentMessage,
+  log?: Pick<SendLogger, 'warn'>,
 ): Promise<TwilioWhatsappMessage> {
   const { status } = answerFields(sent);
   const advances = sql`app_private.twilio_message_status_rank(${status}) > app_private.twilio_message_status_rank(${m.status})`;
-  const [row] = await withServiceRole(db, (tx) =>
-    tx
+  const { row, current } = await withServiceRole(db, async (tx) => {
+    const [row] = await tx
       .update(m)
       .set({
         messageSid: sent.sid,
@@ -233,11 +240,19 @@ async function recordTwilioAnswer(
         errorCode: sql`coalesce(${m.errorCode}, ${sent.errorCode})`,
         errorMessage: sql`coalesce(${m.errorMessage}, ${sent.errorMessage})`,
       })
-      .where(eq(m.id, id))
-      .returning(),
+      .where(and(eq(m.id, id), or(isNull(m.messageSid), eq(m.messageSid, sent.sid))))
+      .returning();
+    if (row) return { row, current: undefined };
+    const [current] = await tx.select().from(m).where(eq(m.id, id));
+    return { row: undefined, current };
+  });
+  if (row) return row;
+  if (!current) throw new Error(`outbound message ${id} disappeared while Twilio accepted it as ${sent.sid}`);
+  log?.warn(
+    { messageId: id, messageSid: sent.sid, storedMessageSid: current.messageSid },
+    'Twilio accepted the message, but its row already holds another MessageSid; kept the stored one',
   );
-  if (!row) throw new Error(`outbound message ${id} disappeared while Twilio accepted it as ${sent.sid}`);
-  return row;
+  return current;
 }
 
 interface Refusal {

@@ -20,13 +20,23 @@ export interface ClaimedEvent {
  */
 export type ApplyResult = 'applied' | 'deferred';
 
+export interface ApplyOptions {
+  unknownSidGraceMs: number;
+  /**
+   * A SID-less queued send younger than this may still be waiting for Twilio's
+   * answer (the adapter gives up after 10 s by default): it is not adopted.
+   */
+  adoptSendsOlderThanMs: number;
+  now: number;
+}
+
 type Sql = postgres.TransactionSql;
 
 /** Applies one webhook event to twilio_whatsapp_messages inside the caller's transaction. */
 export async function applyWebhookEvent(
   sql: Sql,
   event: ClaimedEvent,
-  options: { unknownSidGraceMs: number; now: number },
+  options: ApplyOptions,
 ): Promise<ApplyResult> {
   if (event.event_type === 'message') {
     await insertInboundMessages(sql, [event]);
@@ -81,7 +91,7 @@ function errorCode(payload: WebhookPayload): number | null {
 async function applyStatusCallback(
   sql: Sql,
   event: ClaimedEvent,
-  options: { unknownSidGraceMs: number; now: number },
+  options: ApplyOptions,
 ): Promise<ApplyResult> {
   const status = event.message_status ?? '';
   // A status our table does not know (Twilio adds some now and then) changes nothing.
@@ -102,8 +112,12 @@ async function applyStatusCallback(
   // was never stored (Twilio timed out after accepting it, or storing the SID
   // failed): the connection's single SID-less queued outbound row to the same
   // recipient from the last hour takes the SID. With two or more candidates
-  // nothing is guessed.
-  if (await adoptQueuedSend(sql, event, { from, to, status: status, code, message })) return 'applied';
+  // nothing is guessed; while a SID-less send to that recipient is younger than
+  // adoptSendsOlderThanMs (past the adapter's timeout) its own answer may still
+  // come, so the callback waits.
+  const adoption = await adoptQueuedSend(sql, event, { from, to, status: status, code, message }, options);
+  if (adoption === 'adopted') return 'applied';
+  if (adoption === 'wait') return 'deferred';
 
   // Otherwise a message sent from outside the app (the Console, another
   // integration). Record it from the callback itself.
@@ -123,14 +137,22 @@ async function applyStatusCallback(
   return 'applied';
 }
 
+/**
+ * 'adopted': the single candidate took the SID. 'wait': a SID-less send to the
+ * same recipient is younger than adoptSendsOlderThanMs, so its own answer from
+ * Twilio may still come (and this callback may be its): nothing is adopted or
+ * recorded yet. 'none': no single candidate.
+ */
 async function adoptQueuedSend(
   sql: Sql,
   event: ClaimedEvent,
   m: { from: string; to: string; status: MessageStatus; code: number | null; message: string | null },
-): Promise<boolean> {
-  const adopted = await sql`
-    with candidates as (
-      select id from twilio_whatsapp_messages
+  options: Pick<ApplyOptions, 'adoptSendsOlderThanMs'>,
+): Promise<'adopted' | 'wait' | 'none'> {
+  const [result] = await sql<{ adopted: number; wait: boolean }[]>`
+    with sid_less as (
+      select id, created_at >= now() - ${options.adoptSendsOlderThanMs} * interval '1 millisecond' as young
+      from twilio_whatsapp_messages
       where connection_id = ${event.connection_id}
         and direction = 'outbound'
         and message_sid is null
@@ -138,20 +160,31 @@ async function adoptQueuedSend(
         and to_number = ${m.to}
         and from_number = ${m.from}
         and created_at > now() - interval '1 hour'
+    ),
+    waiting as (select exists (select 1 from sid_less where young) as wait),
+    candidates as (
+      select id from twilio_whatsapp_messages
+      where id in (select id from sid_less where not young)
       limit 2
       for update
+    ),
+    adopted as (
+      update twilio_whatsapp_messages t
+      set message_sid = ${event.message_sid},
+          status = case when app_private.twilio_message_status_rank(${m.status}) > app_private.twilio_message_status_rank(t.status)
+                        then ${m.status} else t.status end,
+          error_code = coalesce(${m.code}::int, t.error_code),
+          error_message = coalesce(${m.message}::text, t.error_message),
+          status_updated_at = now()
+      where t.id in (select id from candidates)
+        and (select count(*) from candidates) = 1
+        and not (select wait from waiting)
+      returning t.id
     )
-    update twilio_whatsapp_messages t
-    set message_sid = ${event.message_sid},
-        status = case when app_private.twilio_message_status_rank(${m.status}) > app_private.twilio_message_status_rank(t.status)
-                      then ${m.status} else t.status end,
-        error_code = coalesce(${m.code}::int, t.error_code),
-        error_message = coalesce(${m.message}::text, t.error_message),
-        status_updated_at = now()
-    where t.id in (select id from candidates) and (select count(*) from candidates) = 1
-    returning t.id
+    select (select count(*) from adopted)::int as adopted, (select wait from waiting) as wait
   `;
-  return adopted.length > 0;
+  if (result?.adopted) return 'adopted';
+  return result?.wait ? 'wait' : 'none';
 }
 
 function moveStatusForward(

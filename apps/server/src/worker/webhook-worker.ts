@@ -20,6 +20,12 @@ export interface WebhookWorkerOptions {
   maxAttempts?: number;
   /** How long a status callback for an unknown MessageSid waits for its message. */
   unknownSidGraceMs?: number;
+  /**
+   * A SID-less queued send is adopted by a status callback only once it is older
+   * than this (default 30 s, well past the Twilio adapter's 10 s timeout): a
+   * younger one may still be waiting for Twilio's answer with its own SID.
+   */
+  adoptSendsOlderThanMs?: number;
   /** Pruning: processed events older than this are deleted. */
   retainProcessedMs?: number;
   /** Pruning: failed events older than this are deleted. */
@@ -87,6 +93,7 @@ export class WebhookWorker {
   private readonly pollIntervalMs: number;
   private readonly maxAttempts: number;
   private readonly unknownSidGraceMs: number;
+  private readonly adoptSendsOlderThanMs: number;
   private readonly retainProcessedMs: number;
   private readonly retainFailedMs: number;
   private readonly pruneIntervalMs: number;
@@ -110,6 +117,7 @@ export class WebhookWorker {
     this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
     this.maxAttempts = options.maxAttempts ?? 8;
     this.unknownSidGraceMs = options.unknownSidGraceMs ?? 60_000;
+    this.adoptSendsOlderThanMs = options.adoptSendsOlderThanMs ?? 30_000;
     this.retainProcessedMs = options.retainProcessedMs ?? 30 * DAY;
     this.retainFailedMs = options.retainFailedMs ?? 90 * DAY;
     this.pruneIntervalMs = options.pruneIntervalMs ?? 60 * 60_000;
@@ -189,7 +197,11 @@ export class WebhookWorker {
       `;
       if (events.length === 0) return { rows: [], lags: [] };
       const now = Date.now();
-      const options = { unknownSidGraceMs: this.unknownSidGraceMs, now };
+      const options = {
+        unknownSidGraceMs: this.unknownSidGraceMs,
+        adoptSendsOlderThanMs: this.adoptSendsOlderThanMs,
+        now,
+      };
       let results: Array<{ result: ApplyResult } | { error: unknown }>;
       try {
         // Fast path: the whole batch in one savepoint: inbound messages in one
