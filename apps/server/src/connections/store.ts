@@ -129,6 +129,9 @@ export async function insertConnection(
   }
 }
 
+export const ALREADY_CONNECTED_FOR_ACCOUNT =
+  'This WhatsApp number is already connected with that Twilio account.';
+
 export type ConnectionPatch = Partial<
   Pick<
     NewTwilioWhatsappConnection,
@@ -155,6 +158,11 @@ export async function updateConnection(tx: Tx, id: string, patch: ConnectionPatc
       .where(eq(connections.id, id))
       .returning(connectionColumns);
   } catch (error) {
+    // A new Account SID whose account already has this number connected (the
+    // sandbox, shared by every account): which organization holds it is not ours to tell.
+    if (isUniqueViolation(error)) {
+      throw new TRPCError({ code: 'CONFLICT', message: ALREADY_CONNECTED_FOR_ACCOUNT });
+    }
     throw withoutQueryParameters(error, 'Updating the WhatsApp connection');
   }
   if (!row) throw connectionNotFound();
