@@ -47,17 +47,24 @@ export const connectionsRouter = {
       return presentConnection(row, ctx.services.publicUrl);
     }),
 
-  /** The connect flow. Nothing is stored unless Twilio accepted the credentials and knows the number. */
+  /**
+   * The connect flow. Nothing is stored unless Twilio accepted the credentials and knows the
+   * number; whether the number is connected already is told only after that (the insert's
+   * unique constraint settles a race).
+   */
   create: adminProcedure
     .input(createConnectionInput)
     .output(connectionWriteResult)
     .mutation(async ({ ctx, input }) => {
       const { services, user } = ctx;
-      const holder = await organizationHoldingNumber(services.db, input.whatsappNumber, input.accountSid);
-      if (holder) throw alreadyConnected(input.whatsappNumber, holder === user.organizationId);
-
       const credentials = { accountSid: input.accountSid, authToken: input.authToken };
       const sender = await verifyTwilioAccess(services, credentials, input.whatsappNumber);
+
+      // Only once Twilio accepted the credentials: for the sandbox number (shared by
+      // every account) the answer says whether that account is connected here, which
+      // nobody without its Auth Token may learn.
+      const holder = await organizationHoldingNumber(services.db, input.whatsappNumber, input.accountSid);
+      if (holder) throw alreadyConnected(input.whatsappNumber, holder === user.organizationId);
 
       // The id is made here so the ciphertext can be bound to its row before the insert.
       const id = randomUUID();
