@@ -1,7 +1,6 @@
 import { signInInput } from '@app/contracts';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useRef } from 'react';
-import { splitServerError } from '../lib/errors.ts';
+import type { FormEvent } from 'react';
 import { useFieldErrors } from '../lib/form.ts';
 import { paths } from '../lib/router.ts';
 import { useTRPC } from '../lib/trpc.ts';
@@ -16,18 +15,13 @@ export default function SignInPage() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const form = useFieldErrors(fields);
-  const alertRef = useRef<HTMLDivElement>(null);
   const signIn = useMutation(
     trpc.auth.signIn.mutationOptions({
       onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.auth.me.queryKey() }),
-      onError: (error) => {
-        const { fieldErrors } = splitServerError(error, fields);
-        form.show(fieldErrors);
-        if (Object.keys(fieldErrors).length === 0) alertRef.current?.focus();
-      },
+      onError: (error) => form.showServerError(error),
     }),
   );
-  const serverError = signIn.error ? splitServerError(signIn.error, fields).formError : null;
+  const serverError = form.alertMessageOf(signIn.error);
 
   function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -44,28 +38,12 @@ export default function SignInPage() {
       <p className="brand">WhatsApp channel</p>
       <div className="panel">
         <PageHeading>Sign in</PageHeading>
-        <Alert tone="error" alertRef={alertRef}>
+        <Alert tone="error" alertRef={form.alertRef}>
           {serverError}
         </Alert>
         <form noValidate onSubmit={onSubmit} className="form">
-          <Field
-            label="Email"
-            name="email"
-            type="email"
-            autoComplete="email"
-            inputRef={form.register('email')}
-            error={form.errors.email}
-            onInput={() => form.clear('email')}
-          />
-          <Field
-            label="Password"
-            name="password"
-            revealable
-            autoComplete="current-password"
-            inputRef={form.register('password')}
-            error={form.errors.password}
-            onInput={() => form.clear('password')}
-          />
+          <Field label="Email" {...form.field('email')} type="email" autoComplete="email" />
+          <Field label="Password" {...form.field('password')} revealable autoComplete="current-password" />
           <button type="submit" className="button button--primary" disabled={signIn.isPending}>
             {signIn.isPending ? 'Signing in…' : 'Sign in'}
           </button>

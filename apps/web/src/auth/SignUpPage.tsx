@@ -1,7 +1,6 @@
 import { signUpInput } from '@app/contracts';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useRef } from 'react';
-import { splitServerError } from '../lib/errors.ts';
+import type { FormEvent } from 'react';
 import { useFieldErrors } from '../lib/form.ts';
 import { paths } from '../lib/router.ts';
 import { useTRPC } from '../lib/trpc.ts';
@@ -16,18 +15,13 @@ export default function SignUpPage() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const form = useFieldErrors(fields);
-  const alertRef = useRef<HTMLDivElement>(null);
   const signUp = useMutation(
     trpc.auth.signUp.mutationOptions({
       onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.auth.me.queryKey() }),
-      onError: (error) => {
-        const { fieldErrors } = splitServerError(error, fields);
-        form.show(fieldErrors);
-        if (Object.keys(fieldErrors).length === 0) alertRef.current?.focus();
-      },
+      onError: (error) => form.showServerError(error),
     }),
   );
-  const serverError = signUp.error ? splitServerError(signUp.error, fields).formError : null;
+  const serverError = form.alertMessageOf(signUp.error);
 
   function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -48,44 +42,19 @@ export default function SignUpPage() {
       <div className="panel">
         <PageHeading>Create your organization</PageHeading>
         <p className="muted">You will be its owner, and can connect WhatsApp right after.</p>
-        <Alert tone="error" alertRef={alertRef}>
+        <Alert tone="error" alertRef={form.alertRef}>
           {serverError}
         </Alert>
         <form noValidate onSubmit={onSubmit} className="form">
-          <Field
-            label="Organization name"
-            name="organizationName"
-            autoComplete="organization"
-            inputRef={form.register('organizationName')}
-            error={form.errors.organizationName}
-            onInput={() => form.clear('organizationName')}
-          />
-          <Field
-            label="Your name (optional)"
-            name="displayName"
-            autoComplete="name"
-            inputRef={form.register('displayName')}
-            error={form.errors.displayName}
-            onInput={() => form.clear('displayName')}
-          />
-          <Field
-            label="Email"
-            name="email"
-            type="email"
-            autoComplete="email"
-            inputRef={form.register('email')}
-            error={form.errors.email}
-            onInput={() => form.clear('email')}
-          />
+          <Field label="Organization name" {...form.field('organizationName')} autoComplete="organization" />
+          <Field label="Your name (optional)" {...form.field('displayName')} autoComplete="name" />
+          <Field label="Email" {...form.field('email')} type="email" autoComplete="email" />
           <Field
             label="Password"
-            name="password"
+            {...form.field('password')}
             revealable
             autoComplete="new-password"
             hint="At least 12 characters."
-            inputRef={form.register('password')}
-            error={form.errors.password}
-            onInput={() => form.clear('password')}
           />
           <button type="submit" className="button button--primary" disabled={signUp.isPending}>
             {signUp.isPending ? 'Creating…' : 'Create organization'}

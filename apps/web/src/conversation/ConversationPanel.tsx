@@ -1,7 +1,7 @@
 import { type SendMessageInput, sendMessageInput, type WhatsappMessage } from '@app/contracts';
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useId, useRef } from 'react';
-import { messageOf, splitServerError } from '../lib/errors.ts';
+import { messageOf } from '../lib/errors.ts';
 import { useFieldErrors } from '../lib/form.ts';
 import { useTRPC } from '../lib/trpc.ts';
 import { Alert } from '../ui/Alert.tsx';
@@ -143,33 +143,30 @@ function SendForm({
 }) {
   const trpc = useTRPC();
   const form = useFieldErrors(fields);
-  const alertRef = useRef<HTMLDivElement>(null);
   const formRef = useRef<HTMLFormElement>(null);
   const send = useMutation(
     trpc.whatsapp.messages.send.mutationOptions({
       onSuccess: () => {
         const body = formRef.current?.elements.namedItem('body');
         if (body instanceof HTMLTextAreaElement) body.value = '';
-        const media = formRef.current?.elements.namedItem('mediaUrl');
+        const media = formRef.current?.elements.namedItem('mediaUrls');
         if (media instanceof HTMLInputElement) media.value = '';
         onSent();
       },
       onError: (error) => {
-        const { fieldErrors } = splitServerError(error, fields);
-        form.show(fieldErrors);
+        form.showServerError(error);
         // A refused send is kept in the conversation, failed, with its reason.
         onSent();
-        if (Object.keys(fieldErrors).length === 0) alertRef.current?.focus();
       },
     }),
   );
-  const formError = send.error ? splitServerError(send.error, fields).formError : null;
+  const formError = form.alertMessageOf(send.error);
 
   function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const data = new FormData(event.currentTarget);
     const value = (name: string) => String(data.get(name) ?? '');
-    const mediaUrl = value('mediaUrl').trim();
+    const mediaUrl = value('mediaUrls').trim();
     const raw: SendMessageInput = {
       connectionId,
       to: value('to'),
@@ -185,22 +182,19 @@ function SendForm({
   const bodyErrorId = `${bodyId}-error`;
   return (
     <form ref={formRef} noValidate onSubmit={onSubmit} className="form" aria-busy={send.isPending}>
-      <Alert tone="error" alertRef={alertRef} title="The message was not sent">
+      <Alert tone="error" alertRef={form.alertRef} title="The message was not sent">
         {formError}
       </Alert>
       <fieldset disabled={send.isPending} className="form__fields">
         <legend className="visually-hidden">Reply</legend>
         <Field
           label="To"
-          name="to"
+          {...form.field('to')}
           inputMode="tel"
           autoComplete="off"
           defaultValue={suggestedTo ?? ''}
           key={suggestedTo ?? 'none'}
           placeholder="whatsapp:+14155551234"
-          error={form.errors.to}
-          inputRef={form.register('to')}
-          onChange={() => form.clear('to')}
         />
         <div className={`field${form.errors.body ? ' field--invalid' : ''}`}>
           <label htmlFor={bodyId}>Message</label>
@@ -220,12 +214,9 @@ function SendForm({
         </div>
         <Field
           label="Media URL (optional)"
-          name="mediaUrl"
           type="url"
           hint="A public https:// link to an image, video, audio file or PDF."
-          error={form.errors.mediaUrls}
-          inputRef={form.register('mediaUrls')}
-          onChange={() => form.clear('mediaUrls')}
+          {...form.field('mediaUrls')}
         />
       </fieldset>
       <div className="form__actions">

@@ -1,11 +1,12 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { z } from 'zod';
-import type { FieldErrors } from './errors.ts';
+import { type FieldErrors, splitServerError } from './errors.ts';
 
 /**
  * Validates form values with a shared zod contract (the same messages the server
  * sends) and remembers one message per field. `focusFirstInvalid` moves focus to
- * the first field, in form order, that has an error.
+ * the first field, in form order, that has an error. A refused request's messages go
+ * to their fields, or to the alert (`alertRef`) when none belongs to a field.
  */
 export function useFieldErrors<F extends string>(fields: readonly F[]) {
   const [errors, setErrors] = useState<FieldErrors<F>>({});
@@ -60,14 +61,6 @@ export function useFieldErrors<F extends string>(fields: readonly F[]) {
     [fields, focusFirstInvalid],
   );
 
-  const show = useCallback(
-    (found: FieldErrors<F>) => {
-      setErrors(found);
-      focusFirstInvalid(found);
-    },
-    [focusFirstInvalid],
-  );
-
   const clear = useCallback((field: F) => {
     setErrors((current) => {
       if (!current[field]) return current;
@@ -77,5 +70,29 @@ export function useFieldErrors<F extends string>(fields: readonly F[]) {
     });
   }, []);
 
-  return { errors, register, validate, show, clear };
+  /** The form's alert region: focused when a refusal belongs to no field. */
+  const alertRef = useRef<HTMLDivElement>(null);
+
+  /** A refused mutation: field messages at their fields (the first focused), else the alert focused. */
+  const showServerError = useCallback(
+    (error: unknown) => {
+      const { fieldErrors } = splitServerError(error, fields);
+      setErrors(fieldErrors);
+      if (!focusFirstInvalid(fieldErrors)) alertRef.current?.focus();
+    },
+    [fields, focusFirstInvalid],
+  );
+
+  /** What the alert says for a failed mutation: the part no field shows. */
+  const alertMessageOf = (error: unknown) => (error ? splitServerError(error, fields).formError : null);
+
+  /** Props that wire an input to the form: its name, ref, message, and clearing it on input. */
+  const field = (name: F) => ({
+    name,
+    inputRef: register(name),
+    error: errors[name],
+    onInput: () => clear(name),
+  });
+
+  return { errors, validate, clear, alertRef, showServerError, alertMessageOf, field };
 }

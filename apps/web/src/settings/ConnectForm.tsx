@@ -1,7 +1,6 @@
 import { type ConnectionWriteResult, createConnectionInput } from '@app/contracts';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useRef } from 'react';
-import { splitServerError } from '../lib/errors.ts';
+import type { FormEvent } from 'react';
 import { useFieldErrors } from '../lib/form.ts';
 import { useTRPC } from '../lib/trpc.ts';
 import { Alert } from '../ui/Alert.tsx';
@@ -21,21 +20,16 @@ export function ConnectForm({
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const form = useFieldErrors(fields);
-  const alertRef = useRef<HTMLDivElement>(null);
   const create = useMutation(
     trpc.whatsapp.connections.create.mutationOptions({
       onSuccess: async (connection) => {
         await queryClient.invalidateQueries({ queryKey: trpc.whatsapp.connections.list.queryKey() });
         onConnected(connection);
       },
-      onError: (error) => {
-        const { fieldErrors } = splitServerError(error, fields);
-        form.show(fieldErrors);
-        if (Object.keys(fieldErrors).length === 0) alertRef.current?.focus();
-      },
+      onError: (error) => form.showServerError(error),
     }),
   );
-  const formError = create.error ? splitServerError(create.error, fields).formError : null;
+  const formError = form.alertMessageOf(create.error);
 
   function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -53,7 +47,7 @@ export function ConnectForm({
   return (
     <section className="panel" aria-labelledby="connect-title">
       <h2 id="connect-title">Connect a WhatsApp number</h2>
-      <Alert tone="error" alertRef={alertRef} title="The number was not connected">
+      <Alert tone="error" alertRef={form.alertRef} title="The number was not connected">
         {formError}
       </Alert>
       <form noValidate onSubmit={onSubmit} className="form" aria-busy={create.isPending}>
@@ -61,45 +55,33 @@ export function ConnectForm({
           <legend className="visually-hidden">Twilio credentials and number</legend>
           <Field
             label="Account SID"
-            name="accountSid"
+            {...form.field('accountSid')}
             autoComplete="off"
             spellCheck={false}
             placeholder="AC…"
             hint="Twilio Console home page, under Account Info."
-            inputRef={form.register('accountSid')}
-            error={form.errors.accountSid}
-            onInput={() => form.clear('accountSid')}
           />
           <Field
             label="Auth Token"
-            name="authToken"
+            {...form.field('authToken')}
             revealable
             autoComplete="off"
             spellCheck={false}
             hint="Next to the Account SID; use Show in the Console to copy it. We store it encrypted."
-            inputRef={form.register('authToken')}
-            error={form.errors.authToken}
-            onInput={() => form.clear('authToken')}
           />
           <Field
             label="WhatsApp number"
-            name="whatsappNumber"
+            {...form.field('whatsappNumber')}
             type="tel"
             autoComplete="off"
             placeholder="+14155238886"
             hint="With + and the country code, as listed under Messaging > Senders > WhatsApp senders."
-            inputRef={form.register('whatsappNumber')}
-            error={form.errors.whatsappNumber}
-            onInput={() => form.clear('whatsappNumber')}
           />
           <Field
             label="Name (optional)"
-            name="friendlyName"
+            {...form.field('friendlyName')}
             autoComplete="off"
             hint="How your team will recognise this number, e.g. Support."
-            inputRef={form.register('friendlyName')}
-            error={form.errors.friendlyName}
-            onInput={() => form.clear('friendlyName')}
           />
         </fieldset>
         <ConnectProgress running={create.isPending} />

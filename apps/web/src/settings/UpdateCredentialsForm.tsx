@@ -1,7 +1,6 @@
 import { updateConnectionInput, type WhatsappConnection } from '@app/contracts';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useRef } from 'react';
-import { splitServerError } from '../lib/errors.ts';
 import { useFieldErrors } from '../lib/form.ts';
 import { useTRPC } from '../lib/trpc.ts';
 import { Alert } from '../ui/Alert.tsx';
@@ -22,7 +21,6 @@ export function UpdateCredentialsForm({
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const form = useFieldErrors(fields);
-  const alertRef = useRef<HTMLDivElement>(null);
   const headingRef = useRef<HTMLHeadingElement>(null);
   useEffect(() => headingRef.current?.focus(), []);
 
@@ -36,14 +34,10 @@ export function UpdateCredentialsForm({
             : { tone: 'success', text: 'Saved. Twilio accepted the new details.' },
         );
       },
-      onError: (error) => {
-        const { fieldErrors } = splitServerError(error, fields);
-        form.show(fieldErrors);
-        if (Object.keys(fieldErrors).length === 0) alertRef.current?.focus();
-      },
+      onError: (error) => form.showServerError(error),
     }),
   );
-  const formError = update.error ? splitServerError(update.error, fields).formError : null;
+  const formError = form.alertMessageOf(update.error);
 
   function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -65,38 +59,29 @@ export function UpdateCredentialsForm({
         Update credentials
       </h4>
       <p className="muted">Leave the Auth Token empty to keep the current one.</p>
-      <Alert tone="error" alertRef={alertRef}>
+      <Alert tone="error" alertRef={form.alertRef}>
         {formError}
       </Alert>
       <form noValidate onSubmit={onSubmit} className="form">
         <Field
           label="Account SID"
-          name="accountSid"
+          {...form.field('accountSid')}
           defaultValue={connection.accountSid}
           autoComplete="off"
           spellCheck={false}
-          inputRef={form.register('accountSid')}
-          error={form.errors.accountSid}
-          onInput={() => form.clear('accountSid')}
         />
         <Field
           label="New Auth Token"
-          name="authToken"
+          {...form.field('authToken')}
           revealable
           autoComplete="off"
           spellCheck={false}
-          inputRef={form.register('authToken')}
-          error={form.errors.authToken}
-          onInput={() => form.clear('authToken')}
         />
         <Field
           label="Name (optional)"
-          name="friendlyName"
+          {...form.field('friendlyName')}
           defaultValue={connection.friendlyName ?? ''}
           autoComplete="off"
-          inputRef={form.register('friendlyName')}
-          error={form.errors.friendlyName}
-          onInput={() => form.clear('friendlyName')}
         />
         <div className="form__actions">
           <button type="submit" className="button button--primary" disabled={update.isPending}>
