@@ -25,6 +25,13 @@ describe('whatsapp.connections: the connect flow against the Twilio simulator', 
       tx.select().from(connections).where(eq(connections.organizationId, organizationId)),
     );
 
+  /** The shared sandbox number, connected with `account`'s credentials. */
+  const sandboxOf = (account: { accountSid: string; authToken: string }) => ({
+    accountSid: account.accountSid,
+    authToken: account.authToken,
+    whatsappNumber: TWILIO_SANDBOX_NUMBER,
+  });
+
   it('good credentials: the connection is stored encrypted and Twilio calls our webhook URLs', async () => {
     const account = seedTwilioAccount(server.simulator);
     const res = await acme.owner.mutation<ConnectionWriteResult>('whatsapp.connections.create', {
@@ -213,11 +220,6 @@ describe('whatsapp.connections: the connect flow against the Twilio simulator', 
   });
 
   it('the sandbox number is shared by every Twilio account: each account connects it once', async () => {
-    const sandboxOf = (account: { accountSid: string; authToken: string }) => ({
-      accountSid: account.accountSid,
-      authToken: account.authToken,
-      whatsappNumber: TWILIO_SANDBOX_NUMBER,
-    });
     const first = await signUpOrganization(server, 'Sandbox One');
     const second = await signUpOrganization(server, 'Sandbox Two');
     const accountOne = seedTwilioAccount(server.simulator);
@@ -246,6 +248,24 @@ describe('whatsapp.connections: the connect flow against the Twilio simulator', 
       code: 'CONFLICT',
       message: `${TWILIO_SANDBOX_NUMBER} is already connected to another organization.`,
     });
+  });
+
+  it('create with a wrong token for an account whose sandbox is connected elsewhere: the credentials are refused, nothing about the other connection is told', async () => {
+    const holder = await signUpOrganization(server, 'Sandbox Holder');
+    const prober = await signUpOrganization(server, 'Sandbox Prober');
+    const account = seedTwilioAccount(server.simulator);
+    const held = await holder.owner.mutation('whatsapp.connections.create', sandboxOf(account));
+    expect(held.error).toBeUndefined();
+
+    const probe = await prober.owner.mutation('whatsapp.connections.create', {
+      ...sandboxOf(account),
+      authToken: otherToken(account.authToken),
+    });
+    expect(probe.error).toMatchObject({
+      code: 'BAD_REQUEST',
+      fieldErrors: { authToken: [expect.stringContaining('20003')] },
+    });
+    expect(probe.raw.body).not.toContain('already connected');
   });
 
   it('list and get show the organization its connections, without any token', async () => {
@@ -336,6 +356,40 @@ describe('whatsapp.connections: the connect flow against the Twilio simulator', 
     expect(
       server.vault.decrypt(row!.twilioAuthTokenHash, { rowId: created.id, accountSid: second.sid }),
     ).toBe(second.authToken);
+  });
+
+  it('update into an account whose sandbox is connected in another organization: a conflict, not a server error, and the row is unchanged', async () => {
+    const first = await signUpOrganization(server, 'Sandbox First');
+    const second = await signUpOrganization(server, 'Sandbox Second');
+    const accountOne = seedTwilioAccount(server.simulator);
+    const accountTwo = seedTwilioAccount(server.simulator);
+    const one = await first.owner.mutation<ConnectionWriteResult>(
+      'whatsapp.connections.create',
+      sandboxOf(accountOne),
+    );
+    expect(one.error).toBeUndefined();
+    const two = await second.owner.mutation<ConnectionWriteResult>(
+      'whatsapp.connections.create',
+      sandboxOf(accountTwo),
+    );
+    expect(two.error).toBeUndefined();
+
+    const moved = await second.owner.mutation('whatsapp.connections.update', {
+      id: two.data.id,
+      accountSid: accountOne.accountSid,
+      authToken: accountOne.authToken,
+    });
+    expect(moved.error).toMatchObject({
+      code: 'CONFLICT',
+      message: 'This WhatsApp number is already connected with that Twilio account.',
+    });
+    for (const leak of ['Sandbox First', first.organizationId, one.data.id, accountOne.authToken]) {
+      expect(moved.raw.body).not.toContain(leak);
+    }
+    const still = await second.owner.query<ConnectionWriteResult>('whatsapp.connections.get', {
+      id: two.data.id,
+    });
+    expect(still.data.accountSid).toBe(accountTwo.accountSid);
   });
 
   it('verify re-checks the stored credentials and sets lastVerifiedAt', async () => {

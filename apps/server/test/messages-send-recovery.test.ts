@@ -1,8 +1,9 @@
 import { twilioWhatsappMessages, withServiceRole } from '@app/db';
 import { and, eq, sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { MAYBE_DELIVERED } from '../src/messages/send-message.ts';
+import { MAYBE_DELIVERED, recordTwilioAnswer } from '../src/messages/send-message.ts';
 import { type Account, SENDER, useMessagingWorld } from './messages-world.ts';
+import { newMessageSid } from './webhook-helpers.ts';
 
 // A message Twilio accepted but whose SID we never stored (Twilio answered after
 // our timeout, or storing the SID failed): the person is never told it failed, and
@@ -64,6 +65,19 @@ describe('sends whose answer from Twilio got lost', () => {
     `),
     );
   }
+
+  /** An outbound row as whatsapp.messages.send leaves it before Twilio answered, or once a callback adopted it. */
+  async function storeQueued(sid: string | null) {
+    const [row] = await world.server.db.$client<{ id: string }[]>`
+      insert into twilio_whatsapp_messages
+        (organization_id, connection_id, message_sid, direction, from_number, to_number, body, status)
+      values (${acme.organizationId}, ${connectionId}, ${sid}, 'outbound', 'whatsapp:+14155238886',
+              'whatsapp:+14155550100', 'Hi', 'queued')
+      returning id`;
+    return row!.id;
+  }
+
+  const accepted = (sid: string) => ({ sid, status: 'queued', errorCode: null, errorMessage: null });
 
   async function stopFailing() {
     await world.server.db.execute(
@@ -131,5 +145,31 @@ describe('sends whose answer from Twilio got lost', () => {
     await vi.waitFor(async () =>
       expect((await rowsOfConversation()).filter((r) => r.messageSid === sid)).toHaveLength(1),
     );
+  });
+
+  it("storing Twilio's answer sets the SID on a row without one", async () => {
+    const id = await storeQueued(null);
+    const sid = newMessageSid();
+    expect((await recordTwilioAnswer(world.server.db, id, accepted(sid))).messageSid).toBe(sid);
+  });
+
+  it("Twilio's answer never overwrites another SID a status callback already gave the row, and says so in the log", async () => {
+    const adopted = newMessageSid();
+    const id = await storeQueued(adopted);
+    const log = { warn: vi.fn() };
+    const answered = newMessageSid();
+
+    const row = await recordTwilioAnswer(world.server.db, id, accepted(answered), log);
+
+    expect(row.messageSid).toBe(adopted);
+    const [stored] = await world.server.db.$client<{ message_sid: string }[]>`
+      select message_sid from twilio_whatsapp_messages where id = ${id}`;
+    expect(stored?.message_sid).toBe(adopted);
+    expect(log.warn).toHaveBeenCalledOnce();
+    expect(log.warn.mock.calls[0]?.[0]).toEqual({
+      messageId: id,
+      messageSid: answered,
+      storedMessageSid: adopted,
+    });
   });
 });
