@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { connectionId, normalizeWhatsappNumber, whatsappAddress } from './twilio.ts';
+import { connectionId, e164Number, whatsappAddress } from './twilio.ts';
 
 /** A UUID in its text form, any case (PostgreSQL accepts both). The server's one copy. */
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -13,21 +13,9 @@ export const MESSAGE_MEDIA_MAX = 10;
  * The recipient, as `whatsapp:+E164`. Accepts `whatsapp:+…` or a number in
  * international format with the usual separators (spaces, dashes, dots, parentheses).
  */
-export const whatsappRecipient = z
-  .string({ error: 'Enter the recipient’s WhatsApp number.' })
-  .trim()
-  .min(1, 'Enter the recipient’s WhatsApp number.')
-  .max(64, 'That is too long for a phone number.')
-  .transform((raw) => normalizeWhatsappNumber(raw))
-  .pipe(
-    z
-      .string()
-      .regex(
-        /^\+[1-9]\d{6,14}$/,
-        'Enter the number in international format, with + and the country code, e.g. +14155551234.',
-      ),
-  )
-  .transform((e164) => whatsappAddress(e164));
+export const whatsappRecipient = e164Number('Enter the recipient’s WhatsApp number.').transform((e164) =>
+  whatsappAddress(e164),
+);
 
 const mediaUrl = z
   .string({ error: 'A media URL must be text.' })

@@ -1,23 +1,29 @@
 import { z } from 'zod';
 
 /**
- * A WhatsApp number in E.164 (`+14155238886`). Accepts what people paste from
- * Twilio's console: a `whatsapp:` prefix, spaces, dashes, dots and parentheses.
+ * A phone number in E.164 (`+14155238886`), with `missing` as the message when it
+ * is blank. Accepts what people paste from Twilio's console: a `whatsapp:` prefix,
+ * spaces, dashes, dots and parentheses.
  */
-export const whatsappNumber = z
-  .string({ error: 'Enter the WhatsApp number.' })
-  .trim()
-  .min(1, { error: 'Enter the WhatsApp number.', abort: true })
-  .max(64, 'That is too long for a phone number.')
-  .transform((raw) => normalizeWhatsappNumber(raw))
-  .pipe(
-    z
-      .string()
-      .regex(
-        /^\+[1-9]\d{6,14}$/,
-        'Enter the number in international format, with + and the country code, e.g. +14155238886.',
-      ),
-  );
+export function e164Number(missing: string) {
+  return z
+    .string({ error: missing })
+    .trim()
+    .min(1, { error: missing, abort: true })
+    .max(64, 'That is too long for a phone number.')
+    .transform((raw) => normalizeWhatsappNumber(raw))
+    .pipe(
+      z
+        .string()
+        .regex(
+          /^\+[1-9]\d{6,14}$/,
+          'Enter the number in international format, with + and the country code, e.g. +14155238886.',
+        ),
+    );
+}
+
+/** The connection's own WhatsApp number, in E.164. */
+export const whatsappNumber = e164Number('Enter the WhatsApp number.');
 
 /** Strips `whatsapp:` and separators; leaves anything else for the E.164 check to refuse. */
 export function normalizeWhatsappNumber(raw: string): string {
