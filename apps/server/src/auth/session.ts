@@ -31,16 +31,18 @@ export async function resolveSessionUser(
 ): Promise<SessionUser | null> {
   const token = sessionTokenFrom(req);
   if (!token) return null;
-  return withServiceRole(services.db, async (tx) => {
-    const [session] = await tx
-      .select({ id: sessions.id, userId: sessions.userId })
+  // One round trip per request: the session and its user, organization and role.
+  const [row] = await withServiceRole(services.db, (tx) =>
+    tx
+      .select({ sessionId: sessions.id, ...signedInUserColumns })
       .from(sessions)
+      .innerJoin(users, eq(users.id, sessions.userId))
+      .innerJoin(profiles, eq(profiles.id, users.id))
+      .innerJoin(organizations, eq(organizations.id, profiles.organizationId))
       .where(and(eq(sessions.tokenHash, hashSessionToken(token)), gt(sessions.expiresAt, new Date())))
-      .limit(1);
-    if (!session) return null;
-    const user = await findSignedInUser(tx, session.userId);
-    return user ? { sessionId: session.id, ...user } : null;
-  });
+      .limit(1),
+  );
+  return row ? { ...row, role: row.role as OrgRole } : null;
 }
 
 /**
@@ -90,16 +92,19 @@ export async function deleteSessionByToken(db: Database, token: string): Promise
   );
 }
 
+/** What a signed-in user is: shared by the per-request lookup and the one after sign-in. */
+const signedInUserColumns = {
+  userId: users.id,
+  email: users.email,
+  organizationId: profiles.organizationId,
+  organizationName: organizations.name,
+  role: profiles.role,
+};
+
 /** The user, organization and role behind a user id, or undefined when they have no profile. */
 async function findSignedInUser(tx: Tx, userId: string): Promise<Omit<SessionUser, 'sessionId'> | undefined> {
   const [row] = await tx
-    .select({
-      userId: users.id,
-      email: users.email,
-      organizationId: profiles.organizationId,
-      organizationName: organizations.name,
-      role: profiles.role,
-    })
+    .select(signedInUserColumns)
     .from(users)
     .innerJoin(profiles, eq(profiles.id, users.id))
     .innerJoin(organizations, eq(organizations.id, profiles.organizationId))
