@@ -373,3 +373,57 @@ describe('the running worker', () => {
     }
   });
 });
+
+describe('the running worker under a stream of deliveries', () => {
+  it('applies a lone delivery at once and gathers the next ones into one later transaction', async () => {
+    const coalesceMs = 1_500;
+    const running = await startWebhookServer(server.db, server.databaseUrl, {
+      worker: { enabled: true, pollIntervalMs: 600_000, coalesceMs },
+    });
+    const eventTimes = (sid: string) =>
+      server.sql<{ created_ms: number; processed_ms: number | null }[]>`
+        select (extract(epoch from created_at) * 1000)::float8 as created_ms,
+               (extract(epoch from processed_at) * 1000)::float8 as processed_ms
+        from twilio_whatsapp_webhook_events where message_sid = ${sid}`;
+    try {
+      const c = await seedConnection(server.sql, server.vault);
+      const post = async (sid: string) => {
+        const res = await running.app.inject(
+          twilioRequest(inboundPath(c.id), inboundParams(sid), c.authToken),
+        );
+        expect(res.statusCode).toBe(200);
+      };
+      // The worker's first run (at start) is over and its window has passed: quiet.
+      await new Promise((r) => setTimeout(r, coalesceMs + 100));
+
+      const lone = newMessageSid();
+      await post(lone);
+      await vi.waitFor(async () => expect((await eventTimes(lone))[0]?.processed_ms).not.toBeNull(), {
+        timeout: 5_000,
+        interval: 20,
+      });
+      const [first] = await eventTimes(lone);
+      // Applied by the wake its NOTIFY caused, not after a coalescing wait.
+      expect(first!.processed_ms! - first!.created_ms).toBeLessThan(coalesceMs);
+
+      // Two more right after that run: they wait for the window and go in one transaction.
+      const [second, third] = [newMessageSid(), newMessageSid()];
+      await post(second);
+      await post(third);
+      await vi.waitFor(
+        async () => {
+          expect((await eventTimes(second))[0]?.processed_ms).not.toBeNull();
+          expect((await eventTimes(third))[0]?.processed_ms).not.toBeNull();
+        },
+        { timeout: 10_000, interval: 50 },
+      );
+      const [[b], [d]] = await Promise.all([eventTimes(second), eventTimes(third)]);
+      // now() is the transaction's start: equal processed_at, one transaction.
+      expect(b!.processed_ms).toBe(d!.processed_ms);
+      expect(b!.processed_ms! - first!.processed_ms!).toBeGreaterThanOrEqual(coalesceMs);
+      expect((await messageRow(third))?.direction).toBe('inbound');
+    } finally {
+      await running.close();
+    }
+  });
+});

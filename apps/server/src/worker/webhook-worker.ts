@@ -14,6 +14,14 @@ export interface WebhookWorkerOptions {
   enabled: boolean;
   /** Events claimed per transaction. */
   batchSize?: number;
+  /**
+   * Under a stream of deliveries, how long the worker waits after a partial batch
+   * before claiming again, so that many notifications become one larger batch
+   * (one transaction, one WAL flush) instead of many small ones that compete with
+   * the intake for the database and the CPU. The first wake after a quiet spell
+   * runs at once; 0 claims on every wake.
+   */
+  coalesceMs?: number;
   /** Fallback poll when no NOTIFY arrives (a missed one, or events whose retry time came). */
   pollIntervalMs?: number;
   /** Attempts before an event that keeps failing is marked 'failed'. */
@@ -55,7 +63,10 @@ export function failureBackoffMs(attempts: number): number {
  *
  * Schedule: woken by NOTIFY on WEBHOOK_EVENTS_PENDING_CHANNEL (the intake sends one
  * per committed batch), polled every second as a fallback (missed notifications,
- * retries coming due). Failures retry after 1 s, 2 s, 4 s … (capped at 5 min) and
+ * retries coming due). A lone delivery is applied at once; under a stream of them
+ * the worker claims at most every 200 ms (coalesceMs), up to 1,000 events per
+ * transaction, so a burst costs the database a few large transactions rather than
+ * one per intake batch. Failures retry after 1 s, 2 s, 4 s … (capped at 5 min) and
  * are marked 'failed' with their error after 8 attempts. A status callback for a
  * MessageSid not stored yet waits (0.25–10 s steps) up to 60 s, then records the
  * message from the callback.
@@ -90,6 +101,7 @@ async function failUnconfirmedSends(tx: postgres.TransactionSql): Promise<number
 
 export class WebhookWorker {
   private readonly batchSize: number;
+  private readonly coalesceMs: number;
   private readonly pollIntervalMs: number;
   private readonly maxAttempts: number;
   private readonly unknownSidGraceMs: number;
@@ -99,6 +111,9 @@ export class WebhookWorker {
   private readonly pruneIntervalMs: number;
   private running: Promise<void> | undefined;
   private wakeAgain = false;
+  /** When the last run ended (ms since epoch); a wake within coalesceMs of it waits. */
+  private lastRunEndedAt = 0;
+  private coalesceTimer: NodeJS.Timeout | undefined;
   private stopped = true;
   private pollTimer: NodeJS.Timeout | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
@@ -113,7 +128,8 @@ export class WebhookWorker {
     private readonly log: FastifyBaseLogger,
     options: Omit<WebhookWorkerOptions, 'enabled'> = {},
   ) {
-    this.batchSize = options.batchSize ?? 200;
+    this.batchSize = options.batchSize ?? 1_000;
+    this.coalesceMs = options.coalesceMs ?? 200;
     this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
     this.maxAttempts = options.maxAttempts ?? 8;
     this.unknownSidGraceMs = options.unknownSidGraceMs ?? 60_000;
@@ -156,16 +172,32 @@ export class WebhookWorker {
     this.stopped = true;
     clearInterval(this.pollTimer);
     clearInterval(this.pruneTimer);
+    clearTimeout(this.coalesceTimer);
+    this.coalesceTimer = undefined;
     await this.unlisten?.().catch(() => undefined);
     this.unlisten = undefined;
     await this.running;
   }
 
-  /** Runs batches until no due event is left (or stopped). */
+  /**
+   * Runs batches until no due event is left (or stopped). Wakes that arrive while a
+   * run is going, or within coalesceMs after one ended, are gathered into the next
+   * run, which starts coalesceMs after the previous one ended (full batches follow
+   * each other at once: a backlog drains without pauses).
+   */
   wake() {
     if (this.stopped) return;
     if (this.running) {
       this.wakeAgain = true;
+      return;
+    }
+    if (this.coalesceTimer) return;
+    const wait = this.lastRunEndedAt + this.coalesceMs - Date.now();
+    if (wait > 0) {
+      this.coalesceTimer = setTimeout(() => {
+        this.coalesceTimer = undefined;
+        this.wake();
+      }, wait);
       return;
     }
     this.running = (async () => {
@@ -173,11 +205,15 @@ export class WebhookWorker {
         do {
           this.wakeAgain = false;
           while (!this.stopped && (await this.runOnce()) === this.batchSize) {}
+          if (this.wakeAgain && this.coalesceMs > 0 && !this.stopped) {
+            await new Promise((resolve) => setTimeout(resolve, this.coalesceMs));
+          }
         } while (this.wakeAgain && !this.stopped);
       } catch (err) {
         // Database down: the poll tries again.
         this.log.warn({ err }, 'webhook worker: batch failed');
       } finally {
+        this.lastRunEndedAt = Date.now();
         this.running = undefined;
       }
     })();
