@@ -64,7 +64,11 @@ export class EventBatcher {
     options: EventBatcherOptions = {},
   ) {
     this.maxRows = options.maxRows ?? 500;
-    this.maxInFlight = options.maxInFlight ?? 2;
+    // One statement in flight: everything that arrives meanwhile waits for the next,
+    // so under load batches are larger and the database spends less per row (on the
+    // 2-core bench machine, distinct deliveries/s averaged about a quarter higher
+    // than with two in flight; docs/benchmarks.md).
+    this.maxInFlight = options.maxInFlight ?? 1;
     this.runsAsServiceRole = options.runsAsServiceRole ?? false;
   }
 
