@@ -50,6 +50,34 @@ describe('idempotent intake', () => {
     expect(keys.map((k) => k.idempotency_key)).toEqual([`status:${sid}:delivered`, `status:${sid}:sent`]);
   });
 
+  it('concurrent deliveries are stored with their exact parameters, whatever characters they hold', async () => {
+    const c = await seedConnection(server.sql, server.vault);
+    // Quotes, backslashes, control characters (the batch's separator among them),
+    // emoji and JSON-looking text: each must come back exactly as signed.
+    const bodies = [
+      'plain',
+      'say "hi" \\ back',
+      'tab\there\u001erecord\u001fsep',
+      '👋 ünïcode',
+      '{"json":[1]}',
+    ];
+    const sids = bodies.map(() => newMessageSid());
+    const answers = await Promise.all(
+      bodies.map((body, i) =>
+        server.app.inject(
+          twilioRequest(inboundPath(c.id), inboundParams(sids[i]!, { Body: body }), c.authToken),
+        ),
+      ),
+    );
+    expect(answers.map((a) => a.statusCode)).toEqual(bodies.map(() => 200));
+    const rows = await server.sql<{ message_sid: string; payload: Record<string, unknown> }[]>`
+      select message_sid, payload from twilio_whatsapp_webhook_events where connection_id = ${c.id}`;
+    for (const [i, body] of bodies.entries()) {
+      const row = rows.find((r) => r.message_sid === sids[i]);
+      expect(row?.payload).toEqual({ ...inboundParams(sids[i]!, { Body: body }) });
+    }
+  });
+
   it('deliveries are counted by outcome on /metrics', async () => {
     const c = await seedConnection(server.sql, server.vault);
     const request = twilioRequest(inboundPath(c.id), inboundParams(newMessageSid()), c.authToken);

@@ -15,6 +15,14 @@ export function isMissingConnection(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === '23503';
 }
 
+/**
+ * The payloads of a batch travel as ONE text parameter, joined by the ASCII record
+ * separator (U+001E), which JSON.stringify never emits unescaped: the database
+ * splits it with string_to_array. As a text[] parameter, every quote in every
+ * payload would be escaped in JavaScript, element by element.
+ */
+const PAYLOAD_SEPARATOR = '\u001e';
+
 /** NOTIFY channel the intake signals after a commit that stored new events (wakes the worker). */
 export const WEBHOOK_EVENTS_PENDING_CHANNEL = 'twilio_webhook_events_pending';
 
@@ -164,7 +172,7 @@ export class EventBatcher {
           ${rows.map((r) => r.eventType)}::text[],
           ${rows.map((r) => r.messageStatus)}::text[],
           ${rows.map((r) => r.idempotencyKey)}::text[],
-          ${rows.map((r) => r.payloadJson)}::text[],
+          string_to_array(${rows.map((r) => r.payloadJson).join(PAYLOAD_SEPARATOR)}::text, ${PAYLOAD_SEPARATOR}),
           ${rows.map((r) => r.payloadHash)}::text[]
         ) as r(connection_id, message_sid, event_type, message_status, idempotency_key, payload, payload_hash)
         on conflict on constraint twilio_whatsapp_webhook_events_idempotency_key do nothing
