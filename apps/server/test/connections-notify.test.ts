@@ -47,10 +47,21 @@ describe('connection changes reach every webhook intake at once', () => {
       )
       .then((r) => r.statusCode);
 
-  /** Both servers accept a delivery, so each has the connection cached. */
+  /**
+   * Both servers accept a delivery, so each has the connection cached. (The connect
+   * flow's own NOTIFYs may still be arriving and drop a fresh entry: deliver again
+   * until it is held.)
+   */
   async function cachedEverywhere(id: string, token: string) {
-    expect(await deliver(server.app, id, token)).toBe(200);
-    expect(await deliver(second, id, token)).toBe(200);
+    for (const app of [server.app, second]) {
+      await vi.waitFor(
+        async () => {
+          expect(await deliver(app, id, token)).toBe(200);
+          expect(app.webhookConnections.holds(id)).toBe(true);
+        },
+        { timeout: 2_000, interval: 50 },
+      );
+    }
   }
 
   async function soonEverywhere(id: string, token: string, status: number) {
@@ -80,6 +91,14 @@ describe('connection changes reach every webhook intake at once', () => {
     await cachedEverywhere(created.id, account.authToken);
     const res = await acme.owner.mutation('whatsapp.connections.delete', { id: created.id });
     expect(res.error).toBeUndefined();
+    // Dropped by the NOTIFY alone, with no delivery in between (a delivery would also
+    // learn of the deletion from the insert's foreign key, so it cannot prove it).
+    for (const app of [server.app, second]) {
+      await vi.waitFor(() => expect(app.webhookConnections.holds(created.id)).toBe(false), {
+        timeout: 2_000,
+        interval: 20,
+      });
+    }
     await soonEverywhere(created.id, account.authToken, 404);
   });
 

@@ -72,6 +72,12 @@ export class ConnectionCache {
     return pending;
   }
 
+  /** Whether a live (unexpired) entry, found or not-found, is held for this id: for tests and diagnostics. */
+  holds(id: string): boolean {
+    const hit = this.entries.get(id.toLowerCase());
+    return hit !== undefined && hit.expiresAt > Date.now();
+  }
+
   /**
    * Forgets the connection, and any load of it in flight: that load may have read
    * the row before the change, so a request arriving after the NOTIFY must start

@@ -19,7 +19,8 @@ export interface TwilioWebhooksOptions {
 /**
  * The webhook intake routes, the connection cache behind them and the worker that
  * applies stored events. The worker starts when the app is ready and finishes its
- * current batch at close; `app.webhookWorker` lets tests drive it.
+ * current batch at close; `app.webhookWorker` lets tests drive it and
+ * `app.webhookConnections` look into the cache.
  */
 export async function registerTwilioWebhooks(
   app: FastifyInstance,
@@ -33,6 +34,7 @@ export async function registerTwilioWebhooks(
   const { enabled = true, ...workerOptions } = options.worker ?? { enabled: true };
   const worker = new WebhookWorker(sql, runsAsServiceRole, services.metrics, app.log, workerOptions);
   app.decorate('webhookWorker', worker);
+  app.decorate('webhookConnections', connections);
 
   await app.register(twilioWebhookRoutes, { services, connections, batcher });
 
@@ -50,5 +52,7 @@ export async function registerTwilioWebhooks(
 declare module 'fastify' {
   interface FastifyInstance {
     webhookWorker: WebhookWorker;
+    /** The intake's connection cache (tests look into it). */
+    webhookConnections: ConnectionCache;
   }
 }
