@@ -167,6 +167,9 @@ test('the sandbox number is connected with the two URLs to paste into Twilio', a
   await expect(card.getByText('Webhooks need setup')).toBeVisible();
   await expect(card.getByRole('heading', { name: 'Paste these URLs into Twilio' })).toBeVisible();
   await expect(card).toContainText('Messaging > Try it out');
+  // No API can set the sandbox's webhooks: no button that could only fail.
+  await expect(card.getByRole('button', { name: 'Configure webhooks' })).toHaveCount(0);
+  await expect(card.getByRole('button', { name: 'Verify now' })).toBeVisible();
   const inbound = card.getByLabel('Incoming messages URL');
   const status = card.getByLabel('Status callback URL');
   await expect(inbound).toHaveValue(/^http:\/\/127\.0\.0\.1:\d+\/webhooks\/twilio\/whatsapp\/[0-9a-f-]{36}$/);

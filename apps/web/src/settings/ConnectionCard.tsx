@@ -175,14 +175,17 @@ export function ConnectionCard({
           >
             {verify.isPending ? 'Verifying…' : 'Verify now'}
           </button>
-          <button
-            type="button"
-            className="button"
-            disabled={busy}
-            onClick={() => configure.mutate({ id: connection.id })}
-          >
-            {configure.isPending ? 'Configuring…' : 'Configure webhooks'}
-          </button>
+          {/* Twilio has no API for the sandbox's webhooks: the URLs above are pasted by hand. */}
+          {connection.senderKind !== 'sandbox' && (
+            <button
+              type="button"
+              className="button"
+              disabled={busy}
+              onClick={() => configure.mutate({ id: connection.id })}
+            >
+              {configure.isPending ? 'Configuring…' : 'Configure webhooks'}
+            </button>
+          )}
           <button
             type="button"
             className="button"
