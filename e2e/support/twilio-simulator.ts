@@ -25,6 +25,11 @@ export class SimulatorControl {
     return this.call('POST', `/accounts/${accountSid}/senders`, { phoneNumber });
   }
 
+  /** Suspends (or closes, or reactivates) the account, as Twilio does for billing or abuse. */
+  setAccountStatus(accountSid: string, status: 'active' | 'suspended' | 'closed'): Promise<void> {
+    return this.call('PATCH', `/accounts/${accountSid}`, { status });
+  }
+
   /** What Twilio holds for the account: its senders and their webhook URLs. */
   account(
     accountSid: string,

@@ -1,5 +1,58 @@
 import { connectionCard, connectNewSender, expect, newOwner, signUp, test } from '../support/fixtures.ts';
 
+test('an owner verifies the credentials, sets the webhooks again and reactivates the connection', async ({
+  page,
+  simulator,
+  snap,
+  expectAccessible,
+}) => {
+  await signUp(page, newOwner('Maintenance'));
+  const { number, account } = await connectNewSender(page, simulator, 'Support');
+  const card = connectionCard(page, 'Support');
+  await expect(card.getByText('Webhooks configured')).toBeVisible();
+
+  await card.getByRole('button', { name: 'Verify now' }).click();
+  await expect(
+    card
+      .getByRole('status')
+      .filter({ hasText: 'Twilio accepted the credentials and the number is still a sender.' }),
+  ).toBeVisible();
+
+  await card.getByRole('button', { name: 'Configure webhooks' }).click();
+  await expect(
+    card.getByRole('status').filter({ hasText: 'Twilio will now send messages and status updates here.' }),
+  ).toBeVisible();
+  const [sender] = (await simulator.account(account.sid)).senders;
+  expect(sender?.senderId).toBe(`whatsapp:${number}`);
+  expect(sender?.webhook.callback_url).toMatch(/\/webhooks\/twilio\/whatsapp\/[0-9a-f-]{36}$/);
+
+  // Twilio suspends the account: verifying says so in words a person can act on.
+  await simulator.setAccountStatus(account.sid, 'suspended');
+  await card.getByRole('button', { name: 'Verify now' }).click();
+  const refusal = card
+    .getByRole('alert')
+    .filter({ hasText: `Twilio account ${account.sid} is suspended. Reactivate it in the Twilio Console` });
+  await expect(refusal).toBeVisible();
+  await expectAccessible('settings, verification refused');
+  await snap('verify-refused');
+  await simulator.setAccountStatus(account.sid, 'active');
+
+  await card.getByRole('button', { name: 'Deactivate' }).click();
+  await expect(card.getByText('Inactive', { exact: true })).toBeVisible();
+  await card.getByRole('button', { name: 'Activate', exact: true }).click();
+  await expect(card.getByText('Active', { exact: true })).toBeVisible();
+  await expect(
+    card.getByRole('status').filter({ hasText: 'Activated: webhooks for this number are accepted again.' }),
+  ).toBeVisible();
+  // And Twilio's deliveries are taken again.
+  const inbound = await simulator.deliverInbound({
+    to: number,
+    from: 'whatsapp:+14155550123',
+    body: 'Back again?',
+  });
+  expect(inbound.deliveries.map((d) => d.outcome)).toEqual(['delivered']);
+});
+
 test('an owner renames and deactivates the connection, then disconnects it after confirming', async ({
   page,
   simulator,
