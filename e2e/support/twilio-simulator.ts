@@ -33,8 +33,13 @@ export class SimulatorControl {
   /** What Twilio holds for the account: its senders and their webhook URLs. */
   account(
     accountSid: string,
-  ): Promise<{ senders: { senderId: string; webhook: { callback_url: string | null } }[] }> {
+  ): Promise<{ senders: { sid: string; senderId: string; webhook: { callback_url: string | null } }[] }> {
     return this.call('GET', `/accounts/${accountSid}`);
+  }
+
+  /** Every REST call the simulated Twilio has received, oldest first. */
+  requests(): Promise<{ method: string; path: string; operationId?: string; status?: number }[]> {
+    return this.call('GET', '/requests');
   }
 
   /** A customer writes to `to`; the simulator posts the signed webhook and answers with what happened. */

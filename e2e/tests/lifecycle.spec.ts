@@ -18,13 +18,20 @@ test('an owner verifies the credentials, sets the webhooks again and reactivates
       .filter({ hasText: 'Twilio accepted the credentials and the number is still a sender.' }),
   ).toBeVisible();
 
+  const [sender] = (await simulator.account(account.sid)).senders;
+  const senderUpdates = async () =>
+    (await simulator.requests()).filter((r) => r.method === 'POST' && r.path.endsWith(`/${sender?.sid}`))
+      .length;
+  const updatesBefore = await senderUpdates();
   await card.getByRole('button', { name: 'Configure webhooks' }).click();
   await expect(
     card.getByRole('status').filter({ hasText: 'Twilio will now send messages and status updates here.' }),
   ).toBeVisible();
-  const [sender] = (await simulator.account(account.sid)).senders;
-  expect(sender?.senderId).toBe(`whatsapp:${number}`);
-  expect(sender?.webhook.callback_url).toMatch(/\/webhooks\/twilio\/whatsapp\/[0-9a-f-]{36}$/);
+  // The button itself set them again: one more update of the sender, pointing at us.
+  expect(await senderUpdates()).toBe(updatesBefore + 1);
+  const [updated] = (await simulator.account(account.sid)).senders;
+  expect(updated?.senderId).toBe(`whatsapp:${number}`);
+  expect(updated?.webhook.callback_url).toMatch(/\/webhooks\/twilio\/whatsapp\/[0-9a-f-]{36}$/);
 
   // Twilio suspends the account: verifying says so in words a person can act on.
   await simulator.setAccountStatus(account.sid, 'suspended');
