@@ -212,6 +212,8 @@ async function main() {
     await waitForHttp(nullBase, nullServer);
 
     const results: Array<{ target: string; load: string; r: DriveResult; stored?: number }> = [];
+    // The product's burst of distinct deliveries: how long the worker took to apply them.
+    let burstLag: Lag | undefined;
     for (const [target, base] of [
       ['product', productBase],
       ['comparator', comparatorBase],
@@ -227,7 +229,12 @@ async function main() {
             ? (await sql<{ n: number }[]>`select count(*)::int as n from twilio_whatsapp_webhook_events`)[0]!
                 .n
             : 0;
+        const since = (await sql<{ since: string }[]>`select now()::text as since`)[0]!.since;
         const r = await drive(`${base}${webhookPath}`, AUTH_TOKEN, dup);
+        if (target === 'product' && !dup) {
+          await waitForDrained(sql);
+          burstLag = await lagOf(sql, sql`created_at >= ${since}::timestamptz`);
+        }
         const stored =
           target === 'product'
             ? (await sql<{ n: number }[]>`select count(*)::int as n from twilio_whatsapp_webhook_events`)[0]!
@@ -259,15 +266,10 @@ async function main() {
       {},
     );
     await waitForDrained(sql);
-    const [lag] = await sql<{ n: number; p50: number; p99: number; max: number }[]>`
-      select count(*)::int as n,
-             (percentile_cont(0.5) within group (order by extract(epoch from processed_at - created_at)) * 1000)::float8 as p50,
-             (percentile_cont(0.99) within group (order by extract(epoch from processed_at - created_at)) * 1000)::float8 as p99,
-             (max(extract(epoch from processed_at - created_at)) * 1000)::float8 as max
-      from twilio_whatsapp_webhook_events where message_sid like ${`SM${steady.prefix}%`}`;
+    const lag = await lagOf(sql, sql`message_sid like ${`SM${steady.prefix}%`}`);
     await sql.end();
 
-    printTable(results, steady, lag!);
+    printTable(results, steady, lag, burstLag);
   } finally {
     stopping = true;
     for (const child of children) child.kill('SIGTERM');
@@ -276,6 +278,24 @@ async function main() {
     await pg.stop();
     rmSync(pgDir, { recursive: true, force: true });
   }
+}
+
+interface Lag {
+  n: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/** Intake-to-processed lag (processed_at - created_at) of the events `where` picks, in ms. */
+async function lagOf(sql: postgres.Sql, where: postgres.PendingQuery<postgres.Row[]>): Promise<Lag> {
+  const [lag] = await sql<Lag[]>`
+    select count(*)::int as n,
+           (percentile_cont(0.5) within group (order by extract(epoch from processed_at - created_at)) * 1000)::float8 as p50,
+           (percentile_cont(0.99) within group (order by extract(epoch from processed_at - created_at)) * 1000)::float8 as p99,
+           (max(extract(epoch from processed_at - created_at)) * 1000)::float8 as max
+    from twilio_whatsapp_webhook_events where ${where}`;
+  return lag!;
 }
 
 async function waitForDrained(sql: postgres.Sql, timeoutMs = 120_000) {
@@ -292,7 +312,8 @@ async function waitForDrained(sql: postgres.Sql, timeoutMs = 120_000) {
 function printTable(
   results: Array<{ target: string; load: string; r: DriveResult; stored?: number }>,
   steady: DriveResult,
-  lag: { n: number; p50: number; p99: number; max: number },
+  lag: Lag,
+  burstLag: Lag | undefined,
 ) {
   const fmt = (n: number, d = 0) =>
     n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
@@ -336,6 +357,12 @@ function printTable(
     '',
     `Processing lag at a steady ${fmt(steady.rps)} deliveries/s (target ${STEADY_RATE}/s; intake p50 ${fmt(steady.p50_ms)} ms, p99 ${fmt(steady.p99_ms)} ms, non-2xx ${steady.non2xx}):`,
     `  intake -> processed (processed_at - created_at) over ${fmt(lag.n)} events: p50 ${fmt(lag.p50, 1)} ms, p99 ${fmt(lag.p99, 1)} ms, max ${fmt(lag.max, 1)} ms`,
+    ...(burstLag
+      ? [
+          `During the product's distinct burst (${CONNECTIONS} connections, as fast as answered), the same lag over ${fmt(burstLag.n)} events:`,
+          `  p50 ${fmt(burstLag.p50, 1)} ms, p99 ${fmt(burstLag.p99, 1)} ms, max ${fmt(burstLag.max, 1)} ms`,
+        ]
+      : []),
     '',
   ];
   process.stdout.write(out.join('\n'));
