@@ -32,6 +32,25 @@ describe('whatsapp.connections: the connect flow against the Twilio simulator', 
     whatsappNumber: TWILIO_SANDBOX_NUMBER,
   });
 
+  /** Two organizations, each with the sandbox number connected from its own Twilio account. */
+  async function sandboxInTwoOrganizations(labels: [string, string]) {
+    const first = await signUpOrganization(server, labels[0]);
+    const second = await signUpOrganization(server, labels[1]);
+    const accountOne = seedTwilioAccount(server.simulator);
+    const accountTwo = seedTwilioAccount(server.simulator);
+    const one = await first.owner.mutation<ConnectionWriteResult>(
+      'whatsapp.connections.create',
+      sandboxOf(accountOne),
+    );
+    expect(one.error).toBeUndefined();
+    const two = await second.owner.mutation<ConnectionWriteResult>(
+      'whatsapp.connections.create',
+      sandboxOf(accountTwo),
+    );
+    expect(two.error).toBeUndefined();
+    return { first, second, accountOne, accountTwo, one, two };
+  }
+
   it('good credentials: the connection is stored encrypted and Twilio calls our webhook URLs', async () => {
     const account = seedTwilioAccount(server.simulator);
     const res = await acme.owner.mutation<ConnectionWriteResult>('whatsapp.connections.create', {
@@ -220,21 +239,10 @@ describe('whatsapp.connections: the connect flow against the Twilio simulator', 
   });
 
   it('the sandbox number is shared by every Twilio account: each account connects it once', async () => {
-    const first = await signUpOrganization(server, 'Sandbox One');
-    const second = await signUpOrganization(server, 'Sandbox Two');
-    const accountOne = seedTwilioAccount(server.simulator);
-    const accountTwo = seedTwilioAccount(server.simulator);
-
-    const one = await first.owner.mutation<ConnectionWriteResult>(
-      'whatsapp.connections.create',
-      sandboxOf(accountOne),
-    );
-    expect(one.error).toBeUndefined();
-    const two = await second.owner.mutation<ConnectionWriteResult>(
-      'whatsapp.connections.create',
-      sandboxOf(accountTwo),
-    );
-    expect(two.error).toBeUndefined();
+    const { first, second, accountOne, two } = await sandboxInTwoOrganizations([
+      'Sandbox One',
+      'Sandbox Two',
+    ]);
     expect(two.data.whatsappNumber).toBe(TWILIO_SANDBOX_NUMBER);
 
     // The same account's sandbox again: in the same organization or another.
@@ -359,20 +367,10 @@ describe('whatsapp.connections: the connect flow against the Twilio simulator', 
   });
 
   it('update into an account whose sandbox is connected in another organization: a conflict, not a server error, and the row is unchanged', async () => {
-    const first = await signUpOrganization(server, 'Sandbox First');
-    const second = await signUpOrganization(server, 'Sandbox Second');
-    const accountOne = seedTwilioAccount(server.simulator);
-    const accountTwo = seedTwilioAccount(server.simulator);
-    const one = await first.owner.mutation<ConnectionWriteResult>(
-      'whatsapp.connections.create',
-      sandboxOf(accountOne),
-    );
-    expect(one.error).toBeUndefined();
-    const two = await second.owner.mutation<ConnectionWriteResult>(
-      'whatsapp.connections.create',
-      sandboxOf(accountTwo),
-    );
-    expect(two.error).toBeUndefined();
+    const { first, second, accountOne, accountTwo, one, two } = await sandboxInTwoOrganizations([
+      'Sandbox First',
+      'Sandbox Second',
+    ]);
 
     const moved = await second.owner.mutation('whatsapp.connections.update', {
       id: two.data.id,
