@@ -13,37 +13,43 @@ function deferred() {
 }
 
 /**
- * A cache whose first load is held in flight after its query answered, until
- * released: the moment a NOTIFY can arrive between the read and the answer.
+ * A cache whose first `held` loads are each held in flight after their query
+ * answered, until released: the moment a NOTIFY can arrive between the read and
+ * the answer. `queried[i]` resolves when load i has read; `release[i]()` lets it finish.
  */
-function cacheWithHeldFirstLoad() {
-  const queried = deferred();
-  const release = deferred();
+function cacheWithHeldLoads(held = 1) {
+  const queried = Array.from({ length: held }, deferred);
+  const released = Array.from({ length: held }, deferred);
   let loads = 0;
   const cache = new ConnectionCache(server.sql, server.vault, {
     afterQuery: async () => {
-      loads++;
-      if (loads === 1) {
-        queried.resolve();
-        await release.promise;
+      const i = loads++;
+      if (i < held) {
+        queried[i]!.resolve();
+        await released[i]!.promise;
       }
     },
   });
-  return { cache, queried: queried.promise, release: release.resolve, loads: () => loads };
+  return {
+    cache,
+    queried: queried.map((d) => d.promise),
+    release: released.map((d) => () => d.resolve()),
+    loads: () => loads,
+  };
 }
 
 describe('connection cache and a change while a load is in flight', () => {
   it('a lookup after the invalidation starts a fresh load and sees the deactivation', async () => {
     const c = await seedConnection(server.sql, server.vault);
-    const { cache, queried, release } = cacheWithHeldFirstLoad();
+    const { cache, queried, release } = cacheWithHeldLoads();
     try {
       const before = cache.get(c.id);
-      await queried; // the first load read the row while it was still active
+      await queried[0]; // the first load read the row while it was still active
       await server.sql`update twilio_whatsapp_connections set is_active = false where id = ${c.id}`;
       cache.invalidate(c.id); // what the NOTIFY does
 
       const after = cache.get(c.id);
-      release();
+      release[0]!();
       expect((await before)?.id).toBe(c.id);
       expect(await after).toBeNull();
       // The stale answer was not cached either.
@@ -55,36 +61,20 @@ describe('connection cache and a change while a load is in flight', () => {
 
   it('the stale load finishing does not drop the fresh one: later lookups join it', async () => {
     const c = await seedConnection(server.sql, server.vault);
-    const queried = deferred();
-    const releaseFirst = deferred();
-    const secondQueried = deferred();
-    const releaseSecond = deferred();
-    let loads = 0;
-    const cache = new ConnectionCache(server.sql, server.vault, {
-      afterQuery: async () => {
-        loads++;
-        if (loads === 1) {
-          queried.resolve();
-          await releaseFirst.promise;
-        } else if (loads === 2) {
-          secondQueried.resolve();
-          await releaseSecond.promise;
-        }
-      },
-    });
+    const { cache, queried, release, loads } = cacheWithHeldLoads(2);
     try {
       const first = cache.get(c.id);
-      await queried.promise;
+      await queried[0];
       cache.invalidate(c.id);
       const second = cache.get(c.id);
-      await secondQueried.promise;
-      releaseFirst.resolve();
+      await queried[1];
+      release[0]!();
       await first;
       const third = cache.get(c.id); // must join the fresh load, not start a third
-      releaseSecond.resolve();
+      release[1]!();
       expect((await second)?.id).toBe(c.id);
       expect((await third)?.id).toBe(c.id);
-      expect(loads).toBe(2);
+      expect(loads()).toBe(2);
     } finally {
       await cache.close();
     }
@@ -92,14 +82,14 @@ describe('connection cache and a change while a load is in flight', () => {
 
   it('clear() also forgets loads in flight', async () => {
     const c = await seedConnection(server.sql, server.vault);
-    const { cache, queried, release } = cacheWithHeldFirstLoad();
+    const { cache, queried, release } = cacheWithHeldLoads();
     try {
       const before = cache.get(c.id);
-      await queried;
+      await queried[0];
       await server.sql`update twilio_whatsapp_connections set is_active = false where id = ${c.id}`;
       cache.clear();
       const after = cache.get(c.id);
-      release();
+      release[0]!();
       await before;
       expect(await after).toBeNull();
     } finally {
