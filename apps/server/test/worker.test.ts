@@ -52,6 +52,27 @@ async function eventsOf(sid: string) {
 }
 
 describe('inbound messages', () => {
+  it('a NumMedia far beyond what WhatsApp sends does not stall the worker: the media present are kept', async () => {
+    const c = await seedConnection(server.sql, server.vault);
+    const sid = newMessageSid('MM');
+    await deliver(
+      inboundPath(c.id),
+      inboundParams(sid, {
+        NumMedia: '1e300',
+        MediaUrl0: 'https://api.twilio.com/media/ME0',
+        MediaContentType0: 'image/png',
+      }),
+      c,
+    );
+    const started = Date.now();
+    await drainWorker(server.app);
+    // Reading 1e300 media slots would never end; the cap makes it immediate.
+    expect(Date.now() - started).toBeLessThan(5_000);
+    const [m] = await server.sql<{ media: unknown }[]>`
+      select media from twilio_whatsapp_messages where message_sid = ${sid}`;
+    expect(m?.media).toEqual([{ url: 'https://api.twilio.com/media/ME0', contentType: 'image/png' }]);
+  });
+
   it('are stored with body, every media item, profile, WaId, location and button', async () => {
     const c = await seedConnection(server.sql, server.vault);
     const sid = newMessageSid('MM');

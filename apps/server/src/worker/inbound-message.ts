@@ -31,6 +31,8 @@ export interface InboundMessageFields {
   buttonText: string | null;
 }
 
+const MAX_MEDIA = 100;
+
 export class UnusablePayloadError extends Error {
   override name = 'UnusablePayloadError';
 }
@@ -41,10 +43,11 @@ export function inboundMessageFields(payload: WebhookPayload): InboundMessageFie
   const to = field(payload, 'To');
   if (!from || !to) throw new UnusablePayloadError('inbound message without From or To');
   // NumMedia says how many; MediaUrl<n> are read until the first gap as well, in
-  // case NumMedia is missing.
-  const declared = number(payload, 'NumMedia') ?? 0;
+  // case NumMedia is missing. WhatsApp carries at most 10 media per message: no
+  // payload (signed by a tenant's own token) may make this loop run longer than 100.
+  const declared = Math.min(number(payload, 'NumMedia') ?? 0, MAX_MEDIA);
   const media: MessageMedia[] = [];
-  for (let i = 0; i < Math.max(declared, 100); i++) {
+  for (let i = 0; i < MAX_MEDIA; i++) {
     const url = field(payload, `MediaUrl${i}`);
     if (!url) {
       if (i >= declared) break;
