@@ -201,7 +201,9 @@ describe('whatsapp.connections: the connect flow against the Twilio simulator', 
     server.simulator.sim.clearFaults();
     expect(res.error).toBeUndefined();
     expect(res.data.webhookConfigured).toBe(false);
-    expect(res.data.webhookError).toMatch(/Twilio/);
+    expect(res.data.webhookError).toBe(
+      'Twilio had a problem answering (HTTP 500, error 20500). Try again in a few minutes.',
+    );
     expect(await storedRows(org.organizationId)).toHaveLength(1);
 
     const retry = await org.owner.mutation<ConnectionWriteResult>('whatsapp.connections.configureWebhooks', {
@@ -302,6 +304,20 @@ describe('whatsapp.connections: the connect flow against the Twilio simulator', 
     });
     expect(res.data.friendlyName).toBe('Renamed');
     expect(server.simulator.sim.apiRequests().length).toBe(before);
+  });
+
+  it('update with nothing to change answers the connection as it is; another organization gets NOT_FOUND', async () => {
+    const org = await signUpOrganization(server, 'Idle Updater');
+    const account = seedTwilioAccount(server.simulator);
+    const created = await connectSender(org.owner, account);
+    const same = await org.owner.mutation<ConnectionWriteResult>('whatsapp.connections.update', {
+      id: created.id,
+    });
+    expect(same.error).toBeUndefined();
+    expect(same.data).toMatchObject({ id: created.id, whatsappNumber: created.whatsappNumber });
+    const other = await signUpOrganization(server, 'Idle Stranger');
+    const refused = await other.owner.mutation('whatsapp.connections.update', { id: created.id });
+    expect(refused.error?.code).toBe('NOT_FOUND');
   });
 
   it('update: new credentials are verified first; a wrong token is refused and the old one stays', async () => {

@@ -150,6 +150,8 @@ export type ConnectionPatch = Partial<
  * (at commit). NOT_FOUND when RLS hides it.
  */
 export async function updateConnection(tx: Tx, id: string, patch: ConnectionPatch): Promise<ConnectionRow> {
+  // Nothing to change (e.g. an update that only repeats the id): the row as it is.
+  if (Object.values(patch).every((v) => v === undefined)) return findConnection(tx, id);
   let row: ConnectionRow | undefined;
   try {
     [row] = await tx

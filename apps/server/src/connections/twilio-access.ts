@@ -1,4 +1,4 @@
-import type { TwilioCredentials, WhatsappSender } from '@app/twilio';
+import { TwilioAdapterError, type TwilioCredentials, type WhatsappSender } from '@app/twilio';
 import type { AppServices } from '../services.ts';
 import { senderOf } from './present.ts';
 import { type ConnectionRow, connectionNotFound, storedSecret } from './store.ts';
@@ -22,6 +22,9 @@ export async function verifyTwilioAccess(
   }
 }
 
+export const WEBHOOKS_NOT_SET =
+  'Twilio could not be reached to set the webhooks. Try "Configure webhooks" again, or paste the URLs in the Twilio Console.';
+
 export type WebhookSetup = { configured: boolean; error: string | null };
 
 /**
@@ -42,7 +45,14 @@ export async function configureTwilioWebhooks(
     });
     return { configured, error: null };
   } catch (error) {
-    return { configured: false, error: twilioFailureToTRPCError(error).message };
+    // Said after the connection was stored: Twilio's own reason, never "nothing was saved".
+    return {
+      configured: false,
+      error:
+        error instanceof TwilioAdapterError && error.kind !== 'unreachable'
+          ? error.message
+          : WEBHOOKS_NOT_SET,
+    };
   }
 }
 
