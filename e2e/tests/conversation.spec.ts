@@ -36,6 +36,16 @@ test('a customer writes, the owner replies from the conversation, and the ticks 
 
   // (b) The reply goes to the customer who wrote (the form suggests them).
   await expect(conversation.getByLabel('To', { exact: true })).toHaveValue(customer);
+  // An empty message is refused at its field, which takes the focus and says why.
+  await conversation.getByRole('button', { name: 'Send', exact: true }).click();
+  const message = conversation.getByLabel('Message', { exact: true });
+  await expect(message).toBeFocused();
+  await expect(message).toHaveAttribute('aria-invalid', 'true');
+  await expect(conversation.getByText('Write a message, or attach a media URL.')).toBeVisible();
+  // Another customer writing meanwhile does not swap the recipient under the person.
+  await simulator.deliverInbound({ to: number, from: 'whatsapp:+447700900555', body: 'Me too?' });
+  await expect(log.getByRole('listitem').filter({ hasText: 'Me too?' })).toBeVisible();
+  await expect(conversation.getByLabel('To', { exact: true })).toHaveValue(customer);
   const reply = 'Yes, two loaves left. We close at 6 pm.';
   await conversation.getByLabel('Message', { exact: true }).fill(reply);
   await conversation.getByRole('button', { name: 'Send', exact: true }).click();
@@ -55,7 +65,7 @@ test('a customer writes, the owner replies from the conversation, and the ticks 
   await expect(answer.getByTitle('Read', { exact: true })).toBeVisible();
   await expect(answer).toHaveAttribute('data-status', 'read');
   // Oldest first, like a chat.
-  await expect(log.getByRole('listitem')).toHaveCount(2);
+  await expect(log.getByRole('listitem')).toHaveCount(3);
   await expect(log.getByRole('listitem').first()).toContainText('sourdough');
   expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
 

@@ -1,6 +1,11 @@
-import { type SendMessageInput, sendMessageInput, type WhatsappMessage } from '@app/contracts';
+import {
+  MESSAGE_BODY_MAX,
+  type SendMessageInput,
+  sendMessageInput,
+  type WhatsappMessage,
+} from '@app/contracts';
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useEffect, useId, useRef } from 'react';
+import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
 import { messageOf } from '../lib/errors.ts';
 import { useFieldErrors } from '../lib/form.ts';
 import { useTRPC } from '../lib/trpc.ts';
@@ -43,7 +48,11 @@ export function ConversationPanel({
     if (newestId && logRef.current) logRef.current.scrollTop = logRef.current.scrollHeight;
   }, [newestId]);
 
-  const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.whatsapp.messages.list.pathKey() });
+  // This conversation only: the other cards' conversations are not affected by a send.
+  const refresh = () =>
+    queryClient.invalidateQueries({
+      queryKey: trpc.whatsapp.messages.list.infiniteQueryKey({ connectionId, limit: PAGE_SIZE }),
+    });
 
   return (
     <section className="conversation" aria-labelledby={titleId}>
@@ -85,7 +94,7 @@ export function ConversationPanel({
           onSent={() => void refresh()}
         />
       ) : (
-        <p className="muted">This connection is paused; resume it to send messages.</p>
+        <p className="muted">This number is inactive: an owner or admin can activate it to send messages.</p>
       )}
     </section>
   );
@@ -144,6 +153,15 @@ function SendForm({
   const trpc = useTRPC();
   const form = useFieldErrors(fields);
   const formRef = useRef<HTMLFormElement>(null);
+  // The recipient is filled in once, from the first customer the conversation shows;
+  // a later message from someone else never swaps it under the person writing.
+  const [to, setTo] = useState('');
+  const filledFromSuggestion = useRef(false);
+  useEffect(() => {
+    if (filledFromSuggestion.current || !suggestedTo) return;
+    filledFromSuggestion.current = true;
+    setTo((current) => current || suggestedTo);
+  }, [suggestedTo]);
   const send = useMutation(
     trpc.whatsapp.messages.send.mutationOptions({
       onSuccess: () => {
@@ -178,8 +196,6 @@ function SendForm({
     if (input) send.mutate(raw);
   }
 
-  const bodyId = useId();
-  const bodyErrorId = `${bodyId}-error`;
   return (
     <form ref={formRef} noValidate onSubmit={onSubmit} className="form" aria-busy={send.isPending}>
       <Alert tone="error" alertRef={form.alertRef} title="The message was not sent">
@@ -190,28 +206,13 @@ function SendForm({
         <Field
           label="To"
           {...form.field('to')}
+          value={to}
+          onChange={(event) => setTo(event.currentTarget.value)}
           inputMode="tel"
           autoComplete="off"
-          defaultValue={suggestedTo ?? ''}
-          key={suggestedTo ?? 'none'}
           placeholder="whatsapp:+14155551234"
         />
-        <div className={`field${form.errors.body ? ' field--invalid' : ''}`}>
-          <label htmlFor={bodyId}>Message</label>
-          <textarea
-            id={bodyId}
-            name="body"
-            maxLength={1600}
-            aria-invalid={form.errors.body ? true : undefined}
-            aria-describedby={form.errors.body ? bodyErrorId : undefined}
-            onChange={() => form.clear('body')}
-          />
-          {form.errors.body && (
-            <p className="field__error" id={bodyErrorId}>
-              {form.errors.body}
-            </p>
-          )}
-        </div>
+        <Field label="Message" multiline maxLength={MESSAGE_BODY_MAX} {...form.field('body')} />
         <Field
           label="Media URL (optional)"
           type="url"

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { z } from 'zod';
+import type { FieldControl } from '../ui/Field.tsx';
 import { type FieldErrors, splitServerError } from './errors.ts';
 
 /**
@@ -10,10 +11,10 @@ import { type FieldErrors, splitServerError } from './errors.ts';
  */
 export function useFieldErrors<F extends string>(fields: readonly F[]) {
   const [errors, setErrors] = useState<FieldErrors<F>>({});
-  const refs = useRef(new Map<F, HTMLInputElement | null>());
+  const refs = useRef(new Map<F, FieldControl | null>());
 
   const register = useCallback(
-    (field: F) => (element: HTMLInputElement | null) => {
+    (field: F) => (element: FieldControl | null) => {
       refs.current.set(field, element);
     },
     [],
