@@ -23,7 +23,7 @@ import {
 const database = useTestDatabase();
 const serverDir = path.resolve(import.meta.dirname, '..');
 const PUBLIC_URL = new URL('https://hooks.example.com');
-/** Distinct events must outnumber one worker batch (200) so that one worker cannot hold them all. */
+/** Enough distinct events that they arrive over a second or more: a worker's first claim takes only those stored by then. */
 const INBOUND = 300;
 const OUTBOUND = 50;
 const STATUSES = ['read', 'sent', 'delivered'] as const;
@@ -112,8 +112,9 @@ it('a storm of deliveries and repeats split between two server processes is appl
   ];
 
   // Hold the workers at their first write to the messages table: each process's worker
-  // then sits on its claimed batch (at most 200 events), so the other process's worker
-  // must claim the rest. Both blocked at once proves both took part, without timing.
+  // then sits on its claimed batch (the events stored when its first NOTIFY came), so
+  // the other process's worker must claim the rest. Both blocked at once proves both
+  // took part.
   const blocker = await sql.reserve();
   await blocker`begin`;
   await blocker`lock table twilio_whatsapp_messages in exclusive mode`;

@@ -338,8 +338,20 @@ describe('connection cache', () => {
 
 describe('without a dedicated service-role pool', () => {
   it('the intake and the worker switch role per transaction and behave the same', async () => {
-    const plain = await startWebhookServer(server.db, server.databaseUrl, { serviceSql: undefined });
+    // A login that may become service_role but holds no privilege of its own
+    // (NOINHERIT): whatever forgets to switch role fails with 42501.
+    const login = `webhooks_login_${randomUUID().slice(0, 8)}`;
+    await server.sql.unsafe(`create role ${login} login password 'login' noinherit`);
+    await server.sql.unsafe(`grant service_role to ${login}`);
+    const url = new URL(server.databaseUrl);
+    url.username = login;
+    url.password = 'login';
+    const loginDb = createDatabase(url.toString(), { max: 4 });
+    const plain = await startWebhookServer(loginDb.db, url.toString(), { serviceSql: undefined });
     try {
+      const [who] = await loginDb.db.$client<{ can_read: boolean }[]>`
+        select has_table_privilege('twilio_whatsapp_webhook_events', 'select') as can_read`;
+      expect(who?.can_read).toBe(false);
       const c = await seedConnection(server.sql, server.vault);
       const sid = newMessageSid();
       const request = twilioRequest(inboundPath(c.id), inboundParams(sid), c.authToken);
@@ -350,8 +362,12 @@ describe('without a dedicated service-role pool', () => {
         select (select count(*)::int from twilio_whatsapp_webhook_events where connection_id = ${c.id}) as events,
                (select count(*)::int from twilio_whatsapp_messages where message_sid = ${sid}) as messages`;
       expect(row).toEqual({ events: 1, messages: 1 });
+      const metrics = (await plain.app.inject({ method: 'GET', url: '/metrics' })).body;
+      // Present only when its count query (as service_role) succeeded.
+      expect(metrics).toMatch(/twilio_webhook_events_pending \d+/);
     } finally {
       await plain.close();
+      await loginDb.close();
     }
   });
 });

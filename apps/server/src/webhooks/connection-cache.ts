@@ -2,6 +2,7 @@ import { UUID_PATTERN } from '@app/contracts';
 import type postgres from 'postgres';
 import { CONNECTION_CHANGED_CHANNEL } from '../connections/notify.ts';
 import type { CredentialVault } from '../vault/credential-vault.ts';
+import { asServiceRole } from './service-role-pool.ts';
 
 export interface ActiveConnection {
   id: string;
@@ -16,6 +17,8 @@ export interface ConnectionCacheOptions {
   /** How long "no such active connection" is remembered (short: a new connection must work at once). */
   negativeTtlMs?: number;
   maxEntries?: number;
+  /** true: `sql` is a service-role pool; false: each load switches role in a transaction. */
+  runsAsServiceRole?: boolean;
   /** Test hook: awaited inside each load, after its query answered (a load held in flight). */
   afterQuery?: (id: string) => Promise<void>;
 }
@@ -42,6 +45,7 @@ export class ConnectionCache {
   private listenRetry: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly afterQuery: ((id: string) => Promise<void>) | undefined;
+  private readonly runsAsServiceRole: boolean;
 
   constructor(
     private readonly sql: postgres.Sql,
@@ -52,6 +56,7 @@ export class ConnectionCache {
     this.negativeTtlMs = options.negativeTtlMs ?? 1_000;
     this.maxEntries = options.maxEntries ?? 10_000;
     this.afterQuery = options.afterQuery;
+    this.runsAsServiceRole = options.runsAsServiceRole ?? false;
   }
 
   /** The active connection with this id, or null (unknown, inactive, or not a UUID). */
@@ -124,13 +129,17 @@ export class ConnectionCache {
 
   private async load(id: string): Promise<ActiveConnection | null> {
     const generation = this.generation;
-    const [row] = await this.sql<
-      { id: string; organization_id: string; twilio_account_sid: string; twilio_auth_token_hash: string }[]
-    >`
-      select id, organization_id, twilio_account_sid, twilio_auth_token_hash
-      from twilio_whatsapp_connections
-      where id = ${id} and is_active
-    `;
+    const [row] = await asServiceRole(
+      this.sql,
+      this.runsAsServiceRole,
+      (sql) => sql<
+        { id: string; organization_id: string; twilio_account_sid: string; twilio_auth_token_hash: string }[]
+      >`
+        select id, organization_id, twilio_account_sid, twilio_auth_token_hash
+        from twilio_whatsapp_connections
+        where id = ${id} and is_active
+      `,
+    );
     await this.afterQuery?.(id);
     const value: ActiveConnection | null = row
       ? {

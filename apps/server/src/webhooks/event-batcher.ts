@@ -1,4 +1,5 @@
 import type postgres from 'postgres';
+import { asServiceRole } from './service-role-pool.ts';
 import type { WebhookEventRow } from './webhook-event.ts';
 
 /**
@@ -184,12 +185,7 @@ export class EventBatcher {
              (select pg_notify(${WEBHOOK_EVENTS_PENDING_CHANNEL}, '')) is null as notified
       from ins i
     `;
-    const result = this.runsAsServiceRole
-      ? await run(this.sql)
-      : await this.sql.begin(async (tx) => {
-          await tx`select set_config('role', 'service_role', true)`;
-          return run(tx);
-        });
+    const result = await asServiceRole(this.sql, this.runsAsServiceRole, run);
     return new Set(result.map((r) => `${r.connection_id} ${r.idempotency_key}`));
   }
 }

@@ -29,7 +29,10 @@ export async function registerTwilioWebhooks(
 ) {
   const sql = options.serviceSql ?? services.sql;
   const runsAsServiceRole = options.serviceSql !== undefined;
-  const connections = new ConnectionCache(sql, services.vault, options.connectionCache);
+  const connections = new ConnectionCache(sql, services.vault, {
+    runsAsServiceRole,
+    ...options.connectionCache,
+  });
   const batcher = new EventBatcher(sql, { runsAsServiceRole });
   const { enabled = true, ...workerOptions } = options.worker ?? { enabled: true };
   const worker = new WebhookWorker(sql, runsAsServiceRole, services.metrics, app.log, workerOptions);

@@ -19,3 +19,28 @@ export function openServiceRolePool(url: string, max = 6): postgres.Sql {
     connection: { application_name: 'twilio-whatsapp-webhooks', role: 'service_role' },
   });
 }
+
+/**
+ * A transaction as service_role: on a pool from openServiceRolePool the connection
+ * already is; otherwise (a login that is a member of service_role) the role is
+ * switched for this transaction only.
+ */
+export function serviceRoleTransaction<T>(
+  sql: postgres.Sql,
+  runsAsServiceRole: boolean,
+  fn: (tx: postgres.TransactionSql) => Promise<T>,
+): Promise<T> {
+  return sql.begin(async (tx) => {
+    if (!runsAsServiceRole) await tx`select set_config('role', 'service_role', true)`;
+    return fn(tx);
+  }) as Promise<T>;
+}
+
+/** Runs `fn` as service_role: directly on a service-role pool, else in a transaction that switches role. */
+export function asServiceRole<T>(
+  sql: postgres.Sql,
+  runsAsServiceRole: boolean,
+  fn: (sql: postgres.Sql | postgres.TransactionSql) => Promise<T>,
+): Promise<T> {
+  return runsAsServiceRole ? fn(sql) : serviceRoleTransaction(sql, false, fn);
+}

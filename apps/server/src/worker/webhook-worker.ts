@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type postgres from 'postgres';
 import type { Metrics } from '../observability/metrics.ts';
 import { WEBHOOK_EVENTS_PENDING_CHANNEL } from '../webhooks/event-batcher.ts';
+import { asServiceRole, serviceRoleTransaction } from '../webhooks/service-role-pool.ts';
 import {
   type ApplyResult,
   applyWebhookEvent,
@@ -146,8 +147,12 @@ export class WebhookWorker {
       'Seconds from intake (created_at) to processed_at, recent events',
     );
     metrics.gauge('twilio_webhook_events_pending', 'Webhook events waiting to be processed', async () => {
-      const [row] = await this.sql<{ n: number }[]>`
-        select count(*)::int as n from twilio_whatsapp_webhook_events where status = 'pending'`;
+      const [row] = await asServiceRole(
+        this.sql,
+        this.runsAsServiceRole,
+        (sql) => sql<{ n: number }[]>`
+          select count(*)::int as n from twilio_whatsapp_webhook_events where status = 'pending'`,
+      );
       return [{ value: row?.n ?? 0 }];
     });
   }
@@ -375,10 +380,7 @@ export class WebhookWorker {
   }
 
   private transaction<T>(fn: (tx: postgres.TransactionSql) => Promise<T>): Promise<T> {
-    return this.sql.begin(async (tx) => {
-      if (!this.runsAsServiceRole) await tx`select set_config('role', 'service_role', true)`;
-      return fn(tx);
-    }) as Promise<T>;
+    return serviceRoleTransaction(this.sql, this.runsAsServiceRole, fn);
   }
 
   private async listen() {
