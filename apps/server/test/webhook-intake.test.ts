@@ -372,6 +372,31 @@ describe('without a dedicated service-role pool', () => {
   });
 });
 
+describe('a fault of ours is not an outage', () => {
+  it('a login that may not become service_role: 500 and an error count, never a 503 that asks Twilio to wait', async () => {
+    const login = `no_service_${randomUUID().slice(0, 8)}`;
+    await server.sql.unsafe(`create role ${login} login password 'login'`);
+    const url = new URL(server.databaseUrl);
+    url.username = login;
+    url.password = 'login';
+    const loginDb = createDatabase(url.toString(), { max: 2 });
+    const broken = await startWebhookServer(loginDb.db, url.toString(), { serviceSql: undefined });
+    try {
+      const c = await seedConnection(server.sql, server.vault);
+      const res = await broken.app.inject(
+        twilioRequest(inboundPath(c.id), inboundParams(newMessageSid()), c.authToken),
+      );
+      expect(res.statusCode).toBe(500);
+      const text = (await broken.app.inject({ method: 'GET', url: '/metrics' })).body;
+      expect(text).toMatch(/twilio_webhook_deliveries_total\{outcome="error",route="message"\} 1/);
+      expect(await countEvents(server.sql, c.id)).toBe(0);
+    } finally {
+      await broken.close();
+      await loginDb.close();
+    }
+  });
+});
+
 describe('a connection deleted while still cached', () => {
   it('gets 404, and the deliveries that shared its batch are still stored', async () => {
     const kept = await seedConnection(server.sql, server.vault);

@@ -16,9 +16,48 @@ function postgresCause(error: unknown): PostgresErrorFields | undefined {
   return found;
 }
 
+/**
+ * The code of the innermost error in the cause chain that has one: a PostgreSQL
+ * SQLSTATE ('23505'), postgres.js's own ('CONNECTION_CLOSED') or Node's ('ECONNREFUSED').
+ */
+export function errorCode(error: unknown): string | undefined {
+  const code = postgresCause(error)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
 /** True when the error, or any error in its cause chain, is a unique violation (23505). */
 export function isUniqueViolation(error: unknown): boolean {
-  return postgresCause(error)?.code === '23505';
+  return errorCode(error) === '23505';
+}
+
+const UNREACHABLE_CODES = new Set([
+  // postgres.js
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+  // Node's sockets and DNS
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/**
+ * The database could not answer now, and asking again later may succeed: it is
+ * unreachable, shutting down or starting (SQLSTATE classes 08, 53, 57, 58), or the
+ * transaction lost a serialization race or a deadlock (class 40). Anything else (a
+ * refused row, a missing privilege, a bug) is not a reason to try again.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const code = errorCode(error);
+  if (code === undefined) return false;
+  if (UNREACHABLE_CODES.has(code)) return true;
+  return /^(08|40|53|57|58)[0-9A-Z]{3}$/.test(code);
 }
 
 /** True when the error, or any error in its cause chain, is Drizzle's query error. */

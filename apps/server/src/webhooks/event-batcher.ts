@@ -1,3 +1,4 @@
+import { errorCode } from '@app/db';
 import type postgres from 'postgres';
 import { asServiceRole } from './service-role-pool.ts';
 import type { WebhookEventRow } from './webhook-event.ts';
@@ -7,13 +8,12 @@ import type { WebhookEventRow } from './webhook-event.ts';
  * refused for a row's data, not for the database's state; retrying it will not help.
  */
 export function isRowRejected(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
+  return /^(22|23)[0-9A-Z]{3}$/.test(errorCode(error) ?? '');
 }
 
 /** The connection the row points at no longer exists (deleted after it was cached). */
 export function isMissingConnection(error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === '23503';
+  return errorCode(error) === '23503';
 }
 
 /**

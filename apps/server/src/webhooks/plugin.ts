@@ -1,4 +1,4 @@
-import type { WebhookEventType } from '@app/db';
+import { isDatabaseUnavailable, type WebhookEventType } from '@app/db';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppServices } from '../services.ts';
 import { CredentialDecryptionError } from '../vault/credential-vault.ts';
@@ -62,13 +62,12 @@ export const twilioWebhookRoutes: FastifyPluginAsync<TwilioWebhookPluginOptions>
     try {
       connection = await connections.get(connectionId);
     } catch (error) {
-      if (!(error instanceof CredentialDecryptionError)) return unavailable(eventType, request, reply, error);
-      // A key missing from CREDENTIALS_ENCRYPTION_KEYS: an operator must act; Twilio retries meanwhile.
+      if (isDatabaseUnavailable(error)) return unavailable(eventType, request, reply, error);
+      // Anything else is a fault of ours, not the database's absence: 500 (error handler).
+      if (!(error instanceof CredentialDecryptionError)) throw error;
+      // A key missing from CREDENTIALS_ENCRYPTION_KEYS: an operator must act.
       count(eventType, 'error');
-      request.log.error(
-        { connectionId: connectionId, reason: error.message },
-        'webhook intake: token not decryptable',
-      );
+      request.log.error({ connectionId, reason: error.message }, 'webhook intake: token not decryptable');
       return reply.code(500).type('text/plain').send('Internal error');
     }
     if (!connection) {
@@ -117,7 +116,8 @@ export const twilioWebhookRoutes: FastifyPluginAsync<TwilioWebhookPluginOptions>
         request.log.warn({ err: error }, 'webhook intake: delivery refused by the database');
         return reply.code(400).type('text/plain').send('This delivery cannot be stored');
       }
-      return unavailable(eventType, request, reply, error);
+      if (isDatabaseUnavailable(error)) return unavailable(eventType, request, reply, error);
+      throw error;
     }
     count(eventType, outcome);
     if (eventType === 'message') return reply.code(200).type('text/xml').send(EMPTY_TWIML);
