@@ -97,3 +97,25 @@ describe('connection cache and a change while a load is in flight', () => {
     }
   });
 });
+
+describe('connection cache bounds', () => {
+  it('lookups of unknown ids (made before any signature check) never push real connections out', async () => {
+    const [a, b] = [
+      await seedConnection(server.sql, server.vault),
+      await seedConnection(server.sql, server.vault),
+    ];
+    const cache = new ConnectionCache(server.sql, server.vault, { maxEntries: 2, maxMisses: 3 });
+    try {
+      expect((await cache.get(a.id))?.id).toBe(a.id);
+      expect((await cache.get(b.id))?.id).toBe(b.id);
+      const unknown = Array.from({ length: 10 }, () => crypto.randomUUID());
+      for (const id of unknown) expect(await cache.get(id)).toBeNull();
+      expect(cache.holds(a.id)).toBe(true);
+      expect(cache.holds(b.id)).toBe(true);
+      // The misses are bounded on their own: only the latest three are remembered.
+      expect(unknown.filter((id) => cache.holds(id))).toEqual(unknown.slice(-3));
+    } finally {
+      await cache.close();
+    }
+  });
+});

@@ -17,6 +17,8 @@ export interface ConnectionCacheOptions {
   /** How long "no such active connection" is remembered (short: a new connection must work at once). */
   negativeTtlMs?: number;
   maxEntries?: number;
+  /** How many "no such connection" answers are remembered at most (kept apart from found ones). */
+  maxMisses?: number;
   /** true: `sql` is a service-role pool; false: each load switches role in a transaction. */
   runsAsServiceRole?: boolean;
   /** Test hook: awaited inside each load, after its query answered (a load held in flight). */
@@ -24,7 +26,7 @@ export interface ConnectionCacheOptions {
 }
 
 interface Entry {
-  value: ActiveConnection | null;
+  value: ActiveConnection;
   expiresAt: number;
 }
 
@@ -35,12 +37,16 @@ interface Entry {
  */
 export class ConnectionCache {
   private readonly entries = new Map<string, Entry>();
+  /**
+   * "No such active connection", kept apart and smaller: lookups of random ids (before
+   * any signature check) must never push the tenants' real connections out.
+   */
+  private readonly misses = new Map<string, number>();
   private readonly loading = new Map<string, Promise<ActiveConnection | null>>();
   private readonly ttlMs: number;
   private readonly negativeTtlMs: number;
   private readonly maxEntries: number;
-  /** Bumped on every invalidation, so a load that raced with one is not cached. */
-  private generation = 0;
+  private readonly maxMisses: number;
   private unlisten: (() => Promise<void>) | undefined;
   private listenRetry: NodeJS.Timeout | undefined;
   private closed = false;
@@ -55,6 +61,7 @@ export class ConnectionCache {
     this.ttlMs = options.ttlMs ?? 30_000;
     this.negativeTtlMs = options.negativeTtlMs ?? 1_000;
     this.maxEntries = options.maxEntries ?? 10_000;
+    this.maxMisses = options.maxMisses ?? 1_000;
     this.afterQuery = options.afterQuery;
     this.runsAsServiceRole = options.runsAsServiceRole ?? false;
   }
@@ -63,14 +70,27 @@ export class ConnectionCache {
   async get(id: string): Promise<ActiveConnection | null> {
     if (!UUID_PATTERN.test(id)) return null;
     const key = id.toLowerCase();
+    const now = Date.now();
     const hit = this.entries.get(key);
-    if (hit && hit.expiresAt > Date.now()) return hit.value;
+    if (hit && hit.expiresAt > now) return hit.value;
+    if ((this.misses.get(key) ?? 0) > now) return null;
     let pending = this.loading.get(key);
     if (!pending) {
-      const started: Promise<ActiveConnection | null> = this.load(key).finally(() => {
-        // An invalidation may have replaced this load with a fresh one meanwhile.
-        if (this.loading.get(key) === started) this.loading.delete(key);
-      });
+      const started: Promise<ActiveConnection | null> = this.load(key).then(
+        (value) => {
+          // Kept only if no invalidation (or clear) replaced this load meanwhile: it
+          // may have read the row before the change.
+          if (this.loading.get(key) === started) {
+            this.loading.delete(key);
+            this.remember(key, value);
+          }
+          return value;
+        },
+        (error: unknown) => {
+          if (this.loading.get(key) === started) this.loading.delete(key);
+          throw error;
+        },
+      );
       pending = started;
       this.loading.set(key, pending);
     }
@@ -79,8 +99,9 @@ export class ConnectionCache {
 
   /** Whether a live (unexpired) entry, found or not-found, is held for this id: for tests and diagnostics. */
   holds(id: string): boolean {
-    const hit = this.entries.get(id.toLowerCase());
-    return hit !== undefined && hit.expiresAt > Date.now();
+    const key = id.toLowerCase();
+    const hit = this.entries.get(key);
+    return (hit !== undefined && hit.expiresAt > Date.now()) || (this.misses.get(key) ?? 0) > Date.now();
   }
 
   /**
@@ -89,15 +110,15 @@ export class ConnectionCache {
    * its own (the old load's callers get its answer, but it is not cached).
    */
   invalidate(id: string) {
-    this.generation++;
     const key = id.toLowerCase();
     this.entries.delete(key);
+    this.misses.delete(key);
     this.loading.delete(key);
   }
 
   clear() {
-    this.generation++;
     this.entries.clear();
+    this.misses.clear();
     this.loading.clear();
   }
 
@@ -127,8 +148,20 @@ export class ConnectionCache {
     this.clear();
   }
 
+  /** Caches a load's answer; the least recently loaded entry of its kind goes when full. */
+  private remember(id: string, value: ActiveConnection | null) {
+    if (value === null) {
+      this.misses.delete(id);
+      if (this.misses.size >= this.maxMisses) this.misses.delete(this.misses.keys().next().value as string);
+      this.misses.set(id, Date.now() + this.negativeTtlMs);
+      return;
+    }
+    this.entries.delete(id);
+    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+    this.entries.set(id, { value, expiresAt: Date.now() + this.ttlMs });
+  }
+
   private async load(id: string): Promise<ActiveConnection | null> {
-    const generation = this.generation;
     const [row] = await asServiceRole(
       this.sql,
       this.runsAsServiceRole,
@@ -151,14 +184,6 @@ export class ConnectionCache {
           }),
         }
       : null;
-    if (generation === this.generation) {
-      if (this.entries.size >= this.maxEntries) {
-        // Oldest insertion first: Map keeps insertion order.
-        const oldest = this.entries.keys().next().value;
-        if (oldest !== undefined) this.entries.delete(oldest);
-      }
-      this.entries.set(id, { value, expiresAt: Date.now() + (value ? this.ttlMs : this.negativeTtlMs) });
-    }
     return value;
   }
 }
