@@ -150,8 +150,9 @@ export class EventBatcher {
     } catch (error) {
       if (batch.length > 1 && isRowRejected(error)) {
         // One bad row (e.g. its connection deleted a moment ago: foreign key) must
-        // not fail the deliveries it happened to share a statement with.
-        await Promise.all(batch.map((p) => this.commit([p])));
+        // not fail the deliveries it happened to share a statement with. One at a
+        // time, inside this batch's in-flight slot: not hundreds of statements at once.
+        for (const p of batch) await this.commit([p]);
         return;
       }
       for (const p of batch) for (const w of p.waiters) w.reject(error);
