@@ -9,6 +9,16 @@ const AC = `AC${'a'.repeat(32)}`;
 const form = 'application/x-www-form-urlencoded';
 
 describe("the simulator's check against Twilio's OpenAPI description", () => {
+  it('routes a concrete path to its own operation, not to a templated one that also matches', () => {
+    const base = `/2010-04-01/Accounts/${AC}/IncomingPhoneNumbers`;
+    expect(oai.match('GET', `${base}/Local.json`)?.operationId).toBe('ListIncomingPhoneNumberLocal');
+    expect(oai.match('POST', `${base}/Mobile.json`)?.operationId).toBe('CreateIncomingPhoneNumberMobile');
+    expect(oai.match('GET', `${base}/PN${'1'.repeat(32)}.json`)).toEqual({
+      operationId: 'FetchIncomingPhoneNumber',
+      pathParams: { AccountSid: AC, Sid: `PN${'1'.repeat(32)}` },
+    });
+  });
+
   it('accepts a request that follows the description', () => {
     expect(
       oai.validateRequest({

@@ -99,6 +99,10 @@ export class TwilioOpenApi {
         }
       }
     }
+    // OpenAPI: a concrete path wins over a templated one that also matches
+    // (`…/IncomingPhoneNumbers/Local.json` is not `…/IncomingPhoneNumbers/{Sid}.json`).
+    // Fewer parameters first; the sort is stable, so the description's order stays otherwise.
+    this.#operations.sort((a, b) => a.paramNames.length - b.paramNames.length);
   }
 
   /** Reads the vendored description files. */
@@ -120,13 +124,6 @@ export class TwilioOpenApi {
       return { operationId: candidate.operation.operationId, pathParams };
     }
     return undefined;
-  }
-
-  /** The property names of a response schema, in the order the description lists them. */
-  responseProperties(operationId: string, status: number): string[] {
-    const compiled = this.#require(operationId);
-    const schema = this.#responseSchema(compiled, status);
-    return schema ? Object.keys(this.#resolve(compiled.document, schema).properties ?? {}) : [];
   }
 
   /** The schema of a response property (to shape nested objects from it). */
