@@ -130,7 +130,10 @@ export const twilioWebhookRoutes: FastifyPluginAsync<TwilioWebhookPluginOptions>
     reply: FastifyReply,
     error: unknown,
   ) {
-    // Not acknowledged, so Twilio retries; the event is stored once when we are back.
+    // Not acknowledged: nothing was stored. Whether Twilio sends it again depends on
+    // the URL's retry policy (Twilio documents retries of failed connections by
+    // default; retrying 5xx answers needs a `#rp=` connection override on the URL).
+    // Any copy that does arrive later is stored once.
     count(eventType, 'unavailable');
     request.log.warn({ err: error }, 'webhook intake: database unavailable');
     return reply.code(503).header('retry-after', '5').type('text/plain').send('Temporarily unavailable');
