@@ -22,24 +22,24 @@ export function ConnectProgress({ running }: { running: boolean }) {
     return () => window.clearInterval(timer);
   }, [running]);
 
+  // Only the sentence is live (announced once per step); the list beside it is not,
+  // so a step change is not read out as the whole list again.
   return (
-    <div role="status" aria-live="polite" className={running ? 'progress' : 'alert-region'}>
+    <div className={running ? 'progress' : 'alert-region'}>
+      <div role="status">{running && <p className="visually-hidden">{`${steps[current]}…`}</p>}</div>
       {running && (
-        <>
-          <p className="visually-hidden">{`${steps[current]}…`}</p>
-          <ol className="progress__steps" aria-label="Connecting">
-            {steps.map((label, index) => (
-              <li
-                key={label}
-                className={`progress__step progress__step--${index < current ? 'done' : index === current ? 'current' : 'todo'}`}
-                aria-current={index === current ? 'step' : undefined}
-              >
-                <span className="progress__marker" aria-hidden="true" />
-                {label}
-              </li>
-            ))}
-          </ol>
-        </>
+        <ol className="progress__steps" aria-label="Connecting">
+          {steps.map((label, index) => (
+            <li
+              key={label}
+              className={`progress__step progress__step--${index < current ? 'done' : index === current ? 'current' : 'todo'}`}
+              aria-current={index === current ? 'step' : undefined}
+            >
+              <span className="progress__marker" aria-hidden="true" />
+              {label}
+            </li>
+          ))}
+        </ol>
       )}
     </div>
   );
