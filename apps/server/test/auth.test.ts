@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { sessions, users, withServiceRole } from '@app/db';
 import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
@@ -103,6 +104,8 @@ describe('sign-up, sign-in and sessions', () => {
     expect(stored.some((s) => s.hash.toString('base64url') === token || s.hash.toString() === token)).toBe(
       false,
     );
+    const sha256 = createHash('sha256').update(token).digest();
+    expect(stored.some((s) => Buffer.from(s.hash).equals(sha256))).toBe(true);
   });
 
   it('a forged cookie is not a session', async () => {
