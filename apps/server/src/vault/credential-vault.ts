@@ -115,8 +115,8 @@ export class CredentialVault {
     return envelope.split('.')[1];
   }
 
-  /** True when the envelope is not under the current key (rotation needed). */
-  needsRotation(envelope: string): boolean {
-    return CredentialVault.keyIdOf(envelope) !== this.currentKeyId;
+  /** How every envelope made now begins: one under any other key needs rotation. */
+  get currentEnvelopePrefix(): string {
+    return `${VERSION}.${this.currentKeyId}.`;
   }
 }

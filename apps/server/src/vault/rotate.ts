@@ -49,8 +49,7 @@ async function rotateAll(
   batchSize: number,
   onBatch: ((progress: RotationResult) => void) | undefined,
 ): Promise<RotationResult> {
-  const currentPrefix = `v1.${vault.currentKeyId}.`;
-  const underCurrentKey = sql`starts_with(${connections.twilioAuthTokenHash}, ${currentPrefix})`;
+  const underCurrentKey = sql`starts_with(${connections.twilioAuthTokenHash}, ${vault.currentEnvelopePrefix})`;
   const countWhere = async (where: SQL) => {
     const [counted] = await withServiceRole(db, (tx) =>
       tx.select({ count: sql<number>`count(*)::int` }).from(connections).where(where),
