@@ -14,7 +14,8 @@ export function senderKindOf(whatsappNumberSid: string | null): SenderKind {
   return whatsappNumberSid.startsWith('XE') ? 'sender' : 'incoming_number';
 }
 
-const isoDateTime = z.iso.datetime({ offset: true });
+/** A timestamp as the API sends it: ISO 8601 with its offset. */
+export const isoDateTime = z.iso.datetime({ offset: true });
 
 /**
  * A WhatsApp connection as the API shows it. Never the Auth Token nor its

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isoDateTime } from './connections.ts';
 import { connectionId, e164Number, whatsappAddress } from './twilio.ts';
 
 /** A UUID in its text form, any case (PostgreSQL accepts both). The server's one copy. */
@@ -99,8 +100,6 @@ export type MessageStatus = z.infer<typeof messageStatus>;
 export function isMessageStatus(status: string): status is MessageStatus {
   return (messageStatuses as readonly string[]).includes(status);
 }
-
-const isoDateTime = z.iso.datetime({ offset: true });
 
 /** One message of a conversation, as `whatsapp.messages.list` and `.send` return it. */
 export const whatsappMessage = z.object({
