@@ -2,15 +2,13 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { lazy, Suspense, useEffect } from 'react';
 import { isUnauthorized, messageOf } from './lib/errors.ts';
 import { navigate, paths, usePathname } from './lib/router.ts';
-import { type RouterOutputs, useTRPC } from './lib/trpc.ts';
+import { type Me, useTRPC } from './lib/trpc.ts';
 import { Alert } from './ui/Alert.tsx';
 
 // Each screen is its own chunk: signing in does not download the settings screen.
 const SignInPage = lazy(() => import('./auth/SignInPage.tsx'));
 const SignUpPage = lazy(() => import('./auth/SignUpPage.tsx'));
 const WhatsappSettingsPage = lazy(() => import('./settings/WhatsappSettingsPage.tsx'));
-
-export type Me = NonNullable<RouterOutputs['auth']['me']>;
 
 export function App() {
   const trpc = useTRPC();

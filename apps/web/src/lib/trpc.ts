@@ -9,6 +9,9 @@ export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRou
 export type RouterInputs = inferRouterInputs<AppRouter>;
 export type RouterOutputs = inferRouterOutputs<AppRouter>;
 
+/** The signed-in person, as `auth.me` returns them. */
+export type Me = NonNullable<RouterOutputs['auth']['me']>;
+
 export function createApiClient() {
   return createTRPCClient<AppRouter>({
     links: [

@@ -8,6 +8,7 @@ import { Alert } from '../ui/Alert.tsx';
 import { ConfirmDialog } from '../ui/ConfirmDialog.tsx';
 import { CopyField } from './CopyField.tsx';
 import { EventsList } from './EventsList.tsx';
+import type { Feedback } from './feedback.ts';
 import { formatDateTime } from './format.ts';
 import { UpdateCredentialsForm } from './UpdateCredentialsForm.tsx';
 
@@ -18,11 +19,6 @@ const senderLabels = {
   incoming_number: 'Twilio phone number',
   sandbox: 'Twilio sandbox',
 } as const;
-
-export interface Feedback {
-  tone: 'success' | 'error';
-  text: string;
-}
 
 /** One connected number: its state, what to paste into Twilio if needed, actions, recent events. */
 export function ConnectionCard({

@@ -5,7 +5,7 @@ import { useFieldErrors } from '../lib/form.ts';
 import { useTRPC } from '../lib/trpc.ts';
 import { Alert } from '../ui/Alert.tsx';
 import { Field } from '../ui/Field.tsx';
-import type { Feedback } from './ConnectionCard.tsx';
+import type { Feedback } from './feedback.ts';
 
 const fields = ['accountSid', 'authToken', 'friendlyName'] as const;
 

@@ -1,9 +1,8 @@
 import type { ConnectionWriteResult } from '@app/contracts';
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
-import type { Me } from '../App.tsx';
 import { messageOf } from '../lib/errors.ts';
-import { useTRPC } from '../lib/trpc.ts';
+import { type Me, useTRPC } from '../lib/trpc.ts';
 import { Alert } from '../ui/Alert.tsx';
 import { PageHeading } from '../ui/PageHeading.tsx';
 import { ConnectForm } from './ConnectForm.tsx';
