@@ -10,8 +10,9 @@ import { messageOf } from '../lib/errors.ts';
 import { useFieldErrors } from '../lib/form.ts';
 import { useTRPC } from '../lib/trpc.ts';
 import { Alert } from '../ui/Alert.tsx';
+import { DateTime } from '../ui/DateTime.tsx';
 import { Field } from '../ui/Field.tsx';
-import { displayAddress, formatMessageTime, lastCustomer, statusTicks } from './message-status.ts';
+import { displayAddress, lastCustomer, statusTicks } from './message-status.ts';
 import './conversation.css';
 
 /** New messages and status ticks show within this long, without a reload. */
@@ -128,7 +129,7 @@ function MessageBubble({ message }: { message: WhatsappMessage }) {
         </ul>
       )}
       <p className="bubble__meta">
-        <time dateTime={message.createdAt}>{formatMessageTime(message.createdAt)}</time>
+        <DateTime iso={message.createdAt} />
         {outbound && (
           <span className={`ticks ticks--${status.tone}`} title={status.label}>
             <span aria-hidden="true">{status.ticks} </span>

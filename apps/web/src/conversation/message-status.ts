@@ -32,12 +32,6 @@ export function statusTicks(message: Pick<WhatsappMessage, 'direction' | 'status
   }
 }
 
-const time = new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle: 'short' });
-
-export function formatMessageTime(iso: string): string {
-  return time.format(new Date(iso));
-}
-
 /** The customer of a conversation: who last wrote to us, else whom we last wrote to. */
 export function lastCustomer(messages: readonly WhatsappMessage[]): string | null {
   const latestInbound = messages.find((m) => m.direction === 'inbound');

@@ -6,10 +6,10 @@ import { messageOf } from '../lib/errors.ts';
 import { useTRPC } from '../lib/trpc.ts';
 import { Alert } from '../ui/Alert.tsx';
 import { ConfirmDialog } from '../ui/ConfirmDialog.tsx';
+import { DateTime } from '../ui/DateTime.tsx';
 import { CopyField } from './CopyField.tsx';
 import { EventsList } from './EventsList.tsx';
 import type { Feedback } from './feedback.ts';
-import { formatDateTime } from './format.ts';
 import { UpdateCredentialsForm } from './UpdateCredentialsForm.tsx';
 
 export const connectionHeadingId = (id: string) => `connection-${id}`;
@@ -136,7 +136,7 @@ export function ConnectionCard({
         </div>
         <div>
           <dt>Last verified</dt>
-          <dd>{connection.lastVerifiedAt ? formatDateTime(connection.lastVerifiedAt) : 'Never'}</dd>
+          <dd>{connection.lastVerifiedAt ? <DateTime iso={connection.lastVerifiedAt} /> : 'Never'}</dd>
         </div>
         <div className="card__fact--wide">
           <dt>Account SID</dt>

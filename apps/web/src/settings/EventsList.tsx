@@ -2,7 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { messageOf } from '../lib/errors.ts';
 import { useTRPC } from '../lib/trpc.ts';
-import { formatEventTime } from './format.ts';
+import { DateTime } from '../ui/DateTime.tsx';
 
 const POLL_MS = 3_000;
 
@@ -63,9 +63,7 @@ export function EventsList({
                   : `Status: ${event.messageStatus ?? 'unknown'}`}
               </span>
               <code className="event__sid">{event.messageSid}</code>
-              <time className="event__time" dateTime={event.createdAt}>
-                {formatEventTime(event.createdAt)}
-              </time>
+              <DateTime className="event__time" iso={event.createdAt} />
               {event.errorMessage && (
                 <span className="event__error">
                   {event.errorMessage} (after {event.attempts} {event.attempts === 1 ? 'attempt' : 'attempts'}
