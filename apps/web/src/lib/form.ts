@@ -20,21 +20,35 @@ export function useFieldErrors<F extends string>(fields: readonly F[]) {
     [],
   );
 
-  // Focus waits for a render where the field can take it: a server error arrives
-  // while the form is still disabled for the request that produced it.
-  const pendingFocus = useRef<F | null>(null);
-  useEffect(() => {
-    const field = pendingFocus.current;
-    const element = field ? refs.current.get(field) : null;
-    if (!element || element.disabled || element.closest('fieldset:disabled')) return;
+  /** The form's alert region: focused when a refusal belongs to no field. */
+  const alertRef = useRef<HTMLDivElement>(null);
+
+  // Focus waits for a render where its target can take it: a server error arrives
+  // while the form is still disabled for the request that produced it, and the alert
+  // region cannot hold focus until its message is in it.
+  const pendingFocus = useRef<F | 'alert' | null>(null);
+  const focusPending = useCallback(() => {
+    const target = pendingFocus.current;
+    const element = target === 'alert' ? alertRef.current : target ? refs.current.get(target) : null;
+    if (!element) return;
     element.focus();
-    pendingFocus.current = null;
-  });
+    if (document.activeElement === element) pendingFocus.current = null;
+  }, []);
+  useEffect(focusPending);
+
+  /** Moves focus to `field` now, or as soon as it can take it. */
+  const focusField = useCallback(
+    (field: F) => {
+      pendingFocus.current = field;
+      focusPending();
+    },
+    [focusPending],
+  );
 
   const focusFirstInvalid = useCallback(
     (found: FieldErrors<F>) => {
       const first = fields.find((f) => found[f]);
-      if (first) pendingFocus.current = first;
+      pendingFocus.current = first ?? null;
       return first !== undefined;
     },
     [fields],
@@ -46,6 +60,7 @@ export function useFieldErrors<F extends string>(fields: readonly F[]) {
       const result = schema.safeParse(values);
       if (result.success) {
         setErrors({});
+        pendingFocus.current = null;
         return result.data;
       }
       const found: FieldErrors<F> = {};
@@ -71,15 +86,12 @@ export function useFieldErrors<F extends string>(fields: readonly F[]) {
     });
   }, []);
 
-  /** The form's alert region: focused when a refusal belongs to no field. */
-  const alertRef = useRef<HTMLDivElement>(null);
-
   /** A refused mutation: field messages at their fields (the first focused), else the alert focused. */
   const showServerError = useCallback(
     (error: unknown) => {
       const { fieldErrors } = splitServerError(error, fields);
       setErrors(fieldErrors);
-      if (!focusFirstInvalid(fieldErrors)) alertRef.current?.focus();
+      if (!focusFirstInvalid(fieldErrors)) pendingFocus.current = 'alert';
     },
     [fields, focusFirstInvalid],
   );
@@ -95,5 +107,5 @@ export function useFieldErrors<F extends string>(fields: readonly F[]) {
     onInput: () => clear(name),
   });
 
-  return { errors, validate, clear, alertRef, showServerError, alertMessageOf, field };
+  return { errors, validate, clear, alertRef, showServerError, alertMessageOf, field, focusField };
 }

@@ -1,6 +1,6 @@
 import { type ConnectionWriteResult, createConnectionInput } from '@app/contracts';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import type { FormEvent } from 'react';
+import { type FormEvent, useEffect } from 'react';
 import { useFieldErrors } from '../lib/form.ts';
 import { useTRPC } from '../lib/trpc.ts';
 import { Alert } from '../ui/Alert.tsx';
@@ -13,13 +13,20 @@ const fields = ['accountSid', 'authToken', 'whatsappNumber', 'friendlyName'] as 
 export function ConnectForm({
   onConnected,
   onCancel,
+  focusOnOpen = false,
 }: {
   onConnected: (connection: ConnectionWriteResult) => void;
   onCancel?: () => void;
+  /** Opened by a button that is now gone: focus goes to the first field, not to the page. */
+  focusOnOpen?: boolean;
 }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const form = useFieldErrors(fields);
+  const { focusField } = form;
+  useEffect(() => {
+    if (focusOnOpen) focusField('accountSid');
+  }, [focusOnOpen, focusField]);
   const create = useMutation(
     trpc.whatsapp.connections.create.mutationOptions({
       onSuccess: async (connection) => {

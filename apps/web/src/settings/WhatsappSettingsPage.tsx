@@ -17,16 +17,20 @@ export default function WhatsappSettingsPage({ user }: { user: Me }) {
   const [showForm, setShowForm] = useState(false);
   const [result, setResult] = useState<string | null>(null);
   const [lastWrite, setLastWrite] = useState<ConnectionWriteResult | null>(null);
-  // Where focus goes once the list has re-rendered after an action.
+  // Where focus goes once the page has re-rendered after an action: the list heading,
+  // the "Connect another number" button, or a connection's card (by id).
   const [focusTarget, setFocusTarget] = useState<string | null>(null);
   const listHeadingRef = useRef<HTMLHeadingElement>(null);
+  const connectAnotherRef = useRef<HTMLButtonElement>(null);
 
   useEffect(() => {
     if (!focusTarget) return;
     const element =
       focusTarget === 'list'
         ? listHeadingRef.current
-        : document.getElementById(connectionHeadingId(focusTarget));
+        : focusTarget === 'connect-another'
+          ? connectAnotherRef.current
+          : document.getElementById(connectionHeadingId(focusTarget));
     if (element) {
       element.focus();
       setFocusTarget(null);
@@ -81,7 +85,12 @@ export default function WhatsappSettingsPage({ user }: { user: Me }) {
               Connected numbers
             </h2>
             {canManage && !showForm && (
-              <button type="button" className="button" onClick={() => setShowForm(true)}>
+              <button
+                type="button"
+                className="button"
+                ref={connectAnotherRef}
+                onClick={() => setShowForm(true)}
+              >
                 Connect another number
               </button>
             )}
@@ -92,7 +101,14 @@ export default function WhatsappSettingsPage({ user }: { user: Me }) {
             </p>
           )}
           {canManage && showForm && (
-            <ConnectForm onConnected={onConnected} onCancel={() => setShowForm(false)} />
+            <ConnectForm
+              focusOnOpen
+              onConnected={onConnected}
+              onCancel={() => {
+                setShowForm(false);
+                setFocusTarget('connect-another');
+              }}
+            />
           )}
           {list.map((connection) => (
             <ConnectionCard
