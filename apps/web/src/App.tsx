@@ -4,6 +4,7 @@ import { isUnauthorized, messageOf } from './lib/errors.ts';
 import { navigate, paths, usePathname } from './lib/router.ts';
 import { type Me, useTRPC } from './lib/trpc.ts';
 import { Alert } from './ui/Alert.tsx';
+import { LoadError } from './ui/LoadError.tsx';
 
 // Each screen is its own chunk: signing in does not download the settings screen.
 const SignInPage = lazy(() => import('./auth/SignInPage.tsx'));
@@ -30,10 +31,7 @@ export function App() {
     return (
       <main className="auth-page">
         <h1>We could not load the app</h1>
-        <Alert tone="error">{messageOf(me.error)}</Alert>
-        <button type="button" className="button" onClick={() => void me.refetch()}>
-          Try again
-        </button>
+        <LoadError error={me.error} onRetry={() => void me.refetch()} />
       </main>
     );
   }

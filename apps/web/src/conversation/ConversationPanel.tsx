@@ -6,12 +6,12 @@ import {
 } from '@app/contracts';
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
-import { messageOf } from '../lib/errors.ts';
 import { useFieldErrors } from '../lib/form.ts';
 import { useTRPC } from '../lib/trpc.ts';
 import { Alert } from '../ui/Alert.tsx';
 import { DateTime } from '../ui/DateTime.tsx';
 import { Field } from '../ui/Field.tsx';
+import { LoadError } from '../ui/LoadError.tsx';
 import { displayAddress, lastCustomer, statusTicks } from './message-status.ts';
 import './conversation.css';
 
@@ -61,7 +61,7 @@ export function ConversationPanel({
       {pages.isPending ? (
         <p className="muted">Loading messages…</p>
       ) : pages.isError ? (
-        <p className="alert alert--error">Messages could not be loaded: {messageOf(pages.error)}</p>
+        <LoadError title="Messages could not be loaded" error={pages.error} />
       ) : messages.length === 0 ? (
         <p className="muted">
           No messages yet. When a customer writes to {whatsappNumber} it shows here; WhatsApp lets you reply

@@ -1,8 +1,8 @@
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
-import { messageOf } from '../lib/errors.ts';
 import { useTRPC } from '../lib/trpc.ts';
 import { DateTime } from '../ui/DateTime.tsx';
+import { LoadError } from '../ui/LoadError.tsx';
 
 const POLL_MS = 3_000;
 
@@ -46,7 +46,7 @@ export function EventsList({
       {events.isPending ? (
         <p className="muted">Loading events…</p>
       ) : events.isError ? (
-        <p className="alert alert--error">Events could not be loaded: {messageOf(events.error)}</p>
+        <LoadError title="Events could not be loaded" error={events.error} />
       ) : events.data.length === 0 ? (
         <p className="muted">
           No events yet. When someone messages {whatsappNumber}, or Twilio reports a delivery, it shows here

@@ -1,9 +1,9 @@
 import type { ConnectionWriteResult } from '@app/contracts';
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
-import { messageOf } from '../lib/errors.ts';
 import { type Me, useTRPC } from '../lib/trpc.ts';
 import { Alert } from '../ui/Alert.tsx';
+import { LoadError } from '../ui/LoadError.tsx';
 import { PageHeading } from '../ui/PageHeading.tsx';
 import { ConnectForm } from './ConnectForm.tsx';
 import { ConnectionCard, connectionHeadingId } from './ConnectionCard.tsx';
@@ -66,12 +66,11 @@ export default function WhatsappSettingsPage({ user }: { user: Me }) {
         </p>
       ) : connections.isError ? (
         <div className="panel">
-          <Alert tone="error" title="Connections could not be loaded">
-            {messageOf(connections.error)}
-          </Alert>
-          <button type="button" className="button" onClick={() => void connections.refetch()}>
-            Try again
-          </button>
+          <LoadError
+            title="Connections could not be loaded"
+            error={connections.error}
+            onRetry={() => void connections.refetch()}
+          />
         </div>
       ) : list.length === 0 ? (
         <>
