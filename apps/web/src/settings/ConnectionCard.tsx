@@ -1,6 +1,6 @@
 import type { WhatsappConnection } from '@app/contracts';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useRef, useState } from 'react';
+import { useRef, useState } from 'react';
 import { ConversationPanel } from '../conversation/ConversationPanel.tsx';
 import { messageOf } from '../lib/errors.ts';
 import { useTRPC } from '../lib/trpc.ts';
@@ -20,7 +20,7 @@ const senderLabels = {
   sandbox: 'Twilio sandbox',
 } as const;
 
-/** One connected number: its state, what to paste into Twilio if needed, actions, recent events. */
+/** One connected number: its state, its webhook URLs (and how to paste them where Twilio needs it), actions, recent events. */
 export function ConnectionCard({
   connection,
   canManage,
@@ -35,12 +35,13 @@ export function ConnectionCard({
 }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const [feedback, setFeedback] = useState<Feedback | null>(null);
-  // The card can appear (the list refetched) before the connect result reaches it.
-  useEffect(() => {
-    if (webhookError)
-      setFeedback({ tone: 'error', text: `Twilio's webhooks could not be set: ${webhookError}` });
-  }, [webhookError]);
+  // Until the card's first action, it says why the last connect could not set the
+  // webhooks (if it could not); each action replaces that with its own outcome.
+  const [actionFeedback, setFeedback] = useState<Feedback | null | undefined>(undefined);
+  const feedback =
+    actionFeedback === undefined && webhookError
+      ? { tone: 'error' as const, text: `Twilio's webhooks could not be set: ${webhookError}` }
+      : actionFeedback;
   const [editing, setEditing] = useState(false);
   const [confirming, setConfirming] = useState(false);
   const updateButtonRef = useRef<HTMLButtonElement>(null);
@@ -146,18 +147,31 @@ export function ConnectionCard({
         </div>
       </dl>
 
-      {!connection.webhookConfigured && (
-        <section className="card__paste" aria-labelledby={`${headingId}-paste`}>
-          <h4 id={`${headingId}-paste`}>Paste these URLs into Twilio</h4>
-          <p className="muted">
-            {connection.senderKind === 'sandbox'
-              ? 'In the Twilio Console, open Messaging > Try it out > Send a WhatsApp message > Sandbox settings. Put the first URL in "When a message comes in" and the second in "Status callback URL", both with method POST, then save.'
-              : 'In the Twilio Console, open Messaging > Senders > WhatsApp senders and pick this number. Put the first URL as the webhook for incoming messages and the second as the status callback URL, both with method POST, then save.'}
-          </p>
-          <CopyField label="Incoming messages URL" value={connection.webhookUrls.inbound} />
-          <CopyField label="Status callback URL" value={connection.webhookUrls.status} />
-        </section>
-      )}
+      <section
+        className={connection.webhookConfigured ? 'card__webhooks' : 'card__paste'}
+        aria-labelledby={`${headingId}-webhooks`}
+      >
+        {connection.webhookConfigured ? (
+          <>
+            <h4 id={`${headingId}-webhooks`}>Webhook URLs</h4>
+            <p className="muted">
+              Twilio sends this number's messages to the first URL and their delivery statuses to the second,
+              both with POST.
+            </p>
+          </>
+        ) : (
+          <>
+            <h4 id={`${headingId}-webhooks`}>Paste these URLs into Twilio</h4>
+            <p className="muted">
+              {connection.senderKind === 'sandbox'
+                ? 'In the Twilio Console, open Messaging > Try it out > Send a WhatsApp message > Sandbox settings. Put the first URL in "When a message comes in" and the second in "Status callback URL", both with method POST, then save.'
+                : 'In the Twilio Console, open Messaging > Senders > WhatsApp senders and pick this number. Put the first URL as the webhook for incoming messages and the second as the status callback URL, both with method POST, then save.'}
+            </p>
+          </>
+        )}
+        <CopyField label="Incoming messages URL" value={connection.webhookUrls.inbound} />
+        <CopyField label="Status callback URL" value={connection.webhookUrls.status} />
+      </section>
 
       <Alert tone={feedback?.tone ?? 'success'}>{feedback?.text}</Alert>
 

@@ -1,8 +1,12 @@
-import { useId, useState } from 'react';
+import { useId, useRef, useState } from 'react';
 
-/** A read-only URL with a button that copies it; the result is announced. */
+/**
+ * A read-only URL shown in full (it wraps: two of them can differ only at the end)
+ * with a button that copies it; the result is announced.
+ */
 export function CopyField({ label, value }: { label: string; value: string }) {
   const id = useId();
+  const ref = useRef<HTMLTextAreaElement>(null);
   const [copied, setCopied] = useState<'yes' | 'no' | null>(null);
 
   async function copy() {
@@ -11,8 +15,7 @@ export function CopyField({ label, value }: { label: string; value: string }) {
       setCopied('yes');
     } catch {
       // No clipboard permission (or an insecure origin): select it for Ctrl+C instead.
-      const input = document.getElementById(id);
-      if (input instanceof HTMLInputElement) input.select();
+      ref.current?.select();
       setCopied('no');
     }
   }
@@ -21,7 +24,15 @@ export function CopyField({ label, value }: { label: string; value: string }) {
     <div className="copy-field">
       <label htmlFor={id}>{label}</label>
       <div className="copy-field__row">
-        <input id={id} readOnly value={value} onFocus={(e) => e.currentTarget.select()} />
+        <textarea
+          id={id}
+          ref={ref}
+          readOnly
+          value={value}
+          rows={2}
+          spellCheck={false}
+          onFocus={(e) => e.currentTarget.select()}
+        />
         <button type="button" className="button" onClick={() => void copy()}>
           Copy<span className="visually-hidden"> {label}</span>
         </button>
