@@ -29,7 +29,7 @@ export function CopyField({ label, value }: { label: string; value: string }) {
           ref={ref}
           readOnly
           value={value}
-          rows={2}
+          rows={1}
           spellCheck={false}
           onFocus={(e) => e.currentTarget.select()}
         />
