@@ -1,7 +1,7 @@
 import { signInInput } from '@app/contracts';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import type { FormEvent } from 'react';
-import { useFieldErrors } from '../lib/form.ts';
+import { submittedText, useFieldErrors } from '../lib/form.ts';
 import { paths } from '../lib/router.ts';
 import { useTRPC } from '../lib/trpc.ts';
 import { Alert } from '../ui/Alert.tsx';
@@ -24,12 +24,8 @@ export default function SignInPage() {
   const serverError = form.alertMessageOf(signIn.error);
 
   function onSubmit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const data = new FormData(event.currentTarget);
-    const input = form.validate(signInInput, {
-      email: String(data.get('email') ?? ''),
-      password: String(data.get('password') ?? ''),
-    });
+    const value = submittedText(event);
+    const input = form.validate(signInInput, { email: value('email'), password: value('password') });
     if (input) signIn.mutate(input);
   }
 

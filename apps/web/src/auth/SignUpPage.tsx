@@ -1,7 +1,7 @@
 import { signUpInput } from '@app/contracts';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import type { FormEvent } from 'react';
-import { useFieldErrors } from '../lib/form.ts';
+import { submittedText, useFieldErrors } from '../lib/form.ts';
 import { paths } from '../lib/router.ts';
 import { useTRPC } from '../lib/trpc.ts';
 import { Alert } from '../ui/Alert.tsx';
@@ -24,14 +24,13 @@ export default function SignUpPage() {
   const serverError = form.alertMessageOf(signUp.error);
 
   function onSubmit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const data = new FormData(event.currentTarget);
-    const displayName = String(data.get('displayName') ?? '').trim();
+    const value = submittedText(event);
+    const displayName = value('displayName').trim();
     const input = form.validate(signUpInput, {
-      organizationName: String(data.get('organizationName') ?? ''),
+      organizationName: value('organizationName'),
       displayName: displayName === '' ? undefined : displayName,
-      email: String(data.get('email') ?? ''),
-      password: String(data.get('password') ?? ''),
+      email: value('email'),
+      password: value('password'),
     });
     if (input) signUp.mutate(input);
   }

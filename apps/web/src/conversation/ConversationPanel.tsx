@@ -6,7 +6,7 @@ import {
 } from '@app/contracts';
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
-import { useFieldErrors } from '../lib/form.ts';
+import { submittedText, useFieldErrors } from '../lib/form.ts';
 import { useTRPC } from '../lib/trpc.ts';
 import { Alert } from '../ui/Alert.tsx';
 import { DateTime } from '../ui/DateTime.tsx';
@@ -182,9 +182,7 @@ function SendForm({
   const formError = form.alertMessageOf(send.error);
 
   function onSubmit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const data = new FormData(event.currentTarget);
-    const value = (name: string) => String(data.get(name) ?? '');
+    const value = submittedText(event);
     const mediaUrl = value('mediaUrls').trim();
     const raw: SendMessageInput = {
       connectionId,

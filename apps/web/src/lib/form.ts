@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
 import type { z } from 'zod';
 import type { FieldControl } from '../ui/Field.tsx';
 import { type FieldErrors, splitServerError } from './errors.ts';
@@ -108,4 +108,11 @@ export function useFieldErrors<F extends string>(fields: readonly F[]) {
   });
 
   return { errors, validate, clear, alertRef, showServerError, alertMessageOf, field, focusField };
+}
+
+/** A submit's text fields by name ('' for a field the form does not have); stops the page reload. */
+export function submittedText(event: FormEvent<HTMLFormElement>): (name: string) => string {
+  event.preventDefault();
+  const data = new FormData(event.currentTarget);
+  return (name) => String(data.get(name) ?? '');
 }

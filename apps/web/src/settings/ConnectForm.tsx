@@ -1,7 +1,7 @@
 import { type ConnectionWriteResult, createConnectionInput } from '@app/contracts';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect } from 'react';
-import { useFieldErrors } from '../lib/form.ts';
+import { submittedText, useFieldErrors } from '../lib/form.ts';
 import { useTRPC } from '../lib/trpc.ts';
 import { Alert } from '../ui/Alert.tsx';
 import { Field } from '../ui/Field.tsx';
@@ -39,9 +39,7 @@ export function ConnectForm({
   const formError = form.alertMessageOf(create.error);
 
   function onSubmit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const data = new FormData(event.currentTarget);
-    const value = (name: string) => String(data.get(name) ?? '');
+    const value = submittedText(event);
     const input = form.validate(createConnectionInput, {
       accountSid: value('accountSid'),
       authToken: value('authToken'),

@@ -1,7 +1,7 @@
 import { updateConnectionInput, type WhatsappConnection } from '@app/contracts';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useRef } from 'react';
-import { useFieldErrors } from '../lib/form.ts';
+import { submittedText, useFieldErrors } from '../lib/form.ts';
 import { useTRPC } from '../lib/trpc.ts';
 import { Alert } from '../ui/Alert.tsx';
 import { Field } from '../ui/Field.tsx';
@@ -40,15 +40,14 @@ export function UpdateCredentialsForm({
   const formError = form.alertMessageOf(update.error);
 
   function onSubmit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const data = new FormData(event.currentTarget);
-    const accountSid = String(data.get('accountSid') ?? '').trim();
-    const authToken = String(data.get('authToken') ?? '').trim();
+    const value = submittedText(event);
+    const accountSid = value('accountSid').trim();
+    const authToken = value('authToken').trim();
     const input = form.validate(updateConnectionInput, {
       id: connection.id,
       accountSid: accountSid === '' || accountSid === connection.accountSid ? undefined : accountSid,
       authToken: authToken === '' ? undefined : authToken,
-      friendlyName: String(data.get('friendlyName') ?? ''),
+      friendlyName: value('friendlyName'),
     });
     if (input) update.mutate(input);
   }
