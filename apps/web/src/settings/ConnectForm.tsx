@@ -1,11 +1,12 @@
 import { type ConnectionWriteResult, createConnectionInput } from '@app/contracts';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation } from '@tanstack/react-query';
 import { type FormEvent, useEffect } from 'react';
 import { submittedText, useFieldErrors } from '../lib/form.ts';
 import { useTRPC } from '../lib/trpc.ts';
 import { Alert } from '../ui/Alert.tsx';
 import { Field } from '../ui/Field.tsx';
 import { ConnectProgress } from './ConnectProgress.tsx';
+import { useRefreshConnections } from './use-refresh-connections.ts';
 
 const fields = ['accountSid', 'authToken', 'whatsappNumber', 'friendlyName'] as const;
 
@@ -21,7 +22,7 @@ export function ConnectForm({
   focusOnOpen?: boolean;
 }) {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
+  const refreshConnections = useRefreshConnections();
   const form = useFieldErrors(fields);
   const { focusField } = form;
   useEffect(() => {
@@ -30,7 +31,7 @@ export function ConnectForm({
   const create = useMutation(
     trpc.whatsapp.connections.create.mutationOptions({
       onSuccess: async (connection) => {
-        await queryClient.invalidateQueries({ queryKey: trpc.whatsapp.connections.list.queryKey() });
+        await refreshConnections();
         onConnected(connection);
       },
       onError: (error) => form.showServerError(error),

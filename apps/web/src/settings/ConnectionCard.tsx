@@ -1,5 +1,5 @@
 import type { WhatsappConnection } from '@app/contracts';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation } from '@tanstack/react-query';
 import { useRef, useState } from 'react';
 import { ConversationPanel } from '../conversation/ConversationPanel.tsx';
 import { messageOf } from '../lib/errors.ts';
@@ -11,6 +11,7 @@ import { CopyField } from './CopyField.tsx';
 import { EventsList } from './EventsList.tsx';
 import type { Feedback } from './feedback.ts';
 import { UpdateCredentialsForm } from './UpdateCredentialsForm.tsx';
+import { useRefreshConnections } from './use-refresh-connections.ts';
 
 export const connectionHeadingId = (id: string) => `connection-${id}`;
 
@@ -34,7 +35,6 @@ export function ConnectionCard({
   onDisconnected: (connection: WhatsappConnection) => void;
 }) {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
   // Until the card's first action, it says why the last connect could not set the
   // webhooks (if it could not); each action replaces that with its own outcome.
   const [actionFeedback, setFeedback] = useState<Feedback | null | undefined>(undefined);
@@ -45,8 +45,7 @@ export function ConnectionCard({
   const [editing, setEditing] = useState(false);
   const [confirming, setConfirming] = useState(false);
   const updateButtonRef = useRef<HTMLButtonElement>(null);
-  const refreshList = () =>
-    queryClient.invalidateQueries({ queryKey: trpc.whatsapp.connections.list.queryKey() });
+  const refreshList = useRefreshConnections();
   const onError = (error: unknown) => setFeedback({ tone: 'error', text: messageOf(error) });
 
   const verify = useMutation(

@@ -1,11 +1,12 @@
 import { updateConnectionInput, type WhatsappConnection } from '@app/contracts';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useRef } from 'react';
 import { submittedText, useFieldErrors } from '../lib/form.ts';
 import { useTRPC } from '../lib/trpc.ts';
 import { Alert } from '../ui/Alert.tsx';
 import { Field } from '../ui/Field.tsx';
 import type { Feedback } from './feedback.ts';
+import { useRefreshConnections } from './use-refresh-connections.ts';
 
 const fields = ['accountSid', 'authToken', 'friendlyName'] as const;
 
@@ -19,7 +20,7 @@ export function UpdateCredentialsForm({
   onDone: (feedback: Feedback | null) => void;
 }) {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
+  const refreshConnections = useRefreshConnections();
   const form = useFieldErrors(fields);
   const headingRef = useRef<HTMLHeadingElement>(null);
   useEffect(() => headingRef.current?.focus(), []);
@@ -27,7 +28,7 @@ export function UpdateCredentialsForm({
   const update = useMutation(
     trpc.whatsapp.connections.update.mutationOptions({
       onSuccess: async (result) => {
-        await queryClient.invalidateQueries({ queryKey: trpc.whatsapp.connections.list.queryKey() });
+        await refreshConnections();
         onDone(
           result.webhookError
             ? { tone: 'error', text: `Saved, but Twilio's webhooks could not be set: ${result.webhookError}` }
