@@ -1,4 +1,4 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { type QueryClient, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { lazy, Suspense, useEffect } from 'react';
 import { isUnauthorized, messageOf } from './lib/errors.ts';
 import { navigate, paths, usePathname } from './lib/router.ts';
@@ -59,11 +59,9 @@ function useSignOutWhenSessionEnds() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   useEffect(() => {
-    const meKey = trpc.auth.me.queryKey();
     const signedOut = (error: unknown) => {
-      if (isUnauthorized(error) && queryClient.getQueryData(meKey)) {
-        queryClient.clear();
-        queryClient.setQueryData(meKey, null);
+      if (isUnauthorized(error) && queryClient.getQueryData(trpc.auth.me.queryKey())) {
+        forgetSession(queryClient, trpc);
       }
     };
     const unsubscribeQueries = queryClient.getQueryCache().subscribe((event) => {
@@ -77,6 +75,12 @@ function useSignOutWhenSessionEnds() {
       unsubscribeMutations();
     };
   }, [trpc, queryClient]);
+}
+
+/** Drops everything fetched as the person, and says nobody is signed in (App shows sign-in). */
+function forgetSession(queryClient: QueryClient, trpc: ReturnType<typeof useTRPC>) {
+  queryClient.clear();
+  queryClient.setQueryData(trpc.auth.me.queryKey(), null);
 }
 
 function PageLoading() {
@@ -93,8 +97,7 @@ function SignedInLayout({ user, children }: { user: Me; children: React.ReactNod
   const signOut = useMutation(
     trpc.auth.signOut.mutationOptions({
       onSuccess: () => {
-        queryClient.clear();
-        queryClient.setQueryData(trpc.auth.me.queryKey(), null);
+        forgetSession(queryClient, trpc);
         navigate(paths.signIn);
       },
     }),
