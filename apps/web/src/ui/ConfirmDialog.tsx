@@ -1,4 +1,5 @@
 import { type ReactNode, useEffect, useId, useRef } from 'react';
+import { Alert } from './Alert.tsx';
 
 /**
  * A modal confirmation on the native <dialog>: focus is trapped, Escape cancels,
@@ -48,7 +49,7 @@ export function ConfirmDialog({
     >
       <h2 id={titleId}>{title}</h2>
       <div className="dialog__body">{children}</div>
-      <div role="alert">{error && <p className="alert alert--error">{error}</p>}</div>
+      <Alert tone="error">{error}</Alert>
       <div className="form__actions">
         <button type="button" className="button button--danger" onClick={onConfirm} disabled={busy}>
           {busy ? 'Working…' : confirmLabel}
