@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { computeTwilioSignature } from '../signature.ts';
+import { computeTwilioSignature } from '../../signature.ts';
 
 export interface RetryPolicy {
   /** Attempts in total, the first included. */
@@ -93,3 +93,53 @@ export function newDelivery(
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export interface DeliveryFilter {
+  accountSid?: string;
+  messageSid?: string;
+  kind?: 'inbound' | 'status';
+}
+
+/** Every webhook sent, and the work still under way (deliveries, status steps). */
+export class WebhookOutbox {
+  readonly #deliveries: WebhookDelivery[] = [];
+  readonly #pending = new Set<Promise<unknown>>();
+  readonly #retry: () => RetryPolicy;
+
+  /** `retry` is read at each send, so a changed policy applies to the next webhook. */
+  constructor(retry: () => RetryPolicy) {
+    this.#retry = retry;
+  }
+
+  /** Records the delivery and sends it, with retries. */
+  async send(delivery: WebhookDelivery, authToken: string): Promise<WebhookDelivery> {
+    this.#deliveries.push(delivery);
+    return sendWebhook(delivery, authToken, this.#retry());
+  }
+
+  deliveries(filter: DeliveryFilter = {}): WebhookDelivery[] {
+    return this.#deliveries.filter(
+      (d) =>
+        (filter.accountSid === undefined || d.accountSid === filter.accountSid) &&
+        (filter.messageSid === undefined || d.messageSid === filter.messageSid) &&
+        (filter.kind === undefined || d.kind === filter.kind),
+    );
+  }
+
+  /** Keeps `work` in the set `waitForIdle` waits for. */
+  track<T>(work: Promise<T>) {
+    const tracked = work.finally(() => this.#pending.delete(tracked));
+    // Failures surface to whoever awaits `work`; the tracker only needs completion.
+    tracked.catch(() => undefined);
+    this.#pending.add(tracked);
+  }
+
+  /** Resolves when every webhook delivery and status step under way has finished. */
+  async waitForIdle(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+  }
+
+  clear() {
+    this.#deliveries.length = 0;
+  }
+}
