@@ -15,7 +15,7 @@ export class SimulatorCore {
 
   constructor(options: SimulatorOptions = {}) {
     this.options = resolveOptions(options);
-    this.webhooks = new WebhookOutbox(() => this.options.retry);
+    this.webhooks = new WebhookOutbox(() => this.options);
   }
 
   reset() {

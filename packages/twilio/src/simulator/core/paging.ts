@@ -19,16 +19,25 @@ function withPage(base: string, query: Form, page: number, pageSize: number): st
   return `${base}?${params.toString()}`;
 }
 
-/** A page of a v2010 list, in Twilio's envelope; `key` names the list (`messages`, `incoming_phone_numbers`). */
-export function v2010Page(base: string, query: Form, key: string, items: unknown[]) {
+/**
+ * A page of a v2010 list, in Twilio's envelope; `key` names the list
+ * (`messages`, `incoming_phone_numbers`). With `idOf`, the next page's URI
+ * carries a `PageToken` naming the last item, as Twilio's Messages list does,
+ * so items added meanwhile do not shift the pages that follow.
+ */
+export function v2010Page<T>(base: string, query: Form, key: string, items: T[], idOf?: (item: T) => string) {
   const { pageSize, page } = pageNumbers(query, 50);
-  const start = page * pageSize;
+  const token = single(query.PageToken);
+  const afterToken = token && idOf ? items.findIndex((item) => `PA${idOf(item)}` === token) + 1 : 0;
+  const start = afterToken > 0 ? afterToken : page * pageSize;
   const onPage = items.slice(start, start + pageSize);
   const hasNext = start + pageSize < items.length;
+  const last = onPage.at(-1);
+  const nextToken = idOf && last !== undefined ? `&PageToken=PA${idOf(last)}` : '';
   return {
     end: start + Math.max(onPage.length - 1, 0),
     first_page_uri: withPage(base, query, 0, pageSize),
-    next_page_uri: hasNext ? withPage(base, query, page + 1, pageSize) : null,
+    next_page_uri: hasNext ? `${withPage(base, query, page + 1, pageSize)}${nextToken}` : null,
     page,
     page_size: pageSize,
     previous_page_uri: page > 0 ? withPage(base, query, page - 1, pageSize) : null,

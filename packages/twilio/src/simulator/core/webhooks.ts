@@ -1,12 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { computeTwilioSignature } from '../../signature.ts';
+import type { FailureClass, RetryPolicyName } from './connection-overrides.ts';
+import { retryEverythingPlan, twilioConnectionPlan } from './connection-overrides.ts';
+import type { PostResult } from './http-post.ts';
+import { postOnce } from './http-post.ts';
 
+/** The simulator's own retry settings: the whole policy under `retryPolicy: 'all'`. */
 export interface RetryPolicy {
-  /** Attempts in total, the first included. */
+  /** Attempts in total, the first included (`all` only). */
   attempts: number;
   /** Wait before the n-th retry: backoffMs * 2^(n-1). */
   backoffMs: number;
-  /** Per attempt. */
+  /** Per attempt (`all` only; Twilio's policy has its connect and read timeouts). */
   timeoutMs: number;
 }
 
@@ -33,40 +38,66 @@ export interface WebhookDelivery {
   outcome: 'pending' | 'delivered' | 'failed';
 }
 
+/** Which policy, and the simulator's own retry settings (used by `all`, and its pause between attempts). */
+export interface DeliverySettings {
+  retryPolicy: RetryPolicyName;
+  retry: RetryPolicy;
+}
+
+/** The URL without its fragment: Twilio never sends the fragment, so the signature cannot cover it. */
+export function webhookRequestUrl(configuredUrl: string): string {
+  const hash = configuredUrl.indexOf('#');
+  return hash === -1 ? configuredUrl : configuredUrl.slice(0, hash);
+}
+
+function failureOf(result: PostResult): FailureClass | undefined {
+  if ('failure' in result) return result.failure;
+  if (result.status >= 200 && result.status < 300) return undefined;
+  if (result.status >= 400 && result.status < 500) return '4xx';
+  if (result.status >= 500 && result.status < 600) return '5xx';
+  return 'other';
+}
+
 /**
- * Posts one signed, form-encoded webhook the way Twilio does, retrying on a
- * non-2xx answer or a network error.
+ * Posts one signed, form-encoded webhook the way Twilio does: by default one
+ * retry, on a failed connection only, with the URL fragment's overrides; or,
+ * with `retryPolicy: 'all'`, every failure retried `retry.attempts` times.
  */
 export async function sendWebhook(
   delivery: WebhookDelivery,
   authToken: string,
-  retry: RetryPolicy,
+  settings: DeliverySettings,
 ): Promise<WebhookDelivery> {
+  const plan =
+    settings.retryPolicy === 'all'
+      ? retryEverythingPlan(delivery.url, settings.retry)
+      : twilioConnectionPlan(delivery.url);
   const body = new URLSearchParams(delivery.params).toString();
-  for (let attempt = 1; attempt <= retry.attempts; attempt++) {
+  const headers = {
+    'content-type': 'application/x-www-form-urlencoded',
+    // Twilio does not document whether a URL fragment is signed; it is never sent, so it is left out here
+    // too, and the product must not depend on it either way.
+    'x-twilio-signature': computeTwilioSignature(authToken, plan.url, delivery.params),
+    'i-twilio-idempotency-token': delivery.idempotencyToken,
+    'user-agent': 'TwilioProxy/1.1',
+  };
+  const deadline = Date.now() + plan.totalTimeoutMs;
+  for (let attempt = 0; attempt <= plan.retryCount; attempt++) {
+    const left = deadline - Date.now();
     const at = new Date().toISOString();
-    try {
-      const response = await fetch(delivery.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          'x-twilio-signature': computeTwilioSignature(authToken, delivery.url, delivery.params),
-          'i-twilio-idempotency-token': delivery.idempotencyToken,
-          'user-agent': 'TwilioProxy/1.1',
-        },
-        body,
-        signal: AbortSignal.timeout(retry.timeoutMs),
-      });
-      await response.arrayBuffer().catch(() => undefined);
-      delivery.attempts.push({ at, status: response.status });
-      if (response.ok) {
-        delivery.outcome = 'delivered';
-        return delivery;
-      }
-    } catch (error) {
-      delivery.attempts.push({ at, error: error instanceof Error ? error.message : String(error) });
+    const result = await postOnce(plan.url, headers, body, {
+      connectTimeoutMs: Math.min(plan.connectTimeoutMs, left),
+      readTimeoutMs: Math.min(plan.readTimeoutMs, left),
+    });
+    delivery.attempts.push('status' in result ? { at, status: result.status } : { at, error: result.error });
+    const failure = failureOf(result);
+    if (failure === undefined) {
+      delivery.outcome = 'delivered';
+      return delivery;
     }
-    if (attempt < retry.attempts) await sleep(retry.backoffMs * 2 ** (attempt - 1));
+    if (!plan.retryOn.has(failure) || attempt === plan.retryCount) break;
+    await sleep(settings.retry.backoffMs * 2 ** attempt);
+    if (Date.now() >= deadline) break;
   }
   delivery.outcome = 'failed';
   return delivery;
@@ -85,7 +116,7 @@ export function newDelivery(
     messageSid: fields.messageSid,
     url: fields.url,
     params: fields.params,
-    signature: computeTwilioSignature(fields.authToken, fields.url, fields.params),
+    signature: computeTwilioSignature(fields.authToken, webhookRequestUrl(fields.url), fields.params),
     idempotencyToken: fields.idempotencyToken ?? `${fields.accountSid}-${randomUUID()}`,
     attempts: [],
     outcome: 'pending',
@@ -104,17 +135,17 @@ export interface DeliveryFilter {
 export class WebhookOutbox {
   readonly #deliveries: WebhookDelivery[] = [];
   readonly #pending = new Set<Promise<unknown>>();
-  readonly #retry: () => RetryPolicy;
+  readonly #settings: () => DeliverySettings;
 
-  /** `retry` is read at each send, so a changed policy applies to the next webhook. */
-  constructor(retry: () => RetryPolicy) {
-    this.#retry = retry;
+  /** `settings` is read at each send, so a changed policy applies to the next webhook. */
+  constructor(settings: () => DeliverySettings) {
+    this.#settings = settings;
   }
 
   /** Records the delivery and sends it, with retries. */
   async send(delivery: WebhookDelivery, authToken: string): Promise<WebhookDelivery> {
     this.#deliveries.push(delivery);
-    return sendWebhook(delivery, authToken, this.#retry());
+    return sendWebhook(delivery, authToken, this.#settings());
   }
 
   deliveries(filter: DeliveryFilter = {}): WebhookDelivery[] {

@@ -89,6 +89,12 @@ function receivedMessage(account: SimAccount, to: string, input: InboundMessageI
     to: `whatsapp:${to}`,
     body: input.body ?? '',
     mediaUrls: media.map((m) => m.url),
+    media: media.map((m) => ({
+      sid: newSid('ME'),
+      url: m.url,
+      contentType: m.contentType,
+      dateCreated: now,
+    })),
     status: 'received',
     errorCode: null,
     errorMessage: null,

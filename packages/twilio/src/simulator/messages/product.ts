@@ -10,6 +10,7 @@ import { Addresses } from './addresses.ts';
 import { readCreateMessage } from './create-message.ts';
 import { InboundMessages } from './inbound.ts';
 import { MessageLifecycle } from './lifecycle.ts';
+import { listMedia, listMessages } from './listing.ts';
 import { messageResource } from './resources.ts';
 import type {
   InboundMessageInput,
@@ -43,6 +44,7 @@ export class Messages implements SimulatedProduct {
     const message: SimMessage = {
       ...input,
       sid: newSid('SM'),
+      media: input.mediaUrls.map((url) => ({ sid: newSid('ME'), url, contentType: null, dateCreated: now })),
       direction: 'outbound-api',
       status: 'queued',
       errorCode: null,
@@ -80,6 +82,13 @@ export class Messages implements SimulatedProduct {
       const read = readCreateMessage(ctx, this.addresses);
       if ('refused' in read) return read.refused;
       return ok(201, messageResource(this.createOutbound(read.message)));
+    },
+    ListMessage: (ctx) =>
+      rejectIfInvalid(ctx) ?? listMessages(ctx.account, this.messages.values(), ctx.query),
+    ListMedia: (ctx) => {
+      const message = this.messages.get(ctx.pathParams.MessageSid ?? '');
+      if (!message || message.accountSid !== ctx.account.sid) return notFound(ctx.path);
+      return rejectIfInvalid(ctx) ?? listMedia(message, ctx.query);
     },
     FetchMessage: (ctx) => {
       const message = this.messages.get(ctx.pathParams.Sid ?? '');

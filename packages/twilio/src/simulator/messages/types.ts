@@ -2,6 +2,15 @@ import type { WebhookDelivery } from '../core/webhooks.ts';
 
 export type MessageStatus = 'queued' | 'sent' | 'delivered' | 'read' | 'failed' | 'undelivered' | 'received';
 
+/** A medium of a message (Media resource, ME…). */
+export interface SimMedia {
+  sid: string;
+  url: string;
+  /** Known for inbound media (the customer's upload); null for outbound URLs. */
+  contentType: string | null;
+  dateCreated: Date;
+}
+
 export interface SimMessage {
   sid: string;
   accountSid: string;
@@ -10,6 +19,7 @@ export interface SimMessage {
   to: string;
   body: string;
   mediaUrls: string[];
+  media: SimMedia[];
   status: MessageStatus;
   errorCode: number | null;
   errorMessage: string | null;
