@@ -45,7 +45,7 @@ export class Simulator {
   constructor(options: SimulatorOptions = {}) {
     this.core = new SimulatorCore(options);
     this.accountsAndNumbers = new AccountsAndNumbers(this.core);
-    this.whatsappSenders = new Senders(this.core, twilioOpenApi());
+    this.whatsappSenders = new Senders(this.core, twilioOpenApi);
     this.messaging = new Messages(this.core, this.accountsAndNumbers.numbers, this.whatsappSenders);
     this.products = [this.accountsAndNumbers, this.whatsappSenders, this.messaging];
   }

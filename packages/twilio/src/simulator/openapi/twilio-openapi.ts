@@ -21,6 +21,9 @@ export interface OaiRequest {
 
 type Form = Record<string, string | string[]>;
 
+/** One object, so ajv compiles it once (checkers cache by schema object). */
+const anyValue: OaiSchema = {};
+
 /**
  * Routes by Twilio's descriptions and checks requests and answers against
  * them. Where each parameter lives (path, query, form) is read here; the
@@ -152,7 +155,7 @@ export class TwilioOpenApi {
       }
       const propertySchema = resolveSchema(document, property);
       if (propertySchema.type === 'array') {
-        const items = propertySchema.items ?? {};
+        const items = propertySchema.items ?? anyValue;
         for (const v of Array.isArray(value) ? value : [value]) {
           problems.push(...this.#checkText(routed, items, v, where));
         }

@@ -27,11 +27,13 @@ export interface SimSender {
 export class Senders implements SimulatedProduct {
   readonly senders = new Map<string, SimSender>();
   readonly #core: SimulatorCore;
-  readonly #senderSchema: OaiSchema | undefined;
+  readonly #oai: () => TwilioOpenApi;
+  #senderSchema: OaiSchema | undefined;
 
-  constructor(core: SimulatorCore, oai: TwilioOpenApi) {
+  /** `oai` is asked only when a sender is first answered over REST (loading the descriptions takes a moment). */
+  constructor(core: SimulatorCore, oai: () => TwilioOpenApi) {
     this.#core = core;
-    this.#senderSchema = oai.responseSchema('FetchChannelsSender', 200);
+    this.#oai = oai;
   }
 
   add(accountSid: string, e164: string): SimSender {
@@ -111,6 +113,7 @@ export class Senders implements SimulatedProduct {
   }
 
   #resource(s: SimSender) {
+    this.#senderSchema ??= this.#oai().responseSchema('FetchChannelsSender', 200);
     return shapeLike(this.#senderSchema, {
       sid: s.sid,
       status: s.status,
