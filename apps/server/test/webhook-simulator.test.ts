@@ -42,7 +42,8 @@ async function connectedAccount(sim: Simulator): Promise<SeededConnection> {
 
 describe('the simulator delivering to our routes', () => {
   it('an inbound message with media, location and button, sent three times, is stored once with all of it', async () => {
-    const sim = new Simulator();
+    // Until reconciliation with Twilio's Messages API exists, these tests use the simulator's old retry policy.
+    const sim = new Simulator({ retryPolicy: 'all' });
     const c = await connectedAccount(sim);
     const result = await sim.deliverInbound({
       to: c.whatsappNumber,
@@ -85,7 +86,9 @@ describe('the simulator delivering to our routes', () => {
   });
 
   it('status callbacks shuffled and duplicated end at read, each status stored once', async () => {
+    // Until reconciliation with Twilio's Messages API exists, these tests use the simulator's old retry policy.
     const sim = new Simulator({
+      retryPolicy: 'all',
       shuffleStatusCallbacks: true,
       duplicateStatusCallbacks: 1,
       statusDelayMs: 1,
@@ -119,7 +122,8 @@ describe('the simulator delivering to our routes', () => {
   });
 
   it('a failed send ends failed with its ErrorCode', async () => {
-    const sim = new Simulator({ statusDelayMs: 1 });
+    // Until reconciliation with Twilio's Messages API exists, these tests use the simulator's old retry policy.
+    const sim = new Simulator({ retryPolicy: 'all', statusDelayMs: 1 });
     const c = await connectedAccount(sim);
     sim.openConversation(c.accountSid, c.whatsappNumber, customer);
     sim.setRecipientBehaviour(c.accountSid, customer, 'fail');

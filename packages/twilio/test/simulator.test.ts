@@ -23,7 +23,12 @@ afterAll(async () => {
 
 let counter = 0;
 beforeEach(() => {
-  running.sim.configure({ autoAdvance: true, shuffleStatusCallbacks: false, duplicateStatusCallbacks: 0 });
+  running.sim.configure({
+    autoAdvance: true,
+    shuffleStatusCallbacks: false,
+    duplicateStatusCallbacks: 0,
+    retryPolicy: 'twilio',
+  });
   receiver.answerWith(() => 200);
   account = running.sim.seedAccount();
   counter += 1;
@@ -112,7 +117,8 @@ describe('inbound messages', () => {
     });
   });
 
-  it('are retried after a non-2xx answer, keeping the idempotency token', async () => {
+  it("with retryPolicy 'all', are retried after a non-2xx answer, keeping the idempotency token", async () => {
+    running.sim.configure({ retryPolicy: 'all' });
     running.sim.addIncomingNumber(account.sid, '+15550005003').smsUrl = `${receiver.baseUrl}${path}`;
     receiver.answerWith((_p, attempt) => (attempt < 3 ? 503 : 200));
     const result = await running.sim.deliverInbound({ to: '+15550005003', from: CUSTOMER, body: 'again?' });
@@ -123,7 +129,8 @@ describe('inbound messages', () => {
     expect(new Set(hooks.map((h) => h.headers['i-twilio-idempotency-token'])).size).toBe(1);
   });
 
-  it('give up after the configured attempts, also when nobody listens', async () => {
+  it("with retryPolicy 'all', give up after the configured attempts, also when nobody listens", async () => {
+    running.sim.configure({ retryPolicy: 'all' });
     running.sim.addIncomingNumber(account.sid, '+15550005004').smsUrl = 'http://127.0.0.1:1/closed';
     const result = await running.sim.deliverInbound({ to: '+15550005004', from: CUSTOMER, body: 'anyone?' });
     expect(result.deliveries[0]?.outcome).toBe('failed');

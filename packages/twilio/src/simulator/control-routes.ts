@@ -1,14 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import type {
-  AccountStatus,
-  InboundMessageInput,
-  InjectedFault,
-  MessageStatus,
-  RecipientBehaviour,
-  Simulator,
-  SimulatorOptions,
-} from './simulator.ts';
-import { SimulatorError } from './simulator.ts';
+import type { AccountStatus, RecipientBehaviour } from './core/accounts.ts';
+import { SimulatorError } from './core/errors.ts';
+import type { InjectedFault } from './core/faults.ts';
+import type { SimulatorOptions } from './core/options.ts';
+import type { InboundMessageInput, MessageStatus } from './messages/types.ts';
+import type { Simulator } from './simulator.ts';
 
 /**
  * The simulator's own JSON API under `/_simulator`, so tests and the demo in
@@ -23,131 +19,141 @@ export function registerControlRoutes(app: FastifyInstance, sim: Simulator) {
         return reply.code(status).send({ error: error instanceof Error ? error.message : String(error) });
       });
 
-      scope.post<{
-        Body: {
-          sid?: string;
-          authToken?: string;
-          status?: AccountStatus;
-          friendlyName?: string;
-          sandboxKeyword?: string;
-        };
-      }>('/accounts', async (request, reply) => reply.code(201).send(sim.seedAccount(request.body ?? {})));
-
-      scope.get<{ Params: { sid: string } }>('/accounts/:sid', async (request, reply) => {
-        const account = sim.accounts.get(request.params.sid);
-        if (!account) return reply.code(404).send({ error: `No simulated account ${request.params.sid}` });
-        const { authToken: _token, ...visible } = account;
-        return {
-          ...visible,
-          incomingNumbers: [...sim.incomingNumbers.values()].filter((n) => n.accountSid === account.sid),
-          senders: [...sim.senders.values()].filter((s) => s.accountSid === account.sid),
-        };
-      });
-
-      scope.patch<{
-        Params: { sid: string };
-        Body: { status?: AccountStatus; behaviour?: RecipientBehaviour };
-      }>('/accounts/:sid', async (request, reply) => {
-        if (request.body?.status) sim.setAccountStatus(request.params.sid, request.body.status);
-        if (request.body?.behaviour)
-          sim.setRecipientBehaviour(request.params.sid, null, request.body.behaviour);
-        return reply.code(204).send();
-      });
-
-      scope.post<{ Params: { sid: string }; Body: { phoneNumber: string } }>(
-        '/accounts/:sid/senders',
-        async (request, reply) =>
-          reply.code(201).send(sim.addWhatsappSender(request.params.sid, request.body.phoneNumber)),
-      );
-
-      scope.post<{ Params: { sid: string }; Body: { phoneNumber: string } }>(
-        '/accounts/:sid/incoming-numbers',
-        async (request, reply) =>
-          reply.code(201).send(sim.addIncomingNumber(request.params.sid, request.body.phoneNumber)),
-      );
-
-      scope.put<{ Params: { sid: string }; Body: { inboundUrl: string | null; statusUrl?: string | null } }>(
-        '/accounts/:sid/sandbox',
-        async (request, reply) => {
-          sim.setSandboxWebhook(request.params.sid, request.body.inboundUrl, request.body.statusUrl);
-          return reply.code(204).send();
-        },
-      );
-
-      scope.post<{ Params: { sid: string }; Body: { address: string } }>(
-        '/accounts/:sid/sandbox/members',
-        async (request, reply) => {
-          sim.joinSandbox(request.params.sid, request.body.address);
-          return reply.code(204).send();
-        },
-      );
-
-      scope.post<{ Params: { sid: string }; Body: { sender: string; customer: string } }>(
-        '/accounts/:sid/conversations',
-        async (request, reply) => {
-          sim.openConversation(request.params.sid, request.body.sender, request.body.customer);
-          return reply.code(204).send();
-        },
-      );
-
-      scope.put<{
-        Params: { sid: string };
-        Body: { recipient?: string | null; behaviour: RecipientBehaviour };
-      }>('/accounts/:sid/behaviour', async (request, reply) => {
-        sim.setRecipientBehaviour(request.params.sid, request.body.recipient ?? null, request.body.behaviour);
-        return reply.code(204).send();
-      });
-
-      scope.post<{ Body: InboundMessageInput }>('/inbound', async (request) =>
-        sim.deliverInbound(request.body),
-      );
-
-      scope.get<{ Querystring: { accountSid?: string } }>('/messages', async (request) =>
-        sim.messages(request.query.accountSid),
-      );
-
-      scope.post<{ Params: { sid: string }; Body: { status: MessageStatus; errorCode?: number } }>(
-        '/messages/:sid/status',
-        async (request) => sim.advanceStatus(request.params.sid, request.body.status, request.body.errorCode),
-      );
-
-      scope.get<{ Querystring: { accountSid?: string; messageSid?: string; kind?: 'inbound' | 'status' } }>(
-        '/deliveries',
-        async (request) => sim.deliveries(request.query),
-      );
-
-      scope.get('/oai-violations', async () => sim.oaiViolations());
-      scope.delete('/oai-violations', async (_request, reply) => {
-        sim.clearOaiViolations();
-        return reply.code(204).send();
-      });
-
-      scope.get('/requests', async () => sim.apiRequests());
-
-      scope.post<{ Body: InjectedFault }>('/faults', async (request, reply) => {
-        sim.injectFault(request.body);
-        return reply.code(204).send();
-      });
-      scope.delete('/faults', async (_request, reply) => {
-        sim.clearFaults();
-        return reply.code(204).send();
-      });
-
-      scope.patch<{ Body: Omit<SimulatorOptions, 'now'> }>('/config', async (request, reply) => {
-        sim.configure(request.body ?? {});
-        return reply.code(204).send();
-      });
-
-      scope.post('/wait-for-idle', async (_request, reply) => {
-        await sim.waitForIdle();
-        return reply.code(204).send();
-      });
-
-      scope.post('/reset', async (_request, reply) => {
-        sim.reset();
-        return reply.code(204).send();
-      });
+      registerAccountRoutes(scope, sim);
+      registerMessageRoutes(scope, sim);
+      registerStateRoutes(scope, sim);
     },
     { prefix: '/_simulator' },
   );
+}
+
+/** Seeding accounts, numbers, senders, the sandbox and recipients' behaviour. */
+function registerAccountRoutes(scope: FastifyInstance, sim: Simulator) {
+  scope.post<{
+    Body: {
+      sid?: string;
+      authToken?: string;
+      status?: AccountStatus;
+      friendlyName?: string;
+      sandboxKeyword?: string;
+    };
+  }>('/accounts', async (request, reply) => reply.code(201).send(sim.seedAccount(request.body ?? {})));
+
+  scope.get<{ Params: { sid: string } }>('/accounts/:sid', async (request, reply) => {
+    const account = sim.accounts.get(request.params.sid);
+    if (!account) return reply.code(404).send({ error: `No simulated account ${request.params.sid}` });
+    const { authToken: _token, ...visible } = account;
+    return {
+      ...visible,
+      incomingNumbers: [...sim.incomingNumbers.values()].filter((n) => n.accountSid === account.sid),
+      senders: [...sim.senders.values()].filter((s) => s.accountSid === account.sid),
+    };
+  });
+
+  scope.patch<{
+    Params: { sid: string };
+    Body: { status?: AccountStatus; behaviour?: RecipientBehaviour };
+  }>('/accounts/:sid', async (request, reply) => {
+    if (request.body?.status) sim.setAccountStatus(request.params.sid, request.body.status);
+    if (request.body?.behaviour) sim.setRecipientBehaviour(request.params.sid, null, request.body.behaviour);
+    return reply.code(204).send();
+  });
+
+  scope.post<{ Params: { sid: string }; Body: { phoneNumber: string } }>(
+    '/accounts/:sid/senders',
+    async (request, reply) =>
+      reply.code(201).send(sim.addWhatsappSender(request.params.sid, request.body.phoneNumber)),
+  );
+
+  scope.post<{ Params: { sid: string }; Body: { phoneNumber: string } }>(
+    '/accounts/:sid/incoming-numbers',
+    async (request, reply) =>
+      reply.code(201).send(sim.addIncomingNumber(request.params.sid, request.body.phoneNumber)),
+  );
+
+  scope.put<{ Params: { sid: string }; Body: { inboundUrl: string | null; statusUrl?: string | null } }>(
+    '/accounts/:sid/sandbox',
+    async (request, reply) => {
+      sim.setSandboxWebhook(request.params.sid, request.body.inboundUrl, request.body.statusUrl);
+      return reply.code(204).send();
+    },
+  );
+
+  scope.post<{ Params: { sid: string }; Body: { address: string } }>(
+    '/accounts/:sid/sandbox/members',
+    async (request, reply) => {
+      sim.joinSandbox(request.params.sid, request.body.address);
+      return reply.code(204).send();
+    },
+  );
+
+  scope.post<{ Params: { sid: string }; Body: { sender: string; customer: string } }>(
+    '/accounts/:sid/conversations',
+    async (request, reply) => {
+      sim.openConversation(request.params.sid, request.body.sender, request.body.customer);
+      return reply.code(204).send();
+    },
+  );
+
+  scope.put<{
+    Params: { sid: string };
+    Body: { recipient?: string | null; behaviour: RecipientBehaviour };
+  }>('/accounts/:sid/behaviour', async (request, reply) => {
+    sim.setRecipientBehaviour(request.params.sid, request.body.recipient ?? null, request.body.behaviour);
+    return reply.code(204).send();
+  });
+}
+
+/** Playing the customer's side and stepping messages. */
+function registerMessageRoutes(scope: FastifyInstance, sim: Simulator) {
+  scope.post<{ Body: InboundMessageInput }>('/inbound', async (request) => sim.deliverInbound(request.body));
+
+  scope.get<{ Querystring: { accountSid?: string } }>('/messages', async (request) =>
+    sim.messages(request.query.accountSid),
+  );
+
+  scope.post<{ Params: { sid: string }; Body: { status: MessageStatus; errorCode?: number } }>(
+    '/messages/:sid/status',
+    async (request) => sim.advanceStatus(request.params.sid, request.body.status, request.body.errorCode),
+  );
+
+  scope.get<{ Querystring: { accountSid?: string; messageSid?: string; kind?: 'inbound' | 'status' } }>(
+    '/deliveries',
+    async (request) => sim.deliveries(request.query),
+  );
+}
+
+/** Reading what happened, faults, switches, idling and reset. */
+function registerStateRoutes(scope: FastifyInstance, sim: Simulator) {
+  scope.get('/oai-violations', async () => sim.oaiViolations());
+  scope.delete('/oai-violations', async (_request, reply) => {
+    sim.clearOaiViolations();
+    return reply.code(204).send();
+  });
+
+  scope.get('/requests', async () => sim.apiRequests());
+
+  scope.post<{ Body: InjectedFault }>('/faults', async (request, reply) => {
+    sim.injectFault(request.body);
+    return reply.code(204).send();
+  });
+  scope.delete('/faults', async (_request, reply) => {
+    sim.clearFaults();
+    return reply.code(204).send();
+  });
+
+  scope.patch<{ Body: Omit<SimulatorOptions, 'now'> }>('/config', async (request, reply) => {
+    sim.configure(request.body ?? {});
+    return reply.code(204).send();
+  });
+
+  scope.post('/wait-for-idle', async (_request, reply) => {
+    await sim.waitForIdle();
+    return reply.code(204).send();
+  });
+
+  scope.post('/reset', async (_request, reply) => {
+    sim.reset();
+    return reply.code(204).send();
+  });
 }

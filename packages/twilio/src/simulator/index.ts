@@ -1,22 +1,22 @@
 export { computeTwilioSignature } from '../signature.ts';
-export type { OaiRequest } from './oai.ts';
-export { TwilioOpenApi } from './oai.ts';
+export type { SimIncomingNumber } from './accounts/numbers.ts';
+export type { AccountStatus, RecipientBehaviour, SimAccount } from './core/accounts.ts';
+export type { RetryPolicyName } from './core/connection-overrides.ts';
+export { SimulatorError } from './core/errors.ts';
+export type { InjectedFault } from './core/faults.ts';
+export type { SimulatorOptions } from './core/options.ts';
+export type { ApiRequestRecord, OaiViolation } from './core/request-log.ts';
+export type { DeliveryAttempt, RetryPolicy, WebhookDelivery } from './core/webhooks.ts';
 export type {
-  AccountStatus,
-  ApiRequestRecord,
   InboundMessageInput,
   InboundResult,
-  InjectedFault,
   MessageStatus,
-  OaiViolation,
-  RecipientBehaviour,
-  SimAccount,
-  SimIncomingNumber,
+  SimMedia,
   SimMessage,
-  SimSender,
-  SimulatorOptions,
-} from './simulator.ts';
-export { Simulator, SimulatorError } from './simulator.ts';
+} from './messages/types.ts';
+export type { OaiRequest } from './openapi/twilio-openapi.ts';
+export { TwilioOpenApi } from './openapi/twilio-openapi.ts';
+export type { SimSender } from './senders/product.ts';
+export { Simulator } from './simulator.ts';
 export type { RunningTwilioSimulator, TwilioSimulatorOptions } from './start-twilio-simulator.ts';
 export { buildTwilioSimulatorApp, startTwilioSimulator } from './start-twilio-simulator.ts';
-export type { DeliveryAttempt, RetryPolicy, WebhookDelivery } from './webhook-delivery.ts';

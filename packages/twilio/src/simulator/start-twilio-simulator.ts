@@ -1,10 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import Fastify from 'fastify';
 import { registerControlRoutes } from './control-routes.ts';
-import { TwilioOpenApi } from './oai.ts';
-import type { SimulatorOptions } from './simulator.ts';
-import { Simulator } from './simulator.ts';
-import { registerTwilioRestRoutes } from './twilio-rest-routes.ts';
+import type { SimulatorOptions } from './core/options.ts';
+import { registerTwilioRestRoutes } from './core/rest-routes.ts';
+import { Simulator, twilioOpenApi } from './simulator.ts';
 
 export interface TwilioSimulatorOptions extends SimulatorOptions {
   host?: string;
@@ -21,13 +20,10 @@ export interface RunningTwilioSimulator {
   close(): Promise<void>;
 }
 
-let sharedOpenApi: TwilioOpenApi | undefined;
-
 /** The simulator as a Fastify app, not listening yet (for `app.inject`). */
 export function buildTwilioSimulatorApp(sim: Simulator, options: { logger?: boolean } = {}): FastifyInstance {
-  sharedOpenApi ??= TwilioOpenApi.load();
   const app = Fastify({ logger: options.logger ?? false, forceCloseConnections: true });
-  registerTwilioRestRoutes(app, sim, sharedOpenApi);
+  registerTwilioRestRoutes(app, sim.core, twilioOpenApi(), sim.operations());
   registerControlRoutes(app, sim);
   return app;
 }

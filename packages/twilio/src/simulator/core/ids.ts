@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { SimulatorError } from './errors.ts';
 
 /** A Twilio SID: two-letter prefix and 32 lowercase hex characters. */
-export const newSid = (prefix: 'AC' | 'PN' | 'XE' | 'SM' | 'MM') =>
+export const newSid = (prefix: 'AC' | 'PN' | 'XE' | 'SM' | 'MM' | 'ME') =>
   `${prefix}${randomBytes(16).toString('hex')}`;
 
 export const newAuthToken = () => randomBytes(16).toString('hex');
@@ -13,3 +14,7 @@ export function rfc2822(date: Date): string {
 
 export const e164Pattern = /^\+[1-9]\d{6,14}$/;
 export const whatsappAddressPattern = /^whatsapp:\+[1-9]\d{6,14}$/;
+
+export function assertE164(e164: string) {
+  if (!e164Pattern.test(e164)) throw new SimulatorError(`${e164} is not an E.164 number like +14155551234`);
+}

@@ -1,0 +1,70 @@
+import { e164Pattern, whatsappAddressPattern } from '../core/ids.ts';
+import type { Answer, Form, OperationContext } from '../core/rest.ts';
+import { all, rejectIfInvalid, single, twilioError } from '../core/rest.ts';
+import type { Addresses } from './addresses.ts';
+import type { OutboundMessageInput } from './types.ts';
+
+/**
+ * CreateMessage's form, checked the way Twilio checks it (its error codes,
+ * in its order), then against the description: the message to create, or the answer refusing it.
+ */
+export function readCreateMessage(
+  ctx: OperationContext,
+  addresses: Addresses,
+): { message: OutboundMessageInput } | { refused: Answer } {
+  const form = (ctx.body ?? {}) as Form;
+  const to = single(form.To);
+  const from = single(form.From);
+  const body = single(form.Body);
+  const mediaUrls = all(form.MediaUrl);
+  const contentSid = single(form.ContentSid);
+  const statusCallback = single(form.StatusCallback);
+  const refuse = (status: number, code: number, message: string) => ({
+    refused: twilioError(status, code, message),
+  });
+  if (to === undefined || to === '') return refuse(400, 21604, "A 'To' phone number is required.");
+  if (from === undefined && single(form.MessagingServiceSid) === undefined) {
+    return refuse(400, 21603, "A 'From' phone number is required.");
+  }
+  if ((body === undefined || body === '') && mediaUrls.length === 0 && contentSid === undefined) {
+    return refuse(400, 21602, 'Message body is required.');
+  }
+  const toIsWhatsapp = to.startsWith('whatsapp:');
+  if (!(toIsWhatsapp ? whatsappAddressPattern.test(to) : e164Pattern.test(to))) {
+    return refuse(400, 21211, `Invalid 'To' Phone Number: ${to}`);
+  }
+  if (from === undefined) return refuse(400, 21603, "A 'From' phone number is required.");
+  if (from.startsWith('whatsapp:') !== toIsWhatsapp) {
+    return refuse(400, 21910, 'Invalid From and To pair. From and To should be of the same channel');
+  }
+  if (!addresses.ownsSender(ctx.account.sid, from)) {
+    return toIsWhatsapp
+      ? refuse(400, 63007, 'Twilio could not find a Channel with the specified From address')
+      : refuse(
+          400,
+          21606,
+          `The From phone number ${from} is not a valid, SMS-capable inbound phone number or short code for your account.`,
+        );
+  }
+  const badMedia = mediaUrls.find((u) => !/^https?:\/\//.test(u) || !URL.canParse(u));
+  if (badMedia !== undefined) return refuse(400, 21620, `Invalid media URL(s): ${badMedia}`);
+  if (statusCallback !== undefined && !URL.canParse(statusCallback)) {
+    return refuse(400, 21609, `Invalid StatusCallback url: ${statusCallback}`);
+  }
+  if (body !== undefined && body.length > 1600) {
+    return refuse(400, 21617, 'The concatenated message body exceeds the 1600 character limit.');
+  }
+  const invalid = rejectIfInvalid(ctx);
+  if (invalid) return { refused: invalid };
+  return {
+    message: {
+      accountSid: ctx.account.sid,
+      from,
+      to,
+      body: body ?? '',
+      mediaUrls,
+      statusCallback: statusCallback ?? null,
+      contentSid: contentSid ?? null,
+    },
+  };
+}

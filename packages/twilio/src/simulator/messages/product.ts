@@ -1,0 +1,99 @@
+import type { IncomingNumbers } from '../accounts/numbers.ts';
+import type { SimulatorCore } from '../core/core.ts';
+import { SimulatorError } from '../core/errors.ts';
+import { newSid } from '../core/ids.ts';
+import type { OperationHandler, SimulatedProduct } from '../core/rest.ts';
+import { notFound, ok, rejectIfInvalid } from '../core/rest.ts';
+import type { WebhookDelivery } from '../core/webhooks.ts';
+import type { Senders } from '../senders/product.ts';
+import { Addresses } from './addresses.ts';
+import { readCreateMessage } from './create-message.ts';
+import { InboundMessages } from './inbound.ts';
+import { MessageLifecycle } from './lifecycle.ts';
+import { listMedia, listMessages } from './listing.ts';
+import { messageResource } from './resources.ts';
+import type {
+  InboundMessageInput,
+  InboundResult,
+  MessageStatus,
+  OutboundMessageInput,
+  SimMessage,
+} from './types.ts';
+import { WhatsappRules } from './whatsapp-rules.ts';
+
+/** v2010 Messages: outbound messages and their statuses, inbound ones and their webhooks. */
+export class Messages implements SimulatedProduct {
+  readonly messages = new Map<string, SimMessage>();
+  readonly addresses: Addresses;
+  readonly rules: WhatsappRules;
+  readonly #core: SimulatorCore;
+  readonly #lifecycle: MessageLifecycle;
+  readonly #inbound: InboundMessages;
+
+  constructor(core: SimulatorCore, numbers: IncomingNumbers, senders: Senders) {
+    this.#core = core;
+    this.addresses = new Addresses(core.accounts, numbers, senders);
+    this.rules = new WhatsappRules(core);
+    this.#lifecycle = new MessageLifecycle(core, this.addresses, this.rules);
+    this.#inbound = new InboundMessages(core, this.addresses, this.rules, (m) => this.messages.set(m.sid, m));
+  }
+
+  /** Creates an outbound message as `queued` and starts its lifecycle. */
+  createOutbound(input: OutboundMessageInput): SimMessage {
+    const now = new Date();
+    const message: SimMessage = {
+      ...input,
+      sid: newSid('SM'),
+      media: input.mediaUrls.map((url) => ({ sid: newSid('ME'), url, contentType: null, dateCreated: now })),
+      direction: 'outbound-api',
+      status: 'queued',
+      errorCode: null,
+      errorMessage: null,
+      dateCreated: now,
+      dateUpdated: now,
+      dateSent: null,
+      statusHistory: ['queued'],
+    };
+    this.messages.set(message.sid, message);
+    if (this.#core.options.autoAdvance) this.#core.webhooks.track(this.#lifecycle.run(message));
+    return message;
+  }
+
+  /** Moves a message to `status` and sends its status callback (for step-by-step tests). */
+  advanceStatus(messageSid: string, status: MessageStatus, errorCode?: number): Promise<WebhookDelivery[]> {
+    const message = this.messages.get(messageSid);
+    if (!message) throw new SimulatorError(`No message ${messageSid}`);
+    const work = this.#lifecycle.advance(message, status, errorCode);
+    this.#core.webhooks.track(work);
+    return work;
+  }
+
+  deliverInbound(input: InboundMessageInput): Promise<InboundResult> {
+    return this.#inbound.deliver(input);
+  }
+
+  reset() {
+    this.messages.clear();
+    this.rules.reset();
+  }
+
+  readonly operations: Readonly<Record<string, OperationHandler>> = {
+    CreateMessage: (ctx) => {
+      const read = readCreateMessage(ctx, this.addresses);
+      if ('refused' in read) return read.refused;
+      return ok(201, messageResource(this.createOutbound(read.message)));
+    },
+    ListMessage: (ctx) =>
+      rejectIfInvalid(ctx) ?? listMessages(ctx.account, this.messages.values(), ctx.query),
+    ListMedia: (ctx) => {
+      const message = this.messages.get(ctx.pathParams.MessageSid ?? '');
+      if (!message || message.accountSid !== ctx.account.sid) return notFound(ctx.path);
+      return rejectIfInvalid(ctx) ?? listMedia(message, ctx.query);
+    },
+    FetchMessage: (ctx) => {
+      const message = this.messages.get(ctx.pathParams.Sid ?? '');
+      if (!message || message.accountSid !== ctx.account.sid) return notFound(ctx.path);
+      return rejectIfInvalid(ctx) ?? ok(200, messageResource(message));
+    },
+  };
+}
