@@ -1,5 +1,4 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { OrgRole } from '@app/contracts';
 import { type Database, organizations, profiles, sessions, type Tx, users, withServiceRole } from '@app/db';
 import { and, eq, gt } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -42,7 +41,7 @@ export async function resolveSessionUser(
       .where(and(eq(sessions.tokenHash, hashSessionToken(token)), gt(sessions.expiresAt, new Date())))
       .limit(1),
   );
-  return row ? { ...row, role: row.role as OrgRole } : null;
+  return row ?? null;
 }
 
 /**
@@ -110,7 +109,7 @@ async function findSignedInUser(tx: Tx, userId: string): Promise<Omit<SessionUse
     .innerJoin(organizations, eq(organizations.id, profiles.organizationId))
     .where(eq(users.id, userId))
     .limit(1);
-  return row ? { ...row, role: row.role as OrgRole } : undefined;
+  return row;
 }
 
 /** The user, organization and role behind a user id (after sign-in or sign-up). */
