@@ -3,11 +3,10 @@ import { users, withServiceRole } from '@app/db';
 import type { TRPCRouterRecord } from '@trpc/server';
 import { TRPCError } from '@trpc/server';
 import { sql } from 'drizzle-orm';
-import type { SessionUser } from '../trpc/context.ts';
 import { FieldError, publicProcedure } from '../trpc/trpc.ts';
 import { createOrganizationWithOwner, EmailTakenError } from './members.ts';
 import { passwordHashForUnknownUser, verifyPassword } from './password.ts';
-import { endSession, loadSignedInUser, startSession } from './session.ts';
+import { endSession, loadSignedInUser, type SessionUser, startSession } from './session.ts';
 
 /** What the SPA learns about the signed-in person; never the session id. */
 export interface Me {
@@ -18,7 +17,7 @@ export interface Me {
   role: SessionUser['role'];
 }
 
-const toMe = (user: Omit<SessionUser, 'sessionId'>): Me => ({
+const toMe = (user: SessionUser): Me => ({
   userId: user.userId,
   email: user.email,
   organizationId: user.organizationId,

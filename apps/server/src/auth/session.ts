@@ -3,7 +3,12 @@ import { type Database, organizations, profiles, sessions, type Tx, users, withS
 import { and, eq, gt } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppServices } from '../services.ts';
-import type { SessionUser } from '../trpc/context.ts';
+import type { ActingUser } from './acting-user.ts';
+
+/** The signed-in person behind a request, and their organization's name for the SPA. */
+export interface SessionUser extends ActingUser {
+  organizationName: string;
+}
 
 /** The session cookie: a random token, signed with SESSION_SECRET; only its SHA-256 is stored. */
 export const SESSION_COOKIE = 'wa_session';
@@ -33,7 +38,7 @@ export async function resolveSessionUser(
   // One round trip per request: the session and its user, organization and role.
   const [row] = await withServiceRole(services.db, (tx) =>
     tx
-      .select({ sessionId: sessions.id, ...signedInUserColumns })
+      .select(signedInUserColumns)
       .from(sessions)
       .innerJoin(users, eq(users.id, sessions.userId))
       .innerJoin(profiles, eq(profiles.id, users.id))
@@ -101,7 +106,7 @@ const signedInUserColumns = {
 };
 
 /** The user, organization and role behind a user id, or undefined when they have no profile. */
-async function findSignedInUser(tx: Tx, userId: string): Promise<Omit<SessionUser, 'sessionId'> | undefined> {
+async function findSignedInUser(tx: Tx, userId: string): Promise<SessionUser | undefined> {
   const [row] = await tx
     .select(signedInUserColumns)
     .from(users)
@@ -113,10 +118,7 @@ async function findSignedInUser(tx: Tx, userId: string): Promise<Omit<SessionUse
 }
 
 /** The user, organization and role behind a user id (after sign-in or sign-up). */
-export async function loadSignedInUser(
-  db: Database,
-  userId: string,
-): Promise<Omit<SessionUser, 'sessionId'>> {
+export async function loadSignedInUser(db: Database, userId: string): Promise<SessionUser> {
   const user = await withServiceRole(db, (tx) => findSignedInUser(tx, userId));
   if (!user) throw new Error('The signed-in user has no profile.');
   return user;

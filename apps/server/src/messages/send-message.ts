@@ -10,10 +10,10 @@ import { type SentMessage, type TwilioAdapter, TwilioAdapterError } from '@app/t
 import { TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import { and, eq, isNull, or, sql } from 'drizzle-orm';
+import type { SessionUser } from '../auth/session.ts';
 import { findConnection } from '../connections/store.ts';
 import { storedCredentials } from '../connections/twilio-access.ts';
 import { webhookUrlsFor } from '../connections/webhook-urls.ts';
-import type { SessionUser } from '../trpc/context.ts';
 import { FieldError, type RlsRunner } from '../trpc/trpc.ts';
 import type { CredentialVault } from '../vault/credential-vault.ts';
 import { toMessageOutput } from './message-output.ts';

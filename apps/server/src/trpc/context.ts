@@ -1,16 +1,6 @@
-import type { OrgRole } from '@app/contracts';
 import type { CreateFastifyContextOptions } from '@trpc/server/adapters/fastify';
-import { resolveSessionUser } from '../auth/session.ts';
+import { resolveSessionUser, type SessionUser } from '../auth/session.ts';
 import type { AppServices } from '../services.ts';
-
-export interface SessionUser {
-  userId: string;
-  email: string;
-  organizationId: string;
-  organizationName: string;
-  role: OrgRole;
-  sessionId: string;
-}
 
 export interface Context {
   req: CreateFastifyContextOptions['req'];

@@ -1,7 +1,8 @@
 import { type Tx, withUser } from '@app/db';
 import { initTRPC, TRPCError } from '@trpc/server';
 import { ZodError, z } from 'zod';
-import type { Context, SessionUser } from './context.ts';
+import type { SessionUser } from '../auth/session.ts';
+import type { Context } from './context.ts';
 
 /**
  * A field-level error: where in the form the person should look. Procedures throw
