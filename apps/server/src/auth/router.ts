@@ -3,8 +3,8 @@ import { users, withServiceRole } from '@app/db';
 import type { TRPCRouterRecord } from '@trpc/server';
 import { TRPCError } from '@trpc/server';
 import { sql } from 'drizzle-orm';
-import { FieldError, publicProcedure } from '../trpc/trpc.ts';
-import { createOrganizationWithOwner, EmailTakenError } from './members.ts';
+import { publicProcedure } from '../trpc/trpc.ts';
+import { createOrganizationWithOwner } from './members.ts';
 import { passwordHashForUnknownUser, verifyPassword } from './password.ts';
 import { endSession, loadSignedInUser, type SessionUser, startSession } from './session.ts';
 
@@ -32,19 +32,7 @@ export const authRouter = {
   me: publicProcedure.query(({ ctx }): Me | null => (ctx.user ? toMe(ctx.user) : null)),
 
   signUp: publicProcedure.input(signUpInput).mutation(async ({ ctx, input }): Promise<Me> => {
-    let created: { userId: string };
-    try {
-      created = await createOrganizationWithOwner(ctx.services.db, input);
-    } catch (error) {
-      if (error instanceof EmailTakenError) {
-        throw new TRPCError({
-          code: 'CONFLICT',
-          message: 'An account with this email already exists. Sign in instead.',
-          cause: new FieldError('email'),
-        });
-      }
-      throw error;
-    }
+    const created = await createOrganizationWithOwner(ctx.services.db, input);
     await endSession(ctx.services, ctx.req, ctx.res);
     await startSession(ctx.services, ctx.res, created.userId);
     return toMe(await loadSignedInUser(ctx.services.db, created.userId));

@@ -15,5 +15,7 @@ export const messagesRouter = {
   send: protectedProcedure
     .input(sendMessageInput)
     .output(whatsappMessage)
-    .mutation(({ ctx, input }) => sendWhatsappMessage(ctx.services, ctx.rls, ctx.user, input, ctx.req.log)),
+    .mutation(({ ctx, input }) =>
+      sendWhatsappMessage({ services: ctx.services, sender: ctx.user, message: input, log: ctx.req.log }),
+    ),
 } satisfies TRPCRouterRecord;

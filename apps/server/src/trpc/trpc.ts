@@ -1,22 +1,10 @@
-import { type Tx, withUser } from '@app/db';
+import type { Tx } from '@app/db';
 import { initTRPC, TRPCError } from '@trpc/server';
 import { ZodError, z } from 'zod';
-import type { SessionUser } from '../auth/session.ts';
+import { asUser } from '../auth/acting-user.ts';
+import { DomainError } from '../domain-error.ts';
 import type { Context } from './context.ts';
-
-/**
- * A field-level error: where in the form the person should look. Procedures throw
- * `new TRPCError({ code, message, cause: new FieldError('authToken') })`.
- */
-export class FieldError extends Error {
-  constructor(
-    readonly field: string,
-    message = field,
-  ) {
-    super(message);
-    this.name = 'FieldError';
-  }
-}
+import { asTRPCError } from './domain-errors.ts';
 
 const t = initTRPC.context<Context>().create({
   // Never a stack trace to the client, whatever NODE_ENV says.
@@ -26,7 +14,7 @@ const t = initTRPC.context<Context>().create({
     let fieldErrors: Record<string, string[]> | undefined;
     if (cause instanceof ZodError) {
       fieldErrors = z.flattenError(cause).fieldErrors as Record<string, string[]>;
-    } else if (cause instanceof FieldError) {
+    } else if (cause instanceof DomainError && cause.field !== undefined) {
       fieldErrors = { [cause.field]: [error.message] };
     }
     const message =
@@ -45,17 +33,22 @@ const t = initTRPC.context<Context>().create({
 
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
-export const publicProcedure = t.procedure;
 
-/** Runs `fn` in one transaction as the signed-in user, under row-level security. */
-export type RlsRunner = <T>(fn: (tx: Tx) => Promise<T>) => Promise<T>;
+/** Services throw domain errors; every procedure reports them with their API code. */
+const mapDomainErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok) throw asTRPCError(result.error);
+  return result;
+});
 
-export const protectedProcedure = t.procedure.use(({ ctx, next }) => {
+export const publicProcedure = t.procedure.use(mapDomainErrors);
+
+export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
   const user = ctx.user;
   if (!user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in to continue.' });
-  const rls: RlsRunner = (fn) =>
-    withUser(ctx.services.db, { sub: user.userId, role: 'authenticated', email: user.email }, fn);
-  return next({ ctx: { ...ctx, user: user as SessionUser, rls } });
+  /** Runs `fn` in one transaction as the signed-in user, under row-level security. */
+  const rls = <T>(fn: (tx: Tx) => Promise<T>): Promise<T> => asUser(ctx.services.db, user, fn);
+  return next({ ctx: { ...ctx, user, rls } });
 });
 
 /**
