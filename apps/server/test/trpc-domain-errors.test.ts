@@ -14,6 +14,7 @@ import { InvalidCursorError } from '../src/messages/cursor.ts';
 import { MAYBE_DELIVERED, MessageOutcomeUnknownError } from '../src/messages/send-message.ts';
 import type { Context } from '../src/trpc/context.ts';
 import { domainErrorToTRPCError } from '../src/trpc/domain-errors.ts';
+import { ProcedureRateLimiter } from '../src/trpc/rate-limits.ts';
 import { createCallerFactory, publicProcedure, router } from '../src/trpc/trpc.ts';
 
 const rejected = new TwilioAdapterError(
@@ -95,7 +96,12 @@ describe('a service error becomes the tRPC error its kind says, with its message
         throw new Error('a bug');
       }),
     });
-    const ctx = { req: { method: 'GET', headers: {} }, user: null } as unknown as Context;
+    const ctx = {
+      req: { method: 'GET', headers: {}, ip: '127.0.0.1' },
+      services: { publicUrl: new URL('http://127.0.0.1:3000') },
+      rateLimiter: new ProcedureRateLimiter({}),
+      user: null,
+    } as unknown as Context;
     const caller = createCallerFactory(testRouter)(ctx);
     const notFound = await caller.find().catch((error: unknown) => error);
     expect(notFound).toBeInstanceOf(TRPCError);

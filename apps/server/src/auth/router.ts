@@ -3,7 +3,7 @@ import { users, withServiceRole } from '@app/db';
 import type { TRPCRouterRecord } from '@trpc/server';
 import { TRPCError } from '@trpc/server';
 import { sql } from 'drizzle-orm';
-import { publicProcedure } from '../trpc/trpc.ts';
+import { limitPerEmail, publicProcedure } from '../trpc/trpc.ts';
 import { createOrganizationWithOwner } from './members.ts';
 import { passwordHashForUnknownUser, verifyPassword } from './password.ts';
 import { endSession, loadSignedInUser, type SessionUser, startSession } from './session.ts';
@@ -38,24 +38,27 @@ export const authRouter = {
     return toMe(await loadSignedInUser(ctx.services.db, created.userId));
   }),
 
-  signIn: publicProcedure.input(signInInput).mutation(async ({ ctx, input }): Promise<Me> => {
-    const [user] = await withServiceRole(ctx.services.db, (tx) =>
-      tx
-        .select({ id: users.id, encryptedPassword: users.encryptedPassword })
-        .from(users)
-        .where(sql`lower(${users.email}) = ${input.email}`)
-        .limit(1),
-    );
-    const stored = user?.encryptedPassword ?? (await passwordHashForUnknownUser());
-    const matches = await verifyPassword(input.password, stored);
-    if (!user?.encryptedPassword || !matches) {
-      throw new TRPCError({ code: 'UNAUTHORIZED', message: SIGN_IN_REFUSED });
-    }
-    // Whatever session the browser held before is over: a new token at every sign-in.
-    await endSession(ctx.services, ctx.req, ctx.res);
-    await startSession(ctx.services, ctx.res, user.id);
-    return toMe(await loadSignedInUser(ctx.services.db, user.id));
-  }),
+  signIn: publicProcedure
+    .input(signInInput)
+    .use(limitPerEmail)
+    .mutation(async ({ ctx, input }): Promise<Me> => {
+      const [user] = await withServiceRole(ctx.services.db, (tx) =>
+        tx
+          .select({ id: users.id, encryptedPassword: users.encryptedPassword })
+          .from(users)
+          .where(sql`lower(${users.email}) = ${input.email}`)
+          .limit(1),
+      );
+      const stored = user?.encryptedPassword ?? (await passwordHashForUnknownUser());
+      const matches = await verifyPassword(input.password, stored);
+      if (!user?.encryptedPassword || !matches) {
+        throw new TRPCError({ code: 'UNAUTHORIZED', message: SIGN_IN_REFUSED });
+      }
+      // Whatever session the browser held before is over: a new token at every sign-in.
+      await endSession(ctx.services, ctx.req, ctx.res);
+      await startSession(ctx.services, ctx.res, user.id);
+      return toMe(await loadSignedInUser(ctx.services.db, user.id));
+    }),
 
   signOut: publicProcedure.mutation(async ({ ctx }) => {
     await endSession(ctx.services, ctx.req, ctx.res);

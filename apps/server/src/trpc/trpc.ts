@@ -5,6 +5,8 @@ import { asUser } from '../auth/acting-user.ts';
 import { DomainError } from '../domain-error.ts';
 import type { Context } from './context.ts';
 import { asTRPCError } from './domain-errors.ts';
+import { isCrossSiteMutation } from './origin-guard.ts';
+import type { RateLimitKey } from './rate-limits.ts';
 
 const t = initTRPC.context<Context>().create({
   // Never a stack trace to the client, whatever NODE_ENV says.
@@ -41,7 +43,50 @@ const mapDomainErrors = t.middleware(async ({ next }) => {
   return result;
 });
 
-export const publicProcedure = t.procedure.use(mapDomainErrors);
+/** Refuses a mutation sent from another site before the procedure runs (see isCrossSiteMutation). */
+const refuseCrossSite = t.middleware(({ ctx, next }) => {
+  if (isCrossSiteMutation(ctx.req, ctx.services.publicUrl)) {
+    ctx.req.log.warn(
+      { origin: ctx.req.headers.origin, fetchSite: ctx.req.headers['sec-fetch-site'] },
+      'refused a cross-origin mutation',
+    );
+    throw new TRPCError({
+      code: 'FORBIDDEN',
+      message: 'This request came from another site and was refused.',
+    });
+  }
+  return next();
+});
+
+/** Spends one call from the procedure's `per` budgets; past one, TOO_MANY_REQUESTS with Retry-After. */
+async function spendRateLimit(ctx: Context, path: string, per: RateLimitKey, key: string): Promise<void> {
+  const waitSeconds = await ctx.rateLimiter.spend(path, per, key);
+  if (waitSeconds === null) return;
+  ctx.req.log.warn({ path, per }, 'rate limit reached');
+  ctx.res.header('retry-after', String(waitSeconds));
+  throw new TRPCError({
+    code: 'TOO_MANY_REQUESTS',
+    message: `Too many attempts. Wait ${waitSeconds} seconds and try again.`,
+  });
+}
+
+const limitPerIp = t.middleware(async ({ ctx, path, next }) => {
+  await spendRateLimit(ctx, path, 'ip', ctx.req.ip);
+  return next();
+});
+
+/**
+ * Spends the call's `email` input (normalized by its contract) from the
+ * procedure's per-email budgets. Put it after `.input(...)`: it needs the parsed input.
+ */
+export const limitPerEmail = t.middleware(async ({ ctx, path, input, next }) => {
+  const email = typeof input === 'object' && input !== null && 'email' in input ? input.email : undefined;
+  if (typeof email === 'string') await spendRateLimit(ctx, path, 'email', email);
+  return next();
+});
+
+/** Every procedure: domain errors mapped, cross-site mutations refused, per-IP budgets spent. */
+export const publicProcedure = t.procedure.use(mapDomainErrors).use(refuseCrossSite).use(limitPerIp);
 
 export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
   const user = ctx.user;
