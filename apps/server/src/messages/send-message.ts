@@ -85,10 +85,10 @@ export async function sendWhatsappMessage({
       statusCallback: webhookUrlsFor(services.publicUrl, connection.id).status,
     });
   } catch (error) {
-    if (mayHaveReachedTwilio(error)) {
+    if (error instanceof TwilioAdapterError && error.requestMayHaveReachedTwilio) {
       // A timeout or a reset after the request was written: Twilio may have
       // accepted it. The row stays queued without a SID; the status callbacks
-      // adopt it (worker/apply-event.ts). Marking it failed would invite a
+      // adopt it (the webhook worker). Marking it failed would invite a
       // second, duplicate send.
       throw new MessageOutcomeUnknownError();
     }
@@ -114,52 +114,6 @@ export class MessageOutcomeUnknownError extends DomainError {
   constructor() {
     super(MAYBE_DELIVERED);
   }
-}
-
-/**
- * Failures that prove the request never reached Twilio: nothing to connect to
- * (refused, DNS, no route to the host or its network).
- */
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
-
-/**
- * Failures that prove it only when they happened while connecting (Node's
- * `syscall: 'connect'`): a reset or a timeout later may come after Twilio
- * accepted the message.
- */
-const NOT_SENT_WHILE_CONNECTING = new Set(['ECONNRESET', 'ETIMEDOUT']);
-
-/**
- * Whether Twilio may have received the request: an 'unreachable' failure is
- * definite only when the connection could not even be opened (refused, DNS,
- * unreachable, or reset / timed out during connect); any other timeout or
- * reset may come after Twilio accepted the message.
- */
-export function mayHaveReachedTwilio(error: unknown): boolean {
-  if (!(error instanceof TwilioAdapterError) || error.kind !== 'unreachable') return false;
-  for (
-    let e: unknown = error.cause;
-    typeof e === 'object' && e !== null;
-    e = (e as { cause?: unknown }).cause
-  ) {
-    if (provesNotSent(e)) return false;
-  }
-  return true;
-}
-
-function provesNotSent(error: object): boolean {
-  const { code, syscall, errors } = error as { code?: unknown; syscall?: unknown; errors?: unknown };
-  if (typeof code === 'string') {
-    if (NOT_SENT_CODES.has(code)) return true;
-    if (NOT_SENT_WHILE_CONNECTING.has(code) && syscall === 'connect') return true;
-  }
-  // Node tries each address of the host (autoSelectFamily) and reports an
-  // AggregateError: nothing was sent if every attempt failed to connect.
-  return (
-    Array.isArray(errors) &&
-    errors.length > 0 &&
-    errors.every((e: unknown) => typeof e === 'object' && e !== null && provesNotSent(e))
-  );
 }
 
 /** Minimal logger: the server passes the request's pino logger. */
