@@ -9,7 +9,7 @@ export const messagesRouter = {
   list: protectedProcedure
     .input(listMessagesInput)
     .output(whatsappMessagePage)
-    .query(({ ctx, input }) => ctx.rls((tx) => listConversation(tx, input))),
+    .query(({ ctx, input }) => ctx.asUser((tx) => listConversation(tx, input))),
 
   /** Sends a WhatsApp message through the connection's Twilio account. Members and admins. */
   send: protectedProcedure

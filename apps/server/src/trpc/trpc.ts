@@ -92,8 +92,8 @@ export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
   const user = ctx.user;
   if (!user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in to continue.' });
   /** Runs `fn` in one transaction as the signed-in user, under row-level security. */
-  const rls = <T>(fn: (tx: Tx) => Promise<T>): Promise<T> => asUser(ctx.services.db, user, fn);
-  return next({ ctx: { ...ctx, user, rls } });
+  const asSignedInUser = <T>(fn: (tx: Tx) => Promise<T>): Promise<T> => asUser(ctx.services.db, user, fn);
+  return next({ ctx: { ...ctx, user, asUser: asSignedInUser } });
 });
 
 /**
