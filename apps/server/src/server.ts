@@ -3,7 +3,6 @@ import { type Database, isQueryError, withoutQueryParameters } from '@app/db';
 import type { TwilioAdapter } from '@app/twilio';
 import fastifyCookie from '@fastify/cookie';
 import fastifyHelmet from '@fastify/helmet';
-import fastifyRateLimit from '@fastify/rate-limit';
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type postgres from 'postgres';
@@ -13,12 +12,11 @@ import { redactedPaths } from './observability/redact.ts';
 import type { AppServices } from './services.ts';
 import { registerSpa } from './spa/routes.ts';
 import { createContextFactory } from './trpc/context.ts';
-import { originGuard } from './trpc/origin-guard.ts';
 import {
   defaultProcedureRateLimits,
   fastifyTrustProxy,
+  ProcedureRateLimiter,
   type ProcedureRateLimits,
-  procedureRateLimiter,
 } from './trpc/rate-limits.ts';
 import { type AppRouter, appRouter } from './trpc/root.ts';
 import type { CredentialVault } from './vault/credential-vault.ts';
@@ -44,7 +42,7 @@ export interface ServerOptions {
   serviceSql?: postgres.Sql;
   /** The webhook worker; on unless `enabled: false` (tests drive `app.webhookWorker.runOnce()`). */
   worker?: WebhookWorkerOptions;
-  /** Per-procedure limits by client IP (sign-in, sign-up, connect); tests lower or raise them. */
+  /** Per-procedure limits by client IP or email (sign-in, sign-up, connect); tests lower or raise them. */
   rateLimits?: ProcedureRateLimits;
   /** Shared with what is built before the server (the Twilio adapter counts its calls here). */
   metrics?: Metrics;
@@ -109,21 +107,14 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     ...(options.worker ? { worker: options.worker } : {}),
   });
 
-  await app.register(fastifyRateLimit, { global: false });
-  const checkOrigin = originGuard(options.publicUrl);
-  const limitProcedures = procedureRateLimiter(app, options.rateLimits ?? defaultProcedureRateLimits);
-  app.addHook('onRequest', async (req, reply) => {
-    if (!req.url.startsWith('/trpc/')) return;
-    await checkOrigin(req, reply);
-    if (!reply.sent) await limitProcedures(req, reply);
-    if (reply.sent) return reply;
-  });
-
   await app.register(fastifyTRPCPlugin, {
     prefix: '/trpc',
     trpcOptions: {
       router: appRouter,
-      createContext: createContextFactory(services),
+      createContext: createContextFactory(
+        services,
+        new ProcedureRateLimiter(options.rateLimits ?? defaultProcedureRateLimits),
+      ),
       onError({ error, path, ctx }) {
         if (error.code === 'INTERNAL_SERVER_ERROR') {
           // A failed query's message quotes its parameters (a token's ciphertext among them).

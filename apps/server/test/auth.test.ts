@@ -228,16 +228,18 @@ describe('connect attempts are rate limited too', () => {
     expect(limited.error?.message).toMatch(/Too many attempts/);
     const batch = await server.app.inject({
       method: 'POST',
-      url: '/trpc/auth.me,whatsapp.connections.create?batch=1',
+      // Both calls of the batch are mutations: tRPC answers a query sent by POST with 405 on its own.
+      url: '/trpc/whatsapp.connections.create,whatsapp.connections.create?batch=1',
       headers: {
         'content-type': 'application/json',
         cookie: org.owner.cookie!,
         origin: TEST_PUBLIC_URL.origin,
       },
-      payload: JSON.stringify({ 1: input }),
+      payload: JSON.stringify({ 0: input, 1: input }),
     });
     expect(batch.statusCode).toBe(429);
     expect(batch.json()).toHaveLength(2);
+    expect(batch.json()[1]).toMatchObject({ error: { data: { code: 'TOO_MANY_REQUESTS' } } });
   });
 });
 

@@ -31,5 +31,7 @@ export const signInInput = z.object({
 });
 export type SignInInput = z.input<typeof signInInput>;
 
-export const orgRole = z.enum(['owner', 'admin', 'member']);
+/** A person's role in their organization; the database's profiles.role holds one of these. */
+export const orgRoles = ['owner', 'admin', 'member'] as const;
+export const orgRole = z.enum(orgRoles);
 export type OrgRole = z.infer<typeof orgRole>;

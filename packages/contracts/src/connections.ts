@@ -1,18 +1,58 @@
 import { z } from 'zod';
-import { connectionId } from './twilio.ts';
+import { accountSid, authToken, whatsappNumber } from './twilio.ts';
 
 /**
  * Where the number lives in the Twilio account, read from its SID: a Senders API
  * sender (`XE…`), one of the account's phone numbers (`PN…`), or Twilio's shared
  * sandbox (no SID; its webhooks are pasted in the Twilio Console).
  */
-export const senderKind = z.enum(['sender', 'incoming_number', 'sandbox']);
+export const senderKinds = ['sender', 'incoming_number', 'sandbox'] as const;
+export const senderKind = z.enum(senderKinds);
 export type SenderKind = z.infer<typeof senderKind>;
 
 export function senderKindOf(whatsappNumberSid: string | null): SenderKind {
   if (whatsappNumberSid === null) return 'sandbox';
   return whatsappNumberSid.startsWith('XE') ? 'sender' : 'incoming_number';
 }
+
+// Inputs
+
+export const friendlyName = z
+  .string()
+  .trim()
+  .max(64, 'Keep the name to 64 characters or fewer.')
+  .transform((s) => (s === '' ? null : s))
+  .nullable()
+  .optional();
+
+export const connectionId = z.uuid({ error: 'That connection id is not valid.' });
+
+export const createConnectionInput = z.object({
+  accountSid,
+  authToken,
+  whatsappNumber,
+  friendlyName,
+});
+export type CreateConnectionInput = z.input<typeof createConnectionInput>;
+
+/** Credentials change together (a token belongs to its account); the name alone may change. */
+export const updateConnectionInput = z
+  .object({
+    id: connectionId,
+    accountSid: accountSid.optional(),
+    authToken: authToken.optional(),
+    friendlyName,
+  })
+  .refine((v) => v.accountSid === undefined || v.authToken !== undefined, {
+    message: "Changing the Account SID needs that account's Auth Token too.",
+    path: ['authToken'],
+  });
+export type UpdateConnectionInput = z.input<typeof updateConnectionInput>;
+
+export const connectionIdInput = z.object({ id: connectionId });
+export const setActiveInput = z.object({ id: connectionId, isActive: z.boolean() });
+
+// Outputs
 
 /** A timestamp as the API sends it: ISO 8601 with its offset. */
 export const isoDateTime = z.iso.datetime({ offset: true });
@@ -48,27 +88,3 @@ export const connectionWriteResult = whatsappConnection.extend({
   webhookError: z.string().nullable(),
 });
 export type ConnectionWriteResult = z.infer<typeof connectionWriteResult>;
-
-export const webhookEvent = z.object({
-  id: z.uuid(),
-  eventType: z.enum(['message', 'status']),
-  messageSid: z.string(),
-  messageStatus: z.string().nullable(),
-  status: z.enum(['pending', 'processed', 'failed']),
-  attempts: z.number().int(),
-  errorMessage: z.string().nullable(),
-  createdAt: isoDateTime,
-  processedAt: isoDateTime.nullable(),
-});
-export type WebhookEvent = z.infer<typeof webhookEvent>;
-
-export const listEventsInput = z.object({
-  connectionId,
-  limit: z
-    .number()
-    .int('The limit is a whole number.')
-    .min(1, 'Ask for at least one event.')
-    .max(200, 'Ask for at most 200 events.')
-    .default(50),
-});
-export type ListEventsInput = z.input<typeof listEventsInput>;

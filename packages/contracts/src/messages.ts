@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { isoDateTime } from './connections.ts';
-import { connectionId, e164Number, whatsappAddress } from './twilio.ts';
+import { connectionId, isoDateTime } from './connections.ts';
+import { e164Number, whatsappAddress } from './twilio.ts';
 
 /** A UUID in its text form, any case (PostgreSQL accepts both). The server's one copy. */
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -72,7 +72,8 @@ export const listMessagesInput = z.object({
 });
 export type ListMessagesInput = z.input<typeof listMessagesInput>;
 
-export const messageDirection = z.enum(['inbound', 'outbound']);
+export const messageDirections = ['inbound', 'outbound'] as const;
+export const messageDirection = z.enum(messageDirections);
 export type MessageDirection = z.infer<typeof messageDirection>;
 
 /**
@@ -101,6 +102,10 @@ export function isMessageStatus(status: string): status is MessageStatus {
   return (messageStatuses as readonly string[]).includes(status);
 }
 
+/** One attachment of a message: where Twilio (or the sender) serves it, and its type when known. */
+export const messageMedia = z.object({ url: z.string(), contentType: z.string().nullable() });
+export type MessageMedia = z.infer<typeof messageMedia>;
+
 /** One message of a conversation, as `whatsapp.messages.list` and `.send` return it. */
 export const whatsappMessage = z.object({
   id: z.uuid(),
@@ -113,7 +118,7 @@ export const whatsappMessage = z.object({
   /** `whatsapp:+E164` */
   to: z.string(),
   body: z.string().nullable(),
-  media: z.array(z.object({ url: z.string(), contentType: z.string().nullable() })),
+  media: z.array(messageMedia),
   /** The WhatsApp profile name of an inbound message's sender. */
   profileName: z.string().nullable(),
   status: messageStatus,

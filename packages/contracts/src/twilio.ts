@@ -1,3 +1,4 @@
+/** Twilio's identifiers as people paste them: E.164 numbers, WhatsApp addresses, Account SIDs, Auth Tokens. */
 import { z } from 'zod';
 
 /**
@@ -56,38 +57,3 @@ export const authToken = z
     'An Auth Token is 32 hexadecimal characters; reveal and copy it from the Twilio Console home page.',
   )
   .transform((s) => s.toLowerCase());
-
-export const friendlyName = z
-  .string()
-  .trim()
-  .max(64, 'Keep the name to 64 characters or fewer.')
-  .transform((s) => (s === '' ? null : s))
-  .nullable()
-  .optional();
-
-export const connectionId = z.uuid({ error: 'That connection id is not valid.' });
-
-export const createConnectionInput = z.object({
-  accountSid,
-  authToken,
-  whatsappNumber,
-  friendlyName,
-});
-export type CreateConnectionInput = z.input<typeof createConnectionInput>;
-
-/** Credentials change together (a token belongs to its account); the name alone may change. */
-export const updateConnectionInput = z
-  .object({
-    id: connectionId,
-    accountSid: accountSid.optional(),
-    authToken: authToken.optional(),
-    friendlyName,
-  })
-  .refine((v) => v.accountSid === undefined || v.authToken !== undefined, {
-    message: "Changing the Account SID needs that account's Auth Token too.",
-    path: ['authToken'],
-  });
-export type UpdateConnectionInput = z.input<typeof updateConnectionInput>;
-
-export const connectionIdInput = z.object({ id: connectionId });
-export const setActiveInput = z.object({ id: connectionId, isActive: z.boolean() });

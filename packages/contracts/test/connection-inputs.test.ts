@@ -6,7 +6,7 @@ import {
   friendlyName,
   setActiveInput,
   updateConnectionInput,
-} from '../src/twilio.ts';
+} from '../src/connections.ts';
 import { issuesFor } from './issues.ts';
 
 const SID = `AC${'0123456789abcdef'.repeat(2)}`;

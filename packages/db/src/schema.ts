@@ -1,4 +1,11 @@
-import { messageStatuses } from '@app/contracts';
+import {
+  type MessageMedia,
+  messageDirections,
+  messageStatuses,
+  orgRoles,
+  webhookEventStatuses,
+  webhookEventTypes,
+} from '@app/contracts';
 import { sql } from 'drizzle-orm';
 import {
   bigint,
@@ -16,6 +23,23 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+
+// Every enum tuple lives in @app/contracts (the SPA imports them, so they cannot live
+// here); the columns below take them as they are. Re-exported for the server's use.
+export {
+  isMessageStatus,
+  type MessageDirection,
+  type MessageMedia,
+  type MessageStatus,
+  messageDirections,
+  messageStatuses,
+  type OrgRole,
+  orgRoles,
+  type WebhookEventStatus,
+  type WebhookEventType,
+  webhookEventStatuses,
+  webhookEventTypes,
+} from '@app/contracts';
 
 // Mirrors migrations/*.sql, which are the source of truth; test/drift.test.ts fails
 // when the two disagree (tables, columns, types, nullability, defaults).
@@ -51,9 +75,6 @@ export const organizations = pgTable('organizations', {
   createdAt: timestamp('created_at', tz).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', tz).notNull().defaultNow(),
 });
-
-export const orgRoles = ['owner', 'admin', 'member'] as const;
-export type OrgRole = (typeof orgRoles)[number];
 
 export const profiles = pgTable(
   'profiles',
@@ -108,11 +129,6 @@ export const twilioWhatsappConnections = pgTable(
   ],
 );
 
-export const webhookEventTypes = ['message', 'status'] as const;
-export type WebhookEventType = (typeof webhookEventTypes)[number];
-export const webhookEventStatuses = ['pending', 'processed', 'failed'] as const;
-export type WebhookEventStatus = (typeof webhookEventStatuses)[number];
-
 export const twilioWhatsappWebhookEvents = pgTable(
   'twilio_whatsapp_webhook_events',
   {
@@ -142,12 +158,6 @@ export const twilioWhatsappWebhookEvents = pgTable(
     index('idx_twilio_wa_webhook_events_processed').on(t.processedAt).where(sql`status <> 'pending'`),
   ],
 );
-
-export const messageDirections = ['inbound', 'outbound'] as const;
-export type MessageDirection = (typeof messageDirections)[number];
-// The one list of statuses lives in @app/contracts (the SPA imports it, so it cannot import this package).
-export { isMessageStatus, type MessageStatus, messageStatuses } from '@app/contracts';
-export type MessageMedia = { url: string; contentType: string | null };
 
 export const twilioWhatsappMessages = pgTable(
   'twilio_whatsapp_messages',

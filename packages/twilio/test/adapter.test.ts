@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import twilio from 'twilio';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { mapTwilioFailure } from '../src/adapter/map-twilio-failure.ts';
 import type { TwilioAdapter, TwilioApiCallOutcome, TwilioCredentials } from '../src/index.ts';
 import { createTwilioAdapter, describeTwilioError, TwilioAdapterError } from '../src/index.ts';
 import type { RunningTwilioSimulator } from '../src/simulator/index.ts';
@@ -342,6 +343,7 @@ describe('when Twilio is unwell', () => {
     const started = Date.now();
     const error = await failure(offline.verifyCredentials(account));
     expect(error.kind).toBe('unreachable');
+    expect(error.requestMayHaveReachedTwilio).toBe(false); // refused: nothing was sent
     expect(error.message).toBe('Twilio could not be reached. Try again in a minute.');
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(seen).toEqual(['unreachable']);
@@ -353,6 +355,7 @@ describe('when Twilio is unwell', () => {
     const started = Date.now();
     const error = await failure(impatient.verifyCredentials(account));
     expect(error.kind).toBe('unreachable');
+    expect(error.requestMayHaveReachedTwilio).toBe(true); // sent, then no answer in time
     expect(Date.now() - started).toBeLessThan(2_500);
   });
 
@@ -385,5 +388,58 @@ describe("Twilio's OpenAPI description", () => {
   it('every request the adapter sent, and every answer the simulator gave, conforms to it', () => {
     expect(twilioSim.sim.apiRequests().length).toBeGreaterThan(20);
     expect(twilioSim.sim.oaiViolations()).toEqual([]);
+  });
+});
+
+/** A network failure as axios reports it: its own error around Node's, sharing the code. */
+function networkFailure(code: string, syscall: string | undefined) {
+  const nodeError = Object.assign(new Error(`${syscall ?? ''} ${code}`), {
+    code,
+    ...(syscall ? { syscall } : {}),
+  });
+  return Object.assign(new Error(nodeError.message, { cause: nodeError }), { code, isAxiosError: true });
+}
+
+describe('whether a failed request may have reached Twilio (a sure "no" lets a send be marked failed)', () => {
+  const context = { accountSid: `AC${'0'.repeat(32)}` };
+
+  it.each([
+    ['ECONNREFUSED', 'connect'],
+    ['ENOTFOUND', 'getaddrinfo'],
+    ['EHOSTUNREACH', 'connect'],
+    ['ENETUNREACH', 'connect'],
+    ['ECONNRESET', 'connect'],
+    ['ETIMEDOUT', 'connect'],
+  ])('%s during %s: not sent', (code, syscall) => {
+    const error = mapTwilioFailure(networkFailure(code, syscall), context);
+    expect(error.kind).toBe('unreachable');
+    expect(error.requestMayHaveReachedTwilio).toBe(false);
+  });
+
+  it.each([
+    ['ECONNRESET', 'read'],
+    ['ETIMEDOUT', 'read'],
+    ['ECONNRESET', undefined],
+    ['ECONNABORTED', undefined],
+  ])('%s during %s: may have been sent', (code, syscall) => {
+    const error = mapTwilioFailure(networkFailure(code, syscall), context);
+    expect(error.kind).toBe('unreachable');
+    expect(error.requestMayHaveReachedTwilio).toBe(true);
+  });
+
+  it('every address of the host failing to connect (AggregateError): not sent', () => {
+    const attempt = (code: string) => Object.assign(new Error(code), { code, syscall: 'connect' });
+    const all = new AggregateError([attempt('ENETUNREACH'), attempt('ETIMEDOUT')], 'connect failed');
+    const error = mapTwilioFailure(
+      Object.assign(new Error('connect failed', { cause: all }), { isAxiosError: true }),
+      context,
+    );
+    expect(error.kind).toBe('unreachable');
+    expect(error.requestMayHaveReachedTwilio).toBe(false);
+  });
+
+  it('an answer from Twilio, even a refusal, is never "may have reached"', () => {
+    const refused = mapTwilioFailure({ status: 400, code: 21211, message: 'Invalid To' }, context);
+    expect(refused.requestMayHaveReachedTwilio).toBe(false);
   });
 });

@@ -8,13 +8,15 @@ import {
   users,
   withServiceRole,
 } from '@app/db';
+import { DomainError } from '../domain-error.ts';
 import { hashPassword } from './password.ts';
 
 /** The email is already taken (case-insensitively). */
-export class EmailTakenError extends Error {
+export class EmailTakenError extends DomainError {
+  readonly kind = 'conflict';
+
   constructor() {
-    super('An account with this email already exists.');
-    this.name = 'EmailTakenError';
+    super('An account with this email already exists. Sign in instead.', { field: 'email' });
   }
 }
 

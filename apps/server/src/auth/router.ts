@@ -3,11 +3,10 @@ import { users, withServiceRole } from '@app/db';
 import type { TRPCRouterRecord } from '@trpc/server';
 import { TRPCError } from '@trpc/server';
 import { sql } from 'drizzle-orm';
-import type { SessionUser } from '../trpc/context.ts';
-import { FieldError, publicProcedure } from '../trpc/trpc.ts';
-import { createOrganizationWithOwner, EmailTakenError } from './members.ts';
+import { limitPerEmail, publicProcedure } from '../trpc/trpc.ts';
+import { createOrganizationWithOwner } from './members.ts';
 import { passwordHashForUnknownUser, verifyPassword } from './password.ts';
-import { endSession, loadSignedInUser, startSession } from './session.ts';
+import { endSession, loadSignedInUser, type SessionUser, startSession } from './session.ts';
 
 /** What the SPA learns about the signed-in person; never the session id. */
 export interface Me {
@@ -18,7 +17,7 @@ export interface Me {
   role: SessionUser['role'];
 }
 
-const toMe = (user: Omit<SessionUser, 'sessionId'>): Me => ({
+const toMe = (user: SessionUser): Me => ({
   userId: user.userId,
   email: user.email,
   organizationId: user.organizationId,
@@ -33,42 +32,33 @@ export const authRouter = {
   me: publicProcedure.query(({ ctx }): Me | null => (ctx.user ? toMe(ctx.user) : null)),
 
   signUp: publicProcedure.input(signUpInput).mutation(async ({ ctx, input }): Promise<Me> => {
-    let created: { userId: string };
-    try {
-      created = await createOrganizationWithOwner(ctx.services.db, input);
-    } catch (error) {
-      if (error instanceof EmailTakenError) {
-        throw new TRPCError({
-          code: 'CONFLICT',
-          message: 'An account with this email already exists. Sign in instead.',
-          cause: new FieldError('email'),
-        });
-      }
-      throw error;
-    }
+    const created = await createOrganizationWithOwner(ctx.services.db, input);
     await endSession(ctx.services, ctx.req, ctx.res);
     await startSession(ctx.services, ctx.res, created.userId);
     return toMe(await loadSignedInUser(ctx.services.db, created.userId));
   }),
 
-  signIn: publicProcedure.input(signInInput).mutation(async ({ ctx, input }): Promise<Me> => {
-    const [user] = await withServiceRole(ctx.services.db, (tx) =>
-      tx
-        .select({ id: users.id, encryptedPassword: users.encryptedPassword })
-        .from(users)
-        .where(sql`lower(${users.email}) = ${input.email}`)
-        .limit(1),
-    );
-    const stored = user?.encryptedPassword ?? (await passwordHashForUnknownUser());
-    const matches = await verifyPassword(input.password, stored);
-    if (!user?.encryptedPassword || !matches) {
-      throw new TRPCError({ code: 'UNAUTHORIZED', message: SIGN_IN_REFUSED });
-    }
-    // Whatever session the browser held before is over: a new token at every sign-in.
-    await endSession(ctx.services, ctx.req, ctx.res);
-    await startSession(ctx.services, ctx.res, user.id);
-    return toMe(await loadSignedInUser(ctx.services.db, user.id));
-  }),
+  signIn: publicProcedure
+    .input(signInInput)
+    .use(limitPerEmail)
+    .mutation(async ({ ctx, input }): Promise<Me> => {
+      const [user] = await withServiceRole(ctx.services.db, (tx) =>
+        tx
+          .select({ id: users.id, encryptedPassword: users.encryptedPassword })
+          .from(users)
+          .where(sql`lower(${users.email}) = ${input.email}`)
+          .limit(1),
+      );
+      const stored = user?.encryptedPassword ?? (await passwordHashForUnknownUser());
+      const matches = await verifyPassword(input.password, stored);
+      if (!user?.encryptedPassword || !matches) {
+        throw new TRPCError({ code: 'UNAUTHORIZED', message: SIGN_IN_REFUSED });
+      }
+      // Whatever session the browser held before is over: a new token at every sign-in.
+      await endSession(ctx.services, ctx.req, ctx.res);
+      await startSession(ctx.services, ctx.res, user.id);
+      return toMe(await loadSignedInUser(ctx.services.db, user.id));
+    }),
 
   signOut: publicProcedure.mutation(async ({ ctx }) => {
     await endSession(ctx.services, ctx.req, ctx.res);

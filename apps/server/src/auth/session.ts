@@ -1,10 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { OrgRole } from '@app/contracts';
 import { type Database, organizations, profiles, sessions, type Tx, users, withServiceRole } from '@app/db';
 import { and, eq, gt } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppServices } from '../services.ts';
-import type { SessionUser } from '../trpc/context.ts';
+import type { ActingUser } from './acting-user.ts';
+
+/** The signed-in person behind a request, and their organization's name for the SPA. */
+export interface SessionUser extends ActingUser {
+  organizationName: string;
+}
 
 /** The session cookie: a random token, signed with SESSION_SECRET; only its SHA-256 is stored. */
 export const SESSION_COOKIE = 'wa_session';
@@ -34,7 +38,7 @@ export async function resolveSessionUser(
   // One round trip per request: the session and its user, organization and role.
   const [row] = await withServiceRole(services.db, (tx) =>
     tx
-      .select({ sessionId: sessions.id, ...signedInUserColumns })
+      .select(signedInUserColumns)
       .from(sessions)
       .innerJoin(users, eq(users.id, sessions.userId))
       .innerJoin(profiles, eq(profiles.id, users.id))
@@ -42,7 +46,7 @@ export async function resolveSessionUser(
       .where(and(eq(sessions.tokenHash, hashSessionToken(token)), gt(sessions.expiresAt, new Date())))
       .limit(1),
   );
-  return row ? { ...row, role: row.role as OrgRole } : null;
+  return row ?? null;
 }
 
 /**
@@ -102,7 +106,7 @@ const signedInUserColumns = {
 };
 
 /** The user, organization and role behind a user id, or undefined when they have no profile. */
-async function findSignedInUser(tx: Tx, userId: string): Promise<Omit<SessionUser, 'sessionId'> | undefined> {
+async function findSignedInUser(tx: Tx, userId: string): Promise<SessionUser | undefined> {
   const [row] = await tx
     .select(signedInUserColumns)
     .from(users)
@@ -110,14 +114,11 @@ async function findSignedInUser(tx: Tx, userId: string): Promise<Omit<SessionUse
     .innerJoin(organizations, eq(organizations.id, profiles.organizationId))
     .where(eq(users.id, userId))
     .limit(1);
-  return row ? { ...row, role: row.role as OrgRole } : undefined;
+  return row;
 }
 
 /** The user, organization and role behind a user id (after sign-in or sign-up). */
-export async function loadSignedInUser(
-  db: Database,
-  userId: string,
-): Promise<Omit<SessionUser, 'sessionId'>> {
+export async function loadSignedInUser(db: Database, userId: string): Promise<SessionUser> {
   const user = await withServiceRole(db, (tx) => findSignedInUser(tx, userId));
   if (!user) throw new Error('The signed-in user has no profile.');
   return user;

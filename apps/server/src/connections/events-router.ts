@@ -17,7 +17,7 @@ export const eventsRouter = {
     .input(listEventsInput)
     .output(z.array(webhookEvent))
     .query(async ({ ctx, input }) => {
-      const rows = await ctx.rls(async (tx) => {
+      const rows = await ctx.asUser(async (tx) => {
         await findConnection(tx, input.connectionId);
         return tx
           .select()

@@ -35,7 +35,7 @@ function writeResult(services: AppServices, row: ConnectionRow, webhookError: st
  */
 export const connectionsRouter = {
   list: protectedProcedure.output(z.array(whatsappConnection)).query(async ({ ctx }) => {
-    const rows = await ctx.rls((tx) => listConnections(tx));
+    const rows = await ctx.asUser((tx) => listConnections(tx));
     return rows.map((row) => presentConnection(row, ctx.services.publicUrl));
   }),
 
@@ -43,7 +43,7 @@ export const connectionsRouter = {
     .input(connectionIdInput)
     .output(whatsappConnection)
     .query(async ({ ctx, input }) => {
-      const row = await ctx.rls((tx) => findConnection(tx, input.id));
+      const row = await ctx.asUser((tx) => findConnection(tx, input.id));
       return presentConnection(row, ctx.services.publicUrl);
     }),
 
@@ -68,7 +68,7 @@ export const connectionsRouter = {
 
       // The id is made here so the ciphertext can be bound to its row before the insert.
       const id = randomUUID();
-      const inserted = await ctx.rls((tx) =>
+      const inserted = await ctx.asUser((tx) =>
         insertConnection(tx, {
           id,
           organizationId: user.organizationId,
@@ -87,7 +87,7 @@ export const connectionsRouter = {
 
       const webhooks = await configureTwilioWebhooks(services, credentials, inserted);
       const row = webhooks.configured
-        ? await ctx.rls((tx) => updateConnection(tx, id, { webhookConfigured: true }))
+        ? await ctx.asUser((tx) => updateConnection(tx, id, { webhookConfigured: true }))
         : inserted;
       if (webhooks.error)
         ctx.req.log.warn({ connectionId: id }, 'connection stored; webhooks not configured');
@@ -106,11 +106,11 @@ export const connectionsRouter = {
       const { services } = ctx;
       const nameChange = input.friendlyName === undefined ? {} : { friendlyName: input.friendlyName };
       if (input.authToken === undefined) {
-        const row = await ctx.rls((tx) => updateConnection(tx, input.id, nameChange));
+        const row = await ctx.asUser((tx) => updateConnection(tx, input.id, nameChange));
         return writeResult(services, row, null);
       }
 
-      const current = await ctx.rls((tx) => findConnection(tx, input.id));
+      const current = await ctx.asUser((tx) => findConnection(tx, input.id));
       const credentials = {
         accountSid: input.accountSid ?? current.twilioAccountSid,
         authToken: input.authToken,
@@ -119,7 +119,7 @@ export const connectionsRouter = {
       const senderMoved =
         credentials.accountSid !== current.twilioAccountSid || sender.sid !== current.whatsappNumberSid;
 
-      let row = await ctx.rls((tx) =>
+      let row = await ctx.asUser((tx) =>
         updateConnection(tx, input.id, {
           ...nameChange,
           twilioAccountSid: credentials.accountSid,
@@ -137,7 +137,7 @@ export const connectionsRouter = {
       // Another account or sender: its webhooks point elsewhere until we set them.
       const webhooks = await configureTwilioWebhooks(services, credentials, row);
       if (webhooks.configured)
-        row = await ctx.rls((tx) => updateConnection(tx, row.id, { webhookConfigured: true }));
+        row = await ctx.asUser((tx) => updateConnection(tx, row.id, { webhookConfigured: true }));
       return writeResult(services, row, webhooks.error);
     }),
 
@@ -147,14 +147,14 @@ export const connectionsRouter = {
     .output(whatsappConnection)
     .mutation(async ({ ctx, input }) => {
       const { services } = ctx;
-      const current = await ctx.rls((tx) => findConnection(tx, input.id));
+      const current = await ctx.asUser((tx) => findConnection(tx, input.id));
       const sender = await verifyTwilioAccess(
         services,
         await storedCredentials(services, current),
         current.whatsappNumber,
       );
       const senderMoved = sender.sid !== current.whatsappNumberSid;
-      const row = await ctx.rls((tx) =>
+      const row = await ctx.asUser((tx) =>
         updateConnection(tx, input.id, {
           lastVerifiedAt: new Date(),
           ...(senderMoved ? { whatsappNumberSid: sender.sid, webhookConfigured: false } : {}),
@@ -169,7 +169,7 @@ export const connectionsRouter = {
     .output(connectionWriteResult)
     .mutation(async ({ ctx, input }) => {
       const { services } = ctx;
-      const current = await ctx.rls((tx) => findConnection(tx, input.id));
+      const current = await ctx.asUser((tx) => findConnection(tx, input.id));
       const webhooks = await configureTwilioWebhooks(
         services,
         await storedCredentials(services, current),
@@ -178,7 +178,9 @@ export const connectionsRouter = {
       // A failed attempt says nothing about what Twilio holds now: the flag stays as it was.
       const row =
         webhooks.error === null && webhooks.configured !== current.webhookConfigured
-          ? await ctx.rls((tx) => updateConnection(tx, input.id, { webhookConfigured: webhooks.configured }))
+          ? await ctx.asUser((tx) =>
+              updateConnection(tx, input.id, { webhookConfigured: webhooks.configured }),
+            )
           : current;
       return writeResult(services, row, webhooks.error);
     }),
@@ -187,7 +189,7 @@ export const connectionsRouter = {
     .input(setActiveInput)
     .output(whatsappConnection)
     .mutation(async ({ ctx, input }) => {
-      const row = await ctx.rls((tx) => updateConnection(tx, input.id, { isActive: input.isActive }));
+      const row = await ctx.asUser((tx) => updateConnection(tx, input.id, { isActive: input.isActive }));
       return presentConnection(row, ctx.services.publicUrl);
     }),
 
@@ -196,7 +198,7 @@ export const connectionsRouter = {
     .input(connectionIdInput)
     .output(z.object({ id: z.uuid() }))
     .mutation(async ({ ctx, input }) => {
-      await ctx.rls((tx) => deleteConnection(tx, input.id));
+      await ctx.asUser((tx) => deleteConnection(tx, input.id));
       return { id: input.id };
     }),
 } satisfies TRPCRouterRecord;

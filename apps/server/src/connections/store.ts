@@ -9,8 +9,8 @@ import {
   withServiceRole,
 } from '@app/db';
 import { TWILIO_SANDBOX_NUMBER } from '@app/twilio';
-import { TRPCError } from '@trpc/server';
 import { and, desc, eq, ne } from 'drizzle-orm';
+import { ConnectionNotFoundError, NumberAlreadyConnectedError } from './errors.ts';
 import { notifyConnectionChanged } from './notify.ts';
 
 // Queries on twilio_whatsapp_connections, run inside the caller's RLS transaction:
@@ -60,17 +60,11 @@ export async function storedSecret(
   return row ?? null;
 }
 
-export const NO_SUCH_CONNECTION = 'No such WhatsApp connection in your organization.';
-
-export function connectionNotFound(): TRPCError {
-  return new TRPCError({ code: 'NOT_FOUND', message: NO_SUCH_CONNECTION });
-}
-
-export function alreadyConnected(number: string, ours: boolean): TRPCError {
-  return new TRPCError({
-    code: 'CONFLICT',
-    message: `${number} is already connected ${ours ? 'to your organization' : 'to another organization'}.`,
-  });
+/** The number is connected already; `ours` says whether by the caller's organization. */
+export function alreadyConnected(number: string, ours: boolean): NumberAlreadyConnectedError {
+  return new NumberAlreadyConnectedError(
+    `${number} is already connected ${ours ? 'to your organization' : 'to another organization'}.`,
+  );
 }
 
 /**
@@ -108,7 +102,7 @@ export function listConnections(tx: Tx): Promise<ConnectionRow[]> {
 
 export async function findConnection(tx: Tx, id: string): Promise<ConnectionRow> {
   const [row] = await tx.select(connectionColumns).from(connections).where(eq(connections.id, id)).limit(1);
-  if (!row) throw connectionNotFound();
+  if (!row) throw new ConnectionNotFoundError();
   return row;
 }
 
@@ -123,7 +117,7 @@ export async function insertConnection(
     // Two admins racing to connect the same number: the unique constraint decides.
     // Which organization won is not ours to tell.
     if (isUniqueViolation(error)) {
-      throw new TRPCError({ code: 'CONFLICT', message: `${values.whatsappNumber} is already connected.` });
+      throw new NumberAlreadyConnectedError(`${values.whatsappNumber} is already connected.`);
     }
     throw withoutQueryParameters(error, 'Storing the WhatsApp connection');
   }
@@ -147,7 +141,7 @@ export type ConnectionPatch = Partial<
 
 /**
  * Updates a row the caller may manage, and announces the change to every process
- * (at commit). NOT_FOUND when RLS hides it.
+ * (at commit). ConnectionNotFoundError when RLS hides it.
  */
 export async function updateConnection(tx: Tx, id: string, patch: ConnectionPatch): Promise<ConnectionRow> {
   // Nothing to change (e.g. an update that only repeats the id): the row as it is.
@@ -163,11 +157,11 @@ export async function updateConnection(tx: Tx, id: string, patch: ConnectionPatc
     // A new Account SID whose account already has this number connected (the
     // sandbox, shared by every account): which organization holds it is not ours to tell.
     if (isUniqueViolation(error)) {
-      throw new TRPCError({ code: 'CONFLICT', message: ALREADY_CONNECTED_FOR_ACCOUNT });
+      throw new NumberAlreadyConnectedError(ALREADY_CONNECTED_FOR_ACCOUNT);
     }
     throw withoutQueryParameters(error, 'Updating the WhatsApp connection');
   }
-  if (!row) throw connectionNotFound();
+  if (!row) throw new ConnectionNotFoundError();
   await notifyConnectionChanged(tx, id);
   return row;
 }
@@ -177,6 +171,6 @@ export async function deleteConnection(tx: Tx, id: string): Promise<void> {
     .delete(connections)
     .where(eq(connections.id, id))
     .returning({ id: connections.id });
-  if (deleted.length === 0) throw connectionNotFound();
+  if (deleted.length === 0) throw new ConnectionNotFoundError();
   await notifyConnectionChanged(tx, id);
 }

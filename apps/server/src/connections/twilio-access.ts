@@ -1,14 +1,16 @@
 import { TwilioAdapterError, type TwilioCredentials, type WhatsappSender } from '@app/twilio';
 import type { AppServices } from '../services.ts';
+import { CredentialDecryptionError } from '../vault/credential-vault.ts';
+import { ConnectionNotFoundError, StoredTokenUnreadableError } from './errors.ts';
 import { senderOf } from './present.ts';
-import { type ConnectionRow, connectionNotFound, storedSecret } from './store.ts';
-import { twilioFailureToTRPCError } from './twilio-errors.ts';
+import { type ConnectionRow, storedSecret } from './store.ts';
+import { asTwilioRefusal } from './twilio-errors.ts';
 import { webhookUrlsFor } from './webhook-urls.ts';
 
 // Twilio calls for the connect flow. Each runs outside any database transaction:
 // a transaction must never stay open across an HTTP call to a third party.
 
-/** Checks the credentials and finds the number in that account; throws a tRPC error a person can act on. */
+/** Checks the credentials and finds the number in that account; a refusal says what a person can do. */
 export async function verifyTwilioAccess(
   services: Pick<AppServices, 'twilio'>,
   credentials: TwilioCredentials,
@@ -18,7 +20,7 @@ export async function verifyTwilioAccess(
     await services.twilio.verifyCredentials(credentials);
     return await services.twilio.findWhatsappSender(credentials, whatsappNumber);
   } catch (error) {
-    throw twilioFailureToTRPCError(error);
+    throw asTwilioRefusal(error, 'connect');
   }
 }
 
@@ -66,7 +68,7 @@ export async function storedCredentials(
   row: Pick<ConnectionRow, 'id'>,
 ): Promise<TwilioCredentials> {
   const secret = await storedSecret(services.db, row.id);
-  if (!secret) throw connectionNotFound();
+  if (!secret) throw new ConnectionNotFoundError();
   try {
     const authToken = services.vault.decrypt(secret.twilioAuthTokenHash, {
       rowId: secret.id,
@@ -74,6 +76,6 @@ export async function storedCredentials(
     });
     return { accountSid: secret.twilioAccountSid, authToken };
   } catch (error) {
-    throw twilioFailureToTRPCError(error);
+    throw error instanceof CredentialDecryptionError ? new StoredTokenUnreadableError() : error;
   }
 }

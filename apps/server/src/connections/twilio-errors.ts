@@ -1,50 +1,86 @@
 import { TwilioAdapterError } from '@app/twilio';
-import { TRPCError } from '@trpc/server';
-import { FieldError } from '../trpc/trpc.ts';
-import { CredentialDecryptionError } from '../vault/credential-vault.ts';
+import { DomainError, type DomainErrorKind } from '../domain-error.ts';
 
 export const TWILIO_UNREACHABLE = 'Twilio could not be reached. Nothing was saved; try again.';
 const REJECTED_CREDENTIALS =
   'Twilio rejected these credentials (20003). Check the Account SID and Auth Token.';
+const REJECTED_STORED_CREDENTIALS =
+  "Twilio rejected this connection's credentials (20003). An owner or admin can update the Auth Token in Settings.";
 
 /**
- * The one place Twilio failures become API errors. Never INTERNAL_SERVER_ERROR for
- * something a person can act on: tRPC's error formatter hides those messages.
+ * What the call to Twilio was for. Connecting checks credentials an admin is
+ * looking at; sending uses the stored ones a member cannot change, so the same
+ * failure reads differently.
  */
-export function twilioFailureToTRPCError(error: unknown): TRPCError {
-  if (error instanceof CredentialDecryptionError) {
-    return new TRPCError({
-      code: 'PRECONDITION_FAILED',
-      message:
-        'The stored Auth Token for this connection cannot be read (its encryption key is gone). Enter the Auth Token again.',
-      cause: new FieldError('authToken'),
-    });
+export type TwilioCallPurpose = 'connect' | 'send';
+
+/** The form fields a sender can correct. */
+const sendFields = new Set(['to', 'mediaUrls']);
+
+/**
+ * Twilio refused or failed a call. The one place adapter failures become errors
+ * a person reads; the adapter's error is kept (never shown: it can carry the
+ * request) for its Twilio code.
+ */
+export class TwilioRefusalError extends DomainError {
+  readonly kind: DomainErrorKind;
+
+  constructor(
+    readonly adapterError: TwilioAdapterError,
+    purpose: TwilioCallPurpose,
+  ) {
+    super(refusalMessage(adapterError, purpose), { field: refusalField(adapterError, purpose) });
+    this.kind = refusalKind(adapterError, purpose);
   }
-  if (!(error instanceof TwilioAdapterError)) {
-    return error instanceof TRPCError
-      ? error
-      : new TRPCError({ code: 'INTERNAL_SERVER_ERROR', cause: error });
-  }
-  const field = (name: string) => ({ cause: new FieldError(name) });
+}
+
+function refusalKind(error: TwilioAdapterError, purpose: TwilioCallPurpose): DomainErrorKind {
   switch (error.kind) {
     case 'rejected_credentials':
-      return new TRPCError({ code: 'BAD_REQUEST', message: REJECTED_CREDENTIALS, ...field('authToken') });
     case 'account_inactive':
-      return new TRPCError({ code: 'BAD_REQUEST', message: error.message, ...field('accountSid') });
+      return purpose === 'send' ? 'unmet_condition' : 'invalid';
     case 'number_not_found':
-      return new TRPCError({ code: 'BAD_REQUEST', message: error.message, ...field('whatsappNumber') });
     case 'not_found':
     case 'invalid_request':
-      return new TRPCError({
-        code: 'BAD_REQUEST',
-        message: error.message,
-        ...(error.field ? field(error.field) : {}),
-      });
+      return 'invalid';
     case 'rate_limited':
-      return new TRPCError({ code: 'TOO_MANY_REQUESTS', message: error.message });
+      return 'rate_limited';
     case 'unreachable':
-      return new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: TWILIO_UNREACHABLE });
+      return 'unavailable';
     case 'twilio_error':
-      return new TRPCError({ code: 'BAD_GATEWAY', message: error.message });
+      return 'upstream_failed';
   }
+}
+
+function refusalMessage(error: TwilioAdapterError, purpose: TwilioCallPurpose): string {
+  if (error.kind === 'rejected_credentials')
+    return purpose === 'send' ? REJECTED_STORED_CREDENTIALS : REJECTED_CREDENTIALS;
+  if (error.kind === 'unreachable' && purpose === 'connect') return TWILIO_UNREACHABLE;
+  return error.message;
+}
+
+function refusalField(error: TwilioAdapterError, purpose: TwilioCallPurpose): string | undefined {
+  if (purpose === 'send') {
+    const correctable =
+      error.kind === 'invalid_request' || error.kind === 'not_found' || error.kind === 'number_not_found';
+    return correctable && error.field !== undefined && sendFields.has(error.field) ? error.field : undefined;
+  }
+  switch (error.kind) {
+    case 'rejected_credentials':
+      return 'authToken';
+    case 'account_inactive':
+      return 'accountSid';
+    case 'number_not_found':
+      return 'whatsappNumber';
+    case 'not_found':
+    case 'invalid_request':
+      return error.field;
+    default:
+      return undefined;
+  }
+}
+
+/** Adapter failures as refusals; anything else is left as it is (an unexpected error stays one). */
+export function asTwilioRefusal(error: unknown, purpose: TwilioCallPurpose): unknown {
+  return error instanceof TwilioAdapterError ? new TwilioRefusalError(error, purpose) : error;
 }

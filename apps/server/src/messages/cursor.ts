@@ -1,6 +1,14 @@
 import { UUID_PATTERN } from '@app/contracts';
-import { TRPCError } from '@trpc/server';
-import { FieldError } from '../trpc/trpc.ts';
+import { DomainError } from '../domain-error.ts';
+
+/** A page cursor this server did not make, or one from before a format change. */
+export class InvalidCursorError extends DomainError {
+  readonly kind = 'invalid';
+
+  constructor() {
+    super('That page of the conversation no longer exists. Reload the conversation.', { field: 'cursor' });
+  }
+}
 
 /**
  * A position in a conversation ordered by (created_at, id), newest first. The
@@ -36,9 +44,5 @@ export function decodeCursor(cursor: string): ConversationPosition {
   ) {
     return { createdAt: parsed[0], id: parsed[1] };
   }
-  throw new TRPCError({
-    code: 'BAD_REQUEST',
-    message: 'That page of the conversation no longer exists. Reload the conversation.',
-    cause: new FieldError('cursor'),
-  });
+  throw new InvalidCursorError();
 }

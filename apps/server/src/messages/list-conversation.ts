@@ -18,7 +18,7 @@ export async function listConversation(
   input: { connectionId: string; cursor?: string | null | undefined; limit: number },
 ): Promise<WhatsappMessagePage> {
   const after = input.cursor ? decodeCursor(input.cursor) : null;
-  // Not visible under RLS (another organization's, or gone): NOT_FOUND.
+  // Not visible under RLS (another organization's, or gone): ConnectionNotFoundError.
   await findConnection(tx, input.connectionId);
 
   const rows = await tx

@@ -9,11 +9,13 @@ export const messagesRouter = {
   list: protectedProcedure
     .input(listMessagesInput)
     .output(whatsappMessagePage)
-    .query(({ ctx, input }) => ctx.rls((tx) => listConversation(tx, input))),
+    .query(({ ctx, input }) => ctx.asUser((tx) => listConversation(tx, input))),
 
   /** Sends a WhatsApp message through the connection's Twilio account. Members and admins. */
   send: protectedProcedure
     .input(sendMessageInput)
     .output(whatsappMessage)
-    .mutation(({ ctx, input }) => sendWhatsappMessage(ctx.services, ctx.rls, ctx.user, input, ctx.req.log)),
+    .mutation(({ ctx, input }) =>
+      sendWhatsappMessage({ services: ctx.services, sender: ctx.user, message: input, log: ctx.req.log }),
+    ),
 } satisfies TRPCRouterRecord;

@@ -7,14 +7,14 @@ import {
   withServiceRole,
 } from '@app/db';
 import { type SentMessage, type TwilioAdapter, TwilioAdapterError } from '@app/twilio';
-import { TRPCError } from '@trpc/server';
-import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import { and, eq, isNull, or, sql } from 'drizzle-orm';
+import { type ActingUser, asUser } from '../auth/acting-user.ts';
+import { ConnectionPausedError } from '../connections/errors.ts';
 import { findConnection } from '../connections/store.ts';
 import { storedCredentials } from '../connections/twilio-access.ts';
+import { TwilioRefusalError } from '../connections/twilio-errors.ts';
 import { webhookUrlsFor } from '../connections/webhook-urls.ts';
-import type { SessionUser } from '../trpc/context.ts';
-import { FieldError, type RlsRunner } from '../trpc/trpc.ts';
+import { DomainError } from '../domain-error.ts';
 import type { CredentialVault } from '../vault/credential-vault.ts';
 import { toMessageOutput } from './message-output.ts';
 
@@ -42,21 +42,21 @@ const m = twilioWhatsappMessages;
  * transaction so no connection is held while Twilio answers; Twilio's answer then
  * only moves the row forward (a status callback may have overtaken it).
  */
-export async function sendWhatsappMessage(
-  services: MessagingServices,
-  rls: RlsRunner,
-  user: SessionUser,
-  message: OutgoingMessage,
-  log?: SendLogger,
-): Promise<WhatsappMessage> {
-  const { connection, queued } = await rls(async (tx) => {
+export async function sendWhatsappMessage({
+  services,
+  sender,
+  message,
+  log,
+}: {
+  services: MessagingServices;
+  /** The member sending it: the row is written as them, under row-level security. */
+  sender: ActingUser;
+  message: OutgoingMessage;
+  log?: SendLogger | undefined;
+}): Promise<WhatsappMessage> {
+  const { connection, queued } = await asUser(services.db, sender, async (tx) => {
     const connection = await findConnection(tx, message.connectionId);
-    if (!connection.isActive) {
-      throw new TRPCError({
-        code: 'PRECONDITION_FAILED',
-        message: 'This WhatsApp connection is paused. An owner or admin can resume it in Settings.',
-      });
-    }
+    if (!connection.isActive) throw new ConnectionPausedError();
     // Exactly what the insert policy allows a member: outbound, queued, no SID yet, sent by themself.
     const [queued] = await tx
       .insert(m)
@@ -69,7 +69,7 @@ export async function sendWhatsappMessage(
         body: message.body ?? null,
         media: message.mediaUrls.map((url) => ({ url, contentType: null })),
         status: 'queued',
-        sentBy: user.userId,
+        sentBy: sender.userId,
       })
       .returning();
     return { connection, queued: queued as TwilioWhatsappMessage };
@@ -85,26 +85,16 @@ export async function sendWhatsappMessage(
       statusCallback: webhookUrlsFor(services.publicUrl, connection.id).status,
     });
   } catch (error) {
-    if (mayHaveReachedTwilio(error)) {
+    if (error instanceof TwilioAdapterError && error.requestMayHaveReachedTwilio) {
       // A timeout or a reset after the request was written: Twilio may have
       // accepted it. The row stays queued without a SID; the status callbacks
-      // adopt it (worker/apply-event.ts). Marking it failed would invite a
+      // adopt it (the webhook worker). Marking it failed would invite a
       // second, duplicate send.
-      throw new TRPCError({ code: 'GATEWAY_TIMEOUT', message: MAYBE_DELIVERED });
+      throw new MessageOutcomeUnknownError();
     }
-    const refusal = describeRefusal(error);
-    await markRefused(services.db, queued.id, refusal);
-    if (error instanceof TRPCError) throw error;
-    throw new TRPCError({
-      code: refusal.code,
-      message: refusal.message,
-      // Twilio's own error is left out: it can carry the request, Authorization header included.
-      cause: refusal.field
-        ? new FieldError(refusal.field)
-        : error instanceof TwilioAdapterError
-          ? undefined
-          : error,
-    });
+    const refusal = error instanceof TwilioAdapterError ? new TwilioRefusalError(error, 'send') : error;
+    await markRefused(services.db, queued.id, refusalReason(refusal));
+    throw refusal;
   }
 
   const recorded = await recordTwilioAnswerWithRetries(services.db, queued.id, sent, log);
@@ -117,50 +107,13 @@ export async function sendWhatsappMessage(
 export const MAYBE_DELIVERED =
   'Twilio did not answer in time; the message may still be delivered — check the conversation before sending again.';
 
-/**
- * Failures that prove the request never reached Twilio: nothing to connect to
- * (refused, DNS, no route to the host or its network).
- */
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+/** Twilio may have accepted the message; sending it again could deliver it twice. */
+export class MessageOutcomeUnknownError extends DomainError {
+  readonly kind = 'outcome_unknown';
 
-/**
- * Failures that prove it only when they happened while connecting (Node's
- * `syscall: 'connect'`): a reset or a timeout later may come after Twilio
- * accepted the message.
- */
-const NOT_SENT_WHILE_CONNECTING = new Set(['ECONNRESET', 'ETIMEDOUT']);
-
-/**
- * Whether Twilio may have received the request: an 'unreachable' failure is
- * definite only when the connection could not even be opened (refused, DNS,
- * unreachable, or reset / timed out during connect); any other timeout or
- * reset may come after Twilio accepted the message.
- */
-export function mayHaveReachedTwilio(error: unknown): boolean {
-  if (!(error instanceof TwilioAdapterError) || error.kind !== 'unreachable') return false;
-  for (
-    let e: unknown = error.cause;
-    typeof e === 'object' && e !== null;
-    e = (e as { cause?: unknown }).cause
-  ) {
-    if (provesNotSent(e)) return false;
+  constructor() {
+    super(MAYBE_DELIVERED);
   }
-  return true;
-}
-
-function provesNotSent(error: object): boolean {
-  const { code, syscall, errors } = error as { code?: unknown; syscall?: unknown; errors?: unknown };
-  if (typeof code === 'string') {
-    if (NOT_SENT_CODES.has(code)) return true;
-    if (NOT_SENT_WHILE_CONNECTING.has(code) && syscall === 'connect') return true;
-  }
-  // Node tries each address of the host (autoSelectFamily) and reports an
-  // AggregateError: nothing was sent if every attempt failed to connect.
-  return (
-    Array.isArray(errors) &&
-    errors.length > 0 &&
-    errors.every((e: unknown) => typeof e === 'object' && e !== null && provesNotSent(e))
-  );
 }
 
 /** Minimal logger: the server passes the request's pino logger. */
@@ -255,57 +208,22 @@ export async function recordTwilioAnswer(
   return current;
 }
 
-interface Refusal {
-  code: TRPC_ERROR_CODE_KEY;
+/** What a refused message's row says: the sentence shown, and Twilio's code when Twilio refused it. */
+interface RefusalReason {
   message: string;
   twilioCode: number | null;
-  field?: 'to' | 'mediaUrls';
 }
 
-/** Twilio's synchronous refusals, as a person who can act on them reads them. */
-function describeRefusal(error: unknown): Refusal {
-  // The stored token could not be read (storedCredentials says why).
-  if (error instanceof TRPCError && error.code !== 'INTERNAL_SERVER_ERROR') {
-    return { code: error.code, message: error.message, twilioCode: null };
-  }
-  if (!(error instanceof TwilioAdapterError)) {
-    return {
-      code: 'INTERNAL_SERVER_ERROR',
-      message: 'The message could not be sent because of a problem on our side.',
-      twilioCode: null,
-    };
-  }
-  const twilioCode = error.twilioCode ?? null;
-  switch (error.kind) {
-    case 'rejected_credentials':
-      return {
-        code: 'PRECONDITION_FAILED',
-        message:
-          "Twilio rejected this connection's credentials (20003). An owner or admin can update the Auth Token in Settings.",
-        twilioCode,
-      };
-    case 'account_inactive':
-      return { code: 'PRECONDITION_FAILED', message: error.message, twilioCode };
-    case 'unreachable':
-      return { code: 'SERVICE_UNAVAILABLE', message: error.message, twilioCode };
-    case 'rate_limited':
-      return { code: 'TOO_MANY_REQUESTS', message: error.message, twilioCode };
-    case 'invalid_request':
-    case 'not_found':
-    case 'number_not_found':
-      return {
-        code: 'BAD_REQUEST',
-        message: error.message,
-        twilioCode,
-        ...(error.field === 'to' || error.field === 'mediaUrls' ? { field: error.field } : {}),
-      };
-    default:
-      return { code: 'BAD_GATEWAY', message: error.message, twilioCode };
-  }
+function refusalReason(error: unknown): RefusalReason {
+  if (error instanceof TwilioRefusalError)
+    return { message: error.message, twilioCode: error.adapterError.twilioCode ?? null };
+  // e.g. the stored token could not be read (storedCredentials says why)
+  if (error instanceof DomainError) return { message: error.message, twilioCode: null };
+  return { message: 'The message could not be sent because of a problem on our side.', twilioCode: null };
 }
 
 /** A refused message is kept, failed, with the reason, so the conversation shows what happened. */
-async function markRefused(db: Database, id: string, refusal: Refusal): Promise<void> {
+async function markRefused(db: Database, id: string, refusal: RefusalReason): Promise<void> {
   await withServiceRole(db, (tx) =>
     tx
       .update(m)

@@ -1,30 +1,23 @@
-import type { OrgRole } from '@app/contracts';
 import type { CreateFastifyContextOptions } from '@trpc/server/adapters/fastify';
-import { resolveSessionUser } from '../auth/session.ts';
+import { resolveSessionUser, type SessionUser } from '../auth/session.ts';
 import type { AppServices } from '../services.ts';
-
-export interface SessionUser {
-  userId: string;
-  email: string;
-  organizationId: string;
-  organizationName: string;
-  role: OrgRole;
-  sessionId: string;
-}
+import type { ProcedureRateLimiter } from './rate-limits.ts';
 
 export interface Context {
   req: CreateFastifyContextOptions['req'];
   res: CreateFastifyContextOptions['res'];
   services: AppServices;
+  rateLimiter: ProcedureRateLimiter;
   /** The signed-in user, or null. Resolved from the session cookie once per request. */
   user: SessionUser | null;
 }
 
-export function createContextFactory(services: AppServices) {
+export function createContextFactory(services: AppServices, rateLimiter: ProcedureRateLimiter) {
   return async ({ req, res }: CreateFastifyContextOptions): Promise<Context> => ({
     req,
     res,
     services,
+    rateLimiter,
     user: await resolveSessionUser(services, req),
   });
 }

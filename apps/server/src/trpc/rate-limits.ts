@@ -1,5 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { procedurePaths, trpcErrorBody } from './http-error.ts';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 
 export interface RateLimit {
   /** Calls allowed per key in the window. */
@@ -11,8 +10,10 @@ export interface RateLimit {
    * proxy saw, see TRUST_PROXY), or the call's normalized `email` input, which caps a
    * password guess spread over many IPs.
    */
-  per?: 'ip' | 'email';
+  per?: RateLimitKey;
 }
+
+export type RateLimitKey = 'ip' | 'email';
 
 /** Per-procedure limits; procedures not listed are not limited. */
 export type ProcedureRateLimits = Record<string, RateLimit | readonly RateLimit[]>;
@@ -43,99 +44,39 @@ export function fastifyTrustProxy(
   return trust;
 }
 
-type Limiter = ReturnType<FastifyInstance['createRateLimit']>;
-
-/** The request's JSON body: tRPC's content-type parser leaves it a string for tRPC to parse. */
-function jsonBody(req: FastifyRequest): unknown {
-  if (typeof req.body !== 'string') return req.body;
-  try {
-    return JSON.parse(req.body);
-  } catch {
-    return undefined; // tRPC answers the malformed body itself
-  }
-}
-
-/** The normalized `email` input of the index-th call of a request, when it has one. */
-function emailInput(body: unknown, index: number, batch: boolean): string | undefined {
-  const input = batch ? (body as Record<string, unknown> | null | undefined)?.[String(index)] : body;
-  const email = (input as { email?: unknown } | null | undefined)?.email;
-  return typeof email === 'string' && email.trim() !== '' ? email.trim().toLowerCase() : undefined;
-}
-
-function tooManyAttempts(req: FastifyRequest, reply: FastifyReply, path: string, ttlInSeconds: number) {
-  req.log.warn({ path }, 'rate limit reached');
-  return reply
-    .code(429)
-    .header('retry-after', String(ttlInSeconds))
-    .send(
-      trpcErrorBody(
-        req,
-        'TOO_MANY_REQUESTS',
-        429,
-        `Too many attempts. Wait ${ttlInSeconds} seconds and try again.`,
-      ),
-    );
-}
-
 /**
- * Returns an onRequest hook for /trpc: every procedure named in the request (a batch
- * counts each call) spends one from that procedure's per-IP budget; past it, 429 with
- * a tRPC-shaped error and Retry-After. Per-email budgets need the parsed body, so they
- * are spent in a preHandler hook this registers on `app`. Needs @fastify/rate-limit
- * registered (global: false) on `app`.
- *
- * The counters live in @fastify/rate-limit's in-memory store, so they are per process:
- * with several server processes (DESIGN.md, multi-process) each has its own budget and
- * the effective limit is multiplied by the process count. A shared store (Redis,
- * PostgreSQL) would be needed to make them global.
+ * Each procedure's budgets, spent by the tRPC middleware in trpc.ts (a batch
+ * spends one per call). The counters live in this process's memory: with
+ * several server processes each has its own budget and the effective limit is
+ * multiplied by the process count; a shared store (Redis, PostgreSQL) would be
+ * needed to make them global.
  */
-export function procedureRateLimiter(app: FastifyInstance, limits: ProcedureRateLimits) {
-  const byIp = new Map<string, Limiter[]>();
-  const byEmail = new Map<string, Limiter[]>();
-  // The email limiters' key is computed before each call: keyGenerator only sees the request.
-  const emailKeys = new WeakMap<FastifyRequest, string>();
-  for (const [path, limit] of Object.entries(limits)) {
-    for (const { max, windowMs, per = 'ip' } of [limit].flat()) {
-      const limiter =
-        per === 'ip'
-          ? app.createRateLimit({ max, timeWindow: windowMs, keyGenerator: (req) => `${path}|ip|${req.ip}` })
-          : app.createRateLimit({
-              max,
-              timeWindow: windowMs,
-              keyGenerator: (req) => `${path}|email|${emailKeys.get(req)}`,
-            });
-      const into = per === 'ip' ? byIp : byEmail;
-      into.set(path, [...(into.get(path) ?? []), limiter]);
+export class ProcedureRateLimiter {
+  readonly #budgets = new Map<string, RateLimiterMemory[]>();
+
+  constructor(limits: ProcedureRateLimits) {
+    for (const [path, limit] of Object.entries(limits)) {
+      for (const { max, windowMs, per = 'ip' } of [limit].flat()) {
+        const key = `${path}|${per}`;
+        const budget = new RateLimiterMemory({ keyPrefix: key, points: max, duration: windowMs / 1000 });
+        this.#budgets.set(key, [...(this.#budgets.get(key) ?? []), budget]);
+      }
     }
   }
 
-  if (byEmail.size > 0) {
-    app.addHook('preHandler', async (req, reply) => {
-      if (!req.url.startsWith('/trpc/')) return;
-      const batch = new URLSearchParams(req.url.split('?', 2)[1] ?? '').get('batch') === '1';
-      const paths = procedurePaths(req);
-      if (!paths.some((path) => byEmail.has(path))) return;
-      const body = jsonBody(req);
-      for (const [index, path] of paths.entries()) {
-        const email = emailInput(body, index, batch);
-        if (!email) continue;
-        for (const limiter of byEmail.get(path) ?? []) {
-          emailKeys.set(req, email);
-          const result = await limiter(req);
-          if (!result.isAllowed && result.isExceeded)
-            return tooManyAttempts(req, reply, path, result.ttlInSeconds);
-        }
-      }
-    });
-  }
-
-  return async (req: FastifyRequest, reply: FastifyReply) => {
-    for (const path of procedurePaths(req)) {
-      for (const limiter of byIp.get(path) ?? []) {
-        const result = await limiter(req);
-        if (!result.isAllowed && result.isExceeded)
-          return tooManyAttempts(req, reply, path, result.ttlInSeconds);
+  /**
+   * Spends one call of `path` for `key` (an IP or a normalized email) from each of
+   * its `per` budgets. Returns the seconds to wait when one is spent, else null.
+   */
+  async spend(path: string, per: RateLimitKey, key: string): Promise<number | null> {
+    for (const budget of this.#budgets.get(`${path}|${per}`) ?? []) {
+      try {
+        await budget.consume(key);
+      } catch (refusal) {
+        if (refusal instanceof RateLimiterRes) return Math.max(1, Math.ceil(refusal.msBeforeNext / 1000));
+        throw refusal;
       }
     }
-  };
+    return null;
+  }
 }

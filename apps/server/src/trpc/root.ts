@@ -4,7 +4,7 @@ import { connectionsRouter } from '../connections/router.ts';
 import { messagesRouter } from '../messages/router.ts';
 import { router } from './trpc.ts';
 
-// One line per feature router; add `messages: messagesRouter` beside the others.
+/** `whatsapp.*`: one line per feature router. */
 const whatsappRouter = {
   connections: connectionsRouter,
   events: eventsRouter,

@@ -1,21 +1,12 @@
-import { type Tx, withUser } from '@app/db';
+import type { Tx } from '@app/db';
 import { initTRPC, TRPCError } from '@trpc/server';
 import { ZodError, z } from 'zod';
-import type { Context, SessionUser } from './context.ts';
-
-/**
- * A field-level error: where in the form the person should look. Procedures throw
- * `new TRPCError({ code, message, cause: new FieldError('authToken') })`.
- */
-export class FieldError extends Error {
-  constructor(
-    readonly field: string,
-    message = field,
-  ) {
-    super(message);
-    this.name = 'FieldError';
-  }
-}
+import { asUser } from '../auth/acting-user.ts';
+import { DomainError } from '../domain-error.ts';
+import type { Context } from './context.ts';
+import { asTRPCError } from './domain-errors.ts';
+import { isCrossSiteMutation } from './origin-guard.ts';
+import type { RateLimitKey } from './rate-limits.ts';
 
 const t = initTRPC.context<Context>().create({
   // Never a stack trace to the client, whatever NODE_ENV says.
@@ -25,7 +16,7 @@ const t = initTRPC.context<Context>().create({
     let fieldErrors: Record<string, string[]> | undefined;
     if (cause instanceof ZodError) {
       fieldErrors = z.flattenError(cause).fieldErrors as Record<string, string[]>;
-    } else if (cause instanceof FieldError) {
+    } else if (cause instanceof DomainError && cause.field !== undefined) {
       fieldErrors = { [cause.field]: [error.message] };
     }
     const message =
@@ -44,17 +35,65 @@ const t = initTRPC.context<Context>().create({
 
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
-export const publicProcedure = t.procedure;
 
-/** Runs `fn` in one transaction as the signed-in user, under row-level security. */
-export type RlsRunner = <T>(fn: (tx: Tx) => Promise<T>) => Promise<T>;
+/** Services throw domain errors; every procedure reports them with their API code. */
+const mapDomainErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok) throw asTRPCError(result.error);
+  return result;
+});
 
-export const protectedProcedure = t.procedure.use(({ ctx, next }) => {
+/** Refuses a mutation sent from another site before the procedure runs (see isCrossSiteMutation). */
+const refuseCrossSite = t.middleware(({ ctx, next }) => {
+  if (isCrossSiteMutation(ctx.req, ctx.services.publicUrl)) {
+    ctx.req.log.warn(
+      { origin: ctx.req.headers.origin, fetchSite: ctx.req.headers['sec-fetch-site'] },
+      'refused a cross-origin mutation',
+    );
+    throw new TRPCError({
+      code: 'FORBIDDEN',
+      message: 'This request came from another site and was refused.',
+    });
+  }
+  return next();
+});
+
+/** Spends one call from the procedure's `per` budgets; past one, TOO_MANY_REQUESTS with Retry-After. */
+async function spendRateLimit(ctx: Context, path: string, per: RateLimitKey, key: string): Promise<void> {
+  const waitSeconds = await ctx.rateLimiter.spend(path, per, key);
+  if (waitSeconds === null) return;
+  ctx.req.log.warn({ path, per }, 'rate limit reached');
+  ctx.res.header('retry-after', String(waitSeconds));
+  throw new TRPCError({
+    code: 'TOO_MANY_REQUESTS',
+    message: `Too many attempts. Wait ${waitSeconds} seconds and try again.`,
+  });
+}
+
+const limitPerIp = t.middleware(async ({ ctx, path, next }) => {
+  await spendRateLimit(ctx, path, 'ip', ctx.req.ip);
+  return next();
+});
+
+/**
+ * Spends the call's `email` input (normalized by its contract) from the
+ * procedure's per-email budgets. Put it after `.input(...)`: it needs the parsed input.
+ */
+export const limitPerEmail = t.middleware(async ({ ctx, path, input, next }) => {
+  const email = typeof input === 'object' && input !== null && 'email' in input ? input.email : undefined;
+  if (typeof email === 'string') await spendRateLimit(ctx, path, 'email', email);
+  return next();
+});
+
+/** Every procedure: domain errors mapped, cross-site mutations refused, per-IP budgets spent. */
+export const publicProcedure = t.procedure.use(mapDomainErrors).use(refuseCrossSite).use(limitPerIp);
+
+export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
   const user = ctx.user;
   if (!user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in to continue.' });
-  const rls: RlsRunner = (fn) =>
-    withUser(ctx.services.db, { sub: user.userId, role: 'authenticated', email: user.email }, fn);
-  return next({ ctx: { ...ctx, user: user as SessionUser, rls } });
+  /** Runs `fn` in one transaction as the signed-in user, under row-level security. */
+  const asSignedInUser = <T>(fn: (tx: Tx) => Promise<T>): Promise<T> => asUser(ctx.services.db, user, fn);
+  return next({ ctx: { ...ctx, user, asUser: asSignedInUser } });
 });
 
 /**

@@ -20,6 +20,14 @@ export class TwilioAdapterError extends Error {
   readonly twilioCode?: number;
   readonly httpStatus?: number;
   readonly field?: TwilioAdapterErrorField;
+  /**
+   * Whether Twilio may have received the request although no answer came back. False
+   * for an answer (Twilio acted on it or refused it) and for failures that prove
+   * nothing was sent (the connection could not even be opened); true for a timeout
+   * or a reset after the request was written. A send failing with it true must not
+   * be marked failed: Twilio may have accepted the message.
+   */
+  readonly requestMayHaveReachedTwilio: boolean;
 
   constructor(
     kind: TwilioAdapterErrorKind,
@@ -29,6 +37,8 @@ export class TwilioAdapterError extends Error {
       httpStatus?: number;
       field?: TwilioAdapterErrorField;
       cause?: unknown;
+      /** Default: true for `unreachable` (nothing proves otherwise), false for the rest. */
+      requestMayHaveReachedTwilio?: boolean;
     } = {},
   ) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -37,6 +47,7 @@ export class TwilioAdapterError extends Error {
     if (details.twilioCode !== undefined) this.twilioCode = details.twilioCode;
     if (details.httpStatus !== undefined) this.httpStatus = details.httpStatus;
     if (details.field !== undefined) this.field = details.field;
+    this.requestMayHaveReachedTwilio = details.requestMayHaveReachedTwilio ?? kind === 'unreachable';
   }
 }
 

@@ -40,6 +40,42 @@ function isNetworkFailure(error: unknown): boolean {
   return typeof code === 'string' && networkErrorCodes.has(code);
 }
 
+/**
+ * Failures that prove the request never reached Twilio: nothing to connect to
+ * (refused, DNS, no route to the host or its network).
+ */
+const notSentCodes = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/**
+ * Failures that prove it only when they happened while connecting (Node's
+ * `syscall: 'connect'`): a reset or a timeout later may come after Twilio
+ * accepted the request.
+ */
+const notSentWhileConnecting = new Set(['ECONNRESET', 'ETIMEDOUT']);
+
+/** Whether a network failure, or any error in its cause chain, proves nothing was sent. */
+function provedNotSent(error: unknown): boolean {
+  for (let e: unknown = error; typeof e === 'object' && e !== null; e = (e as { cause?: unknown }).cause) {
+    if (provesNotSent(e)) return true;
+  }
+  return false;
+}
+
+function provesNotSent(error: object): boolean {
+  const { code, syscall, errors } = error as { code?: unknown; syscall?: unknown; errors?: unknown };
+  if (typeof code === 'string') {
+    if (notSentCodes.has(code)) return true;
+    if (notSentWhileConnecting.has(code) && syscall === 'connect') return true;
+  }
+  // Node tries each address of the host (autoSelectFamily) and reports an
+  // AggregateError: nothing was sent if every attempt failed to connect.
+  return (
+    Array.isArray(errors) &&
+    errors.length > 0 &&
+    errors.every((e: unknown) => typeof e === 'object' && e !== null && provesNotSent(e))
+  );
+}
+
 const fieldByCode: Record<number, TwilioAdapterErrorField> = {
   20003: 'authToken',
   21211: 'to',
@@ -63,6 +99,7 @@ export function mapTwilioFailure(error: unknown, context: FailureContext): Twili
   if (isNetworkFailure(error)) {
     return new TwilioAdapterError('unreachable', 'Twilio could not be reached. Try again in a minute.', {
       cause: error,
+      requestMayHaveReachedTwilio: !provedNotSent(error),
     });
   }
   return new TwilioAdapterError(
