@@ -1,5 +1,6 @@
+import { ServiceRole } from '@app/db';
 import { describe, expect, it } from 'vitest';
-import { ConnectionCache } from '../src/webhooks/connection-cache.ts';
+import { ConnectionCache } from '../src/webhooks/index.ts';
 import { seedConnection, useWebhookServer } from './webhook-helpers.ts';
 
 const server = useWebhookServer();
@@ -17,11 +18,11 @@ function deferred() {
  * answered, until released: the moment a NOTIFY can arrive between the read and
  * the answer. `queried[i]` resolves when load i has read; `release[i]()` lets it finish.
  */
-function cacheWithHeldLoads(held = 1) {
+async function cacheWithHeldLoads(held = 1) {
   const queried = Array.from({ length: held }, deferred);
   const released = Array.from({ length: held }, deferred);
   let loads = 0;
-  const cache = new ConnectionCache(server.sql, server.vault, {
+  const cache = new ConnectionCache(ServiceRole.switchingOn(server.sql), server.vault, {
     afterQuery: async () => {
       const i = loads++;
       if (i < held) {
@@ -30,6 +31,8 @@ function cacheWithHeldLoads(held = 1) {
       }
     },
   });
+  // Entries are cached only while the cache LISTENs for changes.
+  await cache.listen();
   return {
     cache,
     queried: queried.map((d) => d.promise),
@@ -41,7 +44,7 @@ function cacheWithHeldLoads(held = 1) {
 describe('connection cache and a change while a load is in flight', () => {
   it('a lookup after the invalidation starts a fresh load and sees the deactivation', async () => {
     const c = await seedConnection(server.sql, server.vault);
-    const { cache, queried, release } = cacheWithHeldLoads();
+    const { cache, queried, release } = await cacheWithHeldLoads();
     try {
       const before = cache.get(c.id);
       await queried[0]; // the first load read the row while it was still active
@@ -61,7 +64,7 @@ describe('connection cache and a change while a load is in flight', () => {
 
   it('the stale load finishing does not drop the fresh one: later lookups join it', async () => {
     const c = await seedConnection(server.sql, server.vault);
-    const { cache, queried, release, loads } = cacheWithHeldLoads(2);
+    const { cache, queried, release, loads } = await cacheWithHeldLoads(2);
     try {
       const first = cache.get(c.id);
       await queried[0];
@@ -82,7 +85,7 @@ describe('connection cache and a change while a load is in flight', () => {
 
   it('clear() also forgets loads in flight', async () => {
     const c = await seedConnection(server.sql, server.vault);
-    const { cache, queried, release } = cacheWithHeldLoads();
+    const { cache, queried, release } = await cacheWithHeldLoads();
     try {
       const before = cache.get(c.id);
       await queried[0];
@@ -104,7 +107,11 @@ describe('connection cache bounds', () => {
       await seedConnection(server.sql, server.vault),
       await seedConnection(server.sql, server.vault),
     ];
-    const cache = new ConnectionCache(server.sql, server.vault, { maxEntries: 2, maxMisses: 3 });
+    const cache = new ConnectionCache(ServiceRole.switchingOn(server.sql), server.vault, {
+      maxEntries: 2,
+      maxMisses: 3,
+    });
+    await cache.listen();
     try {
       expect((await cache.get(a.id))?.id).toBe(a.id);
       expect((await cache.get(b.id))?.id).toBe(b.id);
