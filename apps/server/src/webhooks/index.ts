@@ -11,6 +11,10 @@ import { WebhookWorker, type WebhookWorkerOptions } from './worker.ts';
 // NOTIFY in the same statement) -> worker.ts (claim, settle) -> apply-event.ts (apply).
 // The rest of the server reaches this feature through this file only.
 
+// Options for buildServer, and units the tests exercise on their own.
+export { ConnectionCache } from './connection-cache.ts';
+export { MalformedFormBodyError, parseFormBody } from './payload.ts';
+export { isValidTwilioSignature, signedWebhookUrl } from './signature.ts';
 export type { ConnectionCacheOptions, WebhookWorkerOptions };
 
 export interface TwilioWebhooksOptions {
@@ -62,8 +66,3 @@ declare module 'fastify' {
     webhookConnections: ConnectionCache;
   }
 }
-
-// Units the tests exercise on their own.
-export { ConnectionCache } from './connection-cache.ts';
-export { MalformedFormBodyError, parseFormBody } from './payload.ts';
-export { isValidTwilioSignature, signedWebhookUrl } from './signature.ts';
