@@ -7,8 +7,9 @@ import {
   type TwilioWhatsappMessage,
 } from './schema.ts';
 
-// The webhook worker's writes to twilio_whatsapp_messages. Each is one statement,
-// scoped by connection: a tenant's event can never touch another tenant's message.
+// The webhook worker's writes to twilio_whatsapp_messages, one statement each.
+// Those an event drives are scoped by its connection: a tenant's event can never
+// touch another tenant's message.
 
 /** An inbound message as a webhook describes it; its organization comes from the connection. */
 export type InboundMessage = Pick<
