@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { type Env, repoRoot } from '@app/config';
+import { ServiceRole } from '@app/db';
 import { createTwilioAdapter } from '@app/twilio';
 import type { FastifyInstance } from 'fastify';
 import { type RuntimeConfig, resolveRuntimeConfig } from './config.ts';
@@ -7,7 +8,6 @@ import { type OpenedDatabase, openDatabase, resolveDatabaseUrl } from './databas
 import { Metrics } from './observability/metrics.ts';
 import { buildServer } from './server.ts';
 import { CredentialVault } from './vault/credential-vault.ts';
-import { openServiceRolePool } from './webhooks/service-role-pool.ts';
 
 export interface StartAppOptions {
   env: Env;
@@ -46,10 +46,12 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   }
 
   // Webhook intake and worker: connections that are service_role from login.
-  const serviceSql = openServiceRolePool(pg.url);
+  const serviceRole = ServiceRole.openPool(pg.url);
   const twilioApiBaseUrl = options.twilioApiBaseUrl ?? env.TWILIO_API_BASE_URL;
   const metrics = new Metrics();
-  const twilioCalls = metrics.counter('twilio_api_calls_total', 'Twilio REST API calls by outcome');
+  const twilioCalls = metrics.counter('twilio_api_calls_total', 'Twilio REST API calls by outcome', [
+    'outcome',
+  ]);
 
   const app = await buildServer({
     db: database.db,
@@ -64,14 +66,14 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       onApiCall: (outcome) => twilioCalls.inc({ outcome }),
     }),
     metrics,
-    serviceSql,
+    serviceRole,
     worker: { enabled: true },
     trustProxy: env.TRUST_PROXY,
   });
 
   const close = async () => {
     await app.close();
-    await serviceSql.end({ timeout: 5 });
+    await serviceRole.close();
     await database.close();
     await pg.stopEmbedded();
   };

@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import { type Database, isQueryError, withoutQueryParameters } from '@app/db';
+import { type Database, isQueryError, type ServiceRole, withoutQueryParameters } from '@app/db';
 import type { TwilioAdapter } from '@app/twilio';
 import fastifyCookie from '@fastify/cookie';
 import fastifyHelmet from '@fastify/helmet';
@@ -20,8 +20,7 @@ import {
 } from './trpc/rate-limits.ts';
 import { type AppRouter, appRouter } from './trpc/root.ts';
 import type { CredentialVault } from './vault/credential-vault.ts';
-import { registerTwilioWebhooks } from './webhooks/index.ts';
-import type { WebhookWorkerOptions } from './worker/webhook-worker.ts';
+import { twilioWebhooks, type WebhookWorkerOptions } from './webhooks/index.ts';
 
 export interface ServerOptions {
   db: Database;
@@ -38,8 +37,8 @@ export interface ServerOptions {
   trustProxy?: number | string[];
   vault: CredentialVault;
   twilio: TwilioAdapter;
-  /** Pool whose connections run as service_role (openServiceRolePool); default `sql` + SET LOCAL ROLE. */
-  serviceSql?: postgres.Sql;
+  /** How the webhook path acts as service_role; default: `sql`, switching role per transaction. */
+  serviceRole?: ServiceRole;
   /** The webhook worker; on unless `enabled: false` (tests drive `app.webhookWorker.runOnce()`). */
   worker?: WebhookWorkerOptions;
   /** Per-procedure limits by client IP or email (sign-in, sign-up, connect); tests lower or raise them. */
@@ -102,8 +101,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(fastifyCookie, { secret: options.sessionSecret });
 
   await app.register(healthRoutes, { services });
-  await registerTwilioWebhooks(app, services, {
-    ...(options.serviceSql ? { serviceSql: options.serviceSql } : {}),
+  await app.register(twilioWebhooks, {
+    services,
+    ...(options.serviceRole ? { serviceRole: options.serviceRole } : {}),
     ...(options.worker ? { worker: options.worker } : {}),
   });
 

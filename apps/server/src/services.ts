@@ -7,7 +7,7 @@ import type { CredentialVault } from './vault/credential-vault.ts';
 /** What the tRPC procedures, webhook routes and worker share; built once in buildServer. */
 export interface AppServices {
   db: Database;
-  /** The same pool as `db`, for hot paths written in SQL (webhook intake, worker). */
+  /** The same pool as `db`: /readyz pings it; the webhook path switches role on it unless given its own pool. */
   sql: postgres.Sql;
   /** Base URL Twilio reaches us at: webhook URLs and signature checks are built from it. */
   publicUrl: URL;

@@ -107,3 +107,15 @@ it('counts the Twilio API calls of the connect flow and the webhook deliveries o
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   expect(text).not.toContain(account.authToken);
 });
+
+it('serves the process and Node metrics beside the webhook and Twilio series', async () => {
+  expect(await metric('process_cpu_user_seconds_total')).toBeGreaterThan(0);
+  expect(await metric('process_resident_memory_bytes')).toBeGreaterThan(0);
+  expect(await metric('nodejs_heap_size_used_bytes')).toBeGreaterThan(0);
+  expect(await metric('nodejs_eventloop_lag_p99_seconds')).toBeGreaterThanOrEqual(0);
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  expect(text).toContain('# TYPE nodejs_gc_duration_seconds histogram');
+  expect(text).toContain('# TYPE twilio_webhook_deliveries_total counter');
+  expect(text).toContain('# TYPE twilio_webhook_processing_lag_seconds summary');
+  expect(text).toContain('# TYPE twilio_webhook_events_pending gauge');
+});

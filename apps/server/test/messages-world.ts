@@ -15,7 +15,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { hashSessionToken, SESSION_COOKIE } from '../src/auth/session.ts';
 import { CredentialVault } from '../src/vault/credential-vault.ts';
-import type { WebhookWorkerOptions } from '../src/worker/webhook-worker.ts';
+import type { WebhookWorkerOptions } from '../src/webhooks/index.ts';
 import { useTestServer } from './helpers.ts';
 
 // A whole loop on one machine: a listening server (Twilio must reach it over

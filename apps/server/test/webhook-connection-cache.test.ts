@@ -1,6 +1,15 @@
-import { describe, expect, it } from 'vitest';
-import { ConnectionCache } from '../src/webhooks/connection-cache.ts';
-import { seedConnection, useWebhookServer } from './webhook-helpers.ts';
+import { ServiceRole } from '@app/db';
+import { describe, expect, it, vi } from 'vitest';
+import { ConnectionCache } from '../src/webhooks/index.ts';
+import {
+  inboundParams,
+  inboundPath,
+  newMessageSid,
+  type SeededConnection,
+  seedConnection,
+  twilioRequest,
+  useWebhookServer,
+} from './webhook-helpers.ts';
 
 const server = useWebhookServer();
 
@@ -17,11 +26,11 @@ function deferred() {
  * answered, until released: the moment a NOTIFY can arrive between the read and
  * the answer. `queried[i]` resolves when load i has read; `release[i]()` lets it finish.
  */
-function cacheWithHeldLoads(held = 1) {
+async function cacheWithHeldLoads(held = 1) {
   const queried = Array.from({ length: held }, deferred);
   const released = Array.from({ length: held }, deferred);
   let loads = 0;
-  const cache = new ConnectionCache(server.sql, server.vault, {
+  const cache = new ConnectionCache(ServiceRole.switchingOn(server.sql), server.vault, {
     afterQuery: async () => {
       const i = loads++;
       if (i < held) {
@@ -30,6 +39,8 @@ function cacheWithHeldLoads(held = 1) {
       }
     },
   });
+  // Entries are cached only while the cache LISTENs for changes.
+  await cache.listen();
   return {
     cache,
     queried: queried.map((d) => d.promise),
@@ -41,7 +52,7 @@ function cacheWithHeldLoads(held = 1) {
 describe('connection cache and a change while a load is in flight', () => {
   it('a lookup after the invalidation starts a fresh load and sees the deactivation', async () => {
     const c = await seedConnection(server.sql, server.vault);
-    const { cache, queried, release } = cacheWithHeldLoads();
+    const { cache, queried, release } = await cacheWithHeldLoads();
     try {
       const before = cache.get(c.id);
       await queried[0]; // the first load read the row while it was still active
@@ -61,7 +72,7 @@ describe('connection cache and a change while a load is in flight', () => {
 
   it('the stale load finishing does not drop the fresh one: later lookups join it', async () => {
     const c = await seedConnection(server.sql, server.vault);
-    const { cache, queried, release, loads } = cacheWithHeldLoads(2);
+    const { cache, queried, release, loads } = await cacheWithHeldLoads(2);
     try {
       const first = cache.get(c.id);
       await queried[0];
@@ -82,7 +93,7 @@ describe('connection cache and a change while a load is in flight', () => {
 
   it('clear() also forgets loads in flight', async () => {
     const c = await seedConnection(server.sql, server.vault);
-    const { cache, queried, release } = cacheWithHeldLoads();
+    const { cache, queried, release } = await cacheWithHeldLoads();
     try {
       const before = cache.get(c.id);
       await queried[0];
@@ -104,7 +115,11 @@ describe('connection cache bounds', () => {
       await seedConnection(server.sql, server.vault),
       await seedConnection(server.sql, server.vault),
     ];
-    const cache = new ConnectionCache(server.sql, server.vault, { maxEntries: 2, maxMisses: 3 });
+    const cache = new ConnectionCache(ServiceRole.switchingOn(server.sql), server.vault, {
+      maxEntries: 2,
+      maxMisses: 3,
+    });
+    await cache.listen();
     try {
       expect((await cache.get(a.id))?.id).toBe(a.id);
       expect((await cache.get(b.id))?.id).toBe(b.id);
@@ -117,5 +132,59 @@ describe('connection cache bounds', () => {
     } finally {
       await cache.close();
     }
+  });
+});
+
+describe('connection cache while its LISTEN connection is down', () => {
+  const deliver = (c: SeededConnection) =>
+    server.app
+      .inject(twilioRequest(inboundPath(c.id), inboundParams(newMessageSid()), c.authToken))
+      .then((r) => r.statusCode);
+
+  /** Ends the backends LISTENing for connection changes, as a database restart or an admin would. */
+  async function terminateListeners() {
+    const ended = await server.sql<{ pid: number }[]>`
+      select pid from pg_stat_activity
+      where query ilike 'listen%twilio_connection_changed%' and pid <> pg_backend_pid()`;
+    expect(ended.length).toBeGreaterThan(0);
+    const pids = ended.map((r) => r.pid);
+    await server.sql`select pg_terminate_backend(pid) from unnest(${pids}::int[]) as pid`;
+    await vi.waitFor(
+      async () => {
+        const [row] = await server.sql<{ n: number }[]>`
+          select count(*)::int as n from pg_stat_activity where pid = any(${pids}::int[])`;
+        expect(row?.n).toBe(0);
+      },
+      { timeout: 5_000, interval: 10 },
+    );
+    // A backend leaves pg_stat_activity a moment before its socket closes; let the
+    // close reach this process (milliseconds), far less than a new LISTEN
+    // connection takes to log in on this machine.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+
+  it('a connection deactivated while no one listened is refused at once, and caching resumes once LISTEN is back', async () => {
+    const c = await seedConnection(server.sql, server.vault);
+    expect(await deliver(c)).toBe(200);
+    expect(server.app.webhookConnections.holds(c.id)).toBe(true);
+
+    await terminateListeners();
+    // The change and its NOTIFY happen while the listening connection is gone: unheard.
+    await server.sql.begin(async (tx) => {
+      await tx`update twilio_whatsapp_connections set is_active = false where id = ${c.id}`;
+      await tx`select pg_notify('twilio_connection_changed', ${c.id})`;
+    });
+    expect(await deliver(c)).toBe(404);
+
+    // LISTEN comes back by itself; from then on connections are cached again.
+    const other = await seedConnection(server.sql, server.vault);
+    await vi.waitFor(
+      async () => {
+        expect(await deliver(other)).toBe(200);
+        expect(server.app.webhookConnections.holds(other.id)).toBe(true);
+      },
+      { timeout: 5_000, interval: 50 },
+    );
+    expect(await deliver(c)).toBe(404);
   });
 });

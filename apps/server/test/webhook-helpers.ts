@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Database } from '@app/db';
+import { type Database, ServiceRole } from '@app/db';
 import { useTestDatabase } from '@app/db/vitest';
 import { createTwilioAdapter } from '@app/twilio';
 import type { FastifyInstance, InjectOptions } from 'fastify';
@@ -8,7 +8,6 @@ import twilio from 'twilio';
 import { afterAll, beforeAll } from 'vitest';
 import { buildServer, type ServerOptions } from '../src/server.ts';
 import { CredentialVault } from '../src/vault/credential-vault.ts';
-import { openServiceRolePool } from '../src/webhooks/service-role-pool.ts';
 
 export const WEBHOOK_PUBLIC_URL = new URL('https://hooks.example.com');
 export const WEBHOOK_TEST_KEYS = `wk1:${Buffer.alloc(32, 7).toString('base64')}`;
@@ -112,7 +111,7 @@ export function twilioRequest(
 
 export interface WebhookServer {
   app: FastifyInstance;
-  serviceSql: postgres.Sql;
+  serviceRole: ServiceRole;
   close(): Promise<void>;
 }
 
@@ -122,11 +121,11 @@ export async function startWebhookServer(
   databaseUrl: string,
   overrides: Partial<ServerOptions> = {},
 ): Promise<WebhookServer> {
-  const serviceSql = openServiceRolePool(databaseUrl);
+  const serviceRole = ServiceRole.openPool(databaseUrl);
   const app = await buildServer({
     db,
     sql: db.$client,
-    serviceSql,
+    serviceRole,
     publicUrl: WEBHOOK_PUBLIC_URL,
     sessionSecret: 'test-session-secret-0123456789abcdef',
     logLevel: 'silent',
@@ -138,10 +137,10 @@ export async function startWebhookServer(
   await app.ready();
   return {
     app,
-    serviceSql,
+    serviceRole,
     async close() {
       await app.close();
-      await serviceSql.end({ timeout: 5 });
+      await serviceRole.close();
     },
   };
 }

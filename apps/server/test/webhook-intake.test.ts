@@ -347,7 +347,7 @@ describe('without a dedicated service-role pool', () => {
     url.username = login;
     url.password = 'login';
     const loginDb = createDatabase(url.toString(), { max: 4 });
-    const plain = await startWebhookServer(loginDb.db, url.toString(), { serviceSql: undefined });
+    const plain = await startWebhookServer(loginDb.db, url.toString(), { serviceRole: undefined });
     try {
       const [who] = await loginDb.db.$client<{ can_read: boolean }[]>`
         select has_table_privilege('twilio_whatsapp_webhook_events', 'select') as can_read`;
@@ -380,7 +380,7 @@ describe('a fault of ours is not an outage', () => {
     url.username = login;
     url.password = 'login';
     const loginDb = createDatabase(url.toString(), { max: 2 });
-    const broken = await startWebhookServer(loginDb.db, url.toString(), { serviceSql: undefined });
+    const broken = await startWebhookServer(loginDb.db, url.toString(), { serviceRole: undefined });
     try {
       const c = await seedConnection(server.sql, server.vault);
       const res = await broken.app.inject(

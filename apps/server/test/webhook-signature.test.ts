@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseFormBody } from '../src/webhooks/form-body.ts';
-import { isValidTwilioSignature, signedWebhookUrl } from '../src/webhooks/signature.ts';
+import { isValidTwilioSignature, parseFormBody, signedWebhookUrl } from '../src/webhooks/index.ts';
 import {
   countEvents,
   EMPTY_TWIML,

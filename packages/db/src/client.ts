@@ -2,6 +2,7 @@ import { sql as dsql } from 'drizzle-orm';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import * as schema from './schema.ts';
+import { SWITCH_TO_SERVICE_ROLE } from './service-role.ts';
 
 export type Schema = typeof schema;
 export type Database = PostgresJsDatabase<Schema> & { $client: postgres.Sql };
@@ -49,10 +50,13 @@ export function withUser<T>(db: Database, claims: UserClaims, fn: (tx: Tx) => Pr
   });
 }
 
-/** Runs `fn` in one transaction as `service_role` (bypasses RLS): webhooks, worker, sign-up. */
+/**
+ * Runs `fn` in one Drizzle transaction as `service_role` (bypasses RLS): sign-up,
+ * rotation, the connect flow. The same switch as a switching ServiceRole's.
+ */
 export function withServiceRole<T>(db: Database, fn: (tx: Tx) => Promise<T>): Promise<T> {
   return db.transaction(async (tx) => {
-    await tx.execute(dsql`select set_config('role', 'service_role', true)`);
+    await tx.execute(dsql.raw(SWITCH_TO_SERVICE_ROLE));
     return fn(tx);
   });
 }

@@ -129,6 +129,9 @@ export const twilioWhatsappConnections = pgTable(
   ],
 );
 
+/** The verified form params of a delivery: Twilio repeats a parameter for several values. */
+export type WebhookPayload = Record<string, string | string[]>;
+
 export const twilioWhatsappWebhookEvents = pgTable(
   'twilio_whatsapp_webhook_events',
   {
@@ -141,7 +144,7 @@ export const twilioWhatsappWebhookEvents = pgTable(
     payloadHash: text('payload_hash'),
     messageStatus: text('message_status'),
     idempotencyKey: text('idempotency_key').notNull(),
-    payload: jsonb('payload').$type<Record<string, string>>().notNull(),
+    payload: jsonb('payload').$type<WebhookPayload>().notNull(),
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: timestamp('next_attempt_at', tz).notNull().defaultNow(),
     processedAt: timestamp('processed_at', tz),

@@ -1,25 +1,22 @@
 import { sql } from 'drizzle-orm';
+import type postgres from 'postgres';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type Tx, withServiceRole } from '../src/client.ts';
+import { ServiceRole } from '../src/service-role.ts';
 import { useTestDatabase } from '../src/vitest.ts';
+import { claimDueWebhookEvents } from '../src/webhook-events.ts';
 import { seedWorld, type World } from './support/world.ts';
 
 // FIX 3: events are processed after the 200 by workers in several processes. The
 // claim they run (FOR UPDATE SKIP LOCKED on due pending events) must hand each
 // event to one worker only, and leave events that are not due yet alone.
 
-const claim = async (tx: Tx, limit: number) => {
-  const rows = await tx.execute<{ id: string }>(sql`
-    select id from twilio_whatsapp_webhook_events
-    where status = 'pending' and next_attempt_at <= now()
-    order by next_attempt_at
-    limit ${limit}
-    for update skip locked`);
-  return rows.map((r) => r.id);
-};
+const claim = async (tx: postgres.TransactionSql, limit: number) =>
+  (await claimDueWebhookEvents(tx, limit)).map((e) => e.id);
 
 describe('claiming pending webhook events', () => {
   const database = useTestDatabase();
+  // As the worker claims: in a transaction switched to service_role.
+  const serviceRole = () => ServiceRole.switchingOn(database.db.$client);
   let world: World;
   let due: string[];
 
@@ -54,12 +51,12 @@ describe('claiming pending webhook events', () => {
       releaseFirst = resolve;
     });
 
-    const firstWorker = withServiceRole(database.db, async (tx) => {
+    const firstWorker = serviceRole().transaction(async (tx) => {
       firstClaimed(await claim(tx, 6));
       await firstMayCommit;
     });
     const first = await firstHasClaimed;
-    const second = await withServiceRole(database.db, (tx) => claim(tx, 100));
+    const second = await serviceRole().transaction((tx) => claim(tx, 100));
     releaseFirst();
     await firstWorker;
 
@@ -70,7 +67,7 @@ describe('claiming pending webhook events', () => {
   });
 
   it('the oldest due events are claimed first', async () => {
-    const claimed = await withServiceRole(database.db, (tx) => claim(tx, 3));
+    const claimed = await serviceRole().transaction((tx) => claim(tx, 3));
     // due[] was inserted 1..10 seconds in the past: the last ones are the oldest.
     expect(claimed).toEqual([due[9], due[8], due[7]]);
   });

@@ -1,6 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../src/vitest.ts';
+import { claimDueWebhookEventsQuery } from '../src/webhook-events.ts';
 import { seedWorld, type World } from './support/world.ts';
 
 // The hot queries are answered from their indexes. The tables get enough rows
@@ -79,14 +80,7 @@ describe('query plans of the hot queries', () => {
   });
 
   it('the worker’s claim of due pending events uses idx_twilio_wa_webhook_events_due', async () => {
-    const claim = sql`
-      select id, connection_id, event_type, payload, attempts
-      from twilio_whatsapp_webhook_events
-      where status = 'pending' and next_attempt_at <= now()
-      order by next_attempt_at
-      limit 100
-      for update skip locked`;
-    const plan = await scans(claim);
+    const plan = await scans(claimDueWebhookEventsQuery(100));
     expect(plan).toEqual(indexScanOn('idx_twilio_wa_webhook_events_due'));
     // The order comes from the index: no sort of every pending row.
     expect(plan.map((s) => s.nodeType)).not.toContain('Sort');

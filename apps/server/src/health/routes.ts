@@ -53,7 +53,7 @@ export const healthRoutes: FastifyPluginAsync<{ services: AppServices }> = async
   });
 
   app.get('/metrics', async (_req, reply) => {
-    reply.type('text/plain; version=0.0.4');
+    reply.type(services.metrics.contentType);
     return services.metrics.render();
   });
 };

@@ -1,8 +1,13 @@
 import { UUID_PATTERN } from '@app/contracts';
-import type postgres from 'postgres';
+import {
+  findActiveConnectionCredentials,
+  type Listener,
+  listenWithReconnect,
+  type ServiceRole,
+} from '@app/db';
+import { LRUCache } from 'lru-cache';
 import { CONNECTION_CHANGED_CHANNEL } from '../connections/notify.ts';
 import type { CredentialVault } from '../vault/credential-vault.ts';
-import { asServiceRole } from './service-role-pool.ts';
 
 export interface ActiveConnection {
   id: string;
@@ -19,61 +24,58 @@ export interface ConnectionCacheOptions {
   maxEntries?: number;
   /** How many "no such connection" answers are remembered at most (kept apart from found ones). */
   maxMisses?: number;
-  /** true: `sql` is a service-role pool; false: each load switches role in a transaction. */
-  runsAsServiceRole?: boolean;
   /** Test hook: awaited inside each load, after its query answered (a load held in flight). */
   afterQuery?: (id: string) => Promise<void>;
-}
-
-interface Entry {
-  value: ActiveConnection;
-  expiresAt: number;
 }
 
 /**
  * Active connections with their decrypted auth token, so the webhook hot path
  * neither queries nor decrypts per request. A connection is dropped the moment any
- * process NOTIFYs a change to it (LISTEN), and after its TTL in any case.
+ * process NOTIFYs a change to it (LISTEN), and after its TTL in any case. While
+ * the LISTEN connection is down a change would go unheard, so nothing cached is
+ * served or kept until it is back, and everything is dropped when it is.
+ *
+ * lru-cache holds the entries (TTL, bounds, least recently used out). Its
+ * fetchMethod is not used: a fetch puts a placeholder among the found entries,
+ * so lookups of random ids could push tenants' connections out; loads in flight
+ * are de-duplicated here instead.
  */
 export class ConnectionCache {
-  private readonly entries = new Map<string, Entry>();
+  private readonly found: LRUCache<string, ActiveConnection>;
   /**
    * "No such active connection", kept apart and smaller: lookups of random ids (before
    * any signature check) must never push the tenants' real connections out.
    */
-  private readonly misses = new Map<string, number>();
+  private readonly misses: LRUCache<string, true>;
   private readonly loading = new Map<string, Promise<ActiveConnection | null>>();
-  private readonly ttlMs: number;
-  private readonly negativeTtlMs: number;
-  private readonly maxEntries: number;
-  private readonly maxMisses: number;
-  private unlisten: (() => Promise<void>) | undefined;
-  private listenRetry: NodeJS.Timeout | undefined;
+  private listener: Listener | undefined;
   private closed = false;
   private readonly afterQuery: ((id: string) => Promise<void>) | undefined;
-  private readonly runsAsServiceRole: boolean;
 
   constructor(
-    private readonly sql: postgres.Sql,
+    private readonly serviceRole: ServiceRole,
     private readonly vault: CredentialVault,
     options: ConnectionCacheOptions = {},
   ) {
-    this.ttlMs = options.ttlMs ?? 30_000;
-    this.negativeTtlMs = options.negativeTtlMs ?? 1_000;
-    this.maxEntries = options.maxEntries ?? 10_000;
-    this.maxMisses = options.maxMisses ?? 1_000;
+    this.found = new LRUCache({ max: options.maxEntries ?? 10_000, ttl: options.ttlMs ?? 30_000 });
+    this.misses = new LRUCache({ max: options.maxMisses ?? 1_000, ttl: options.negativeTtlMs ?? 1_000 });
     this.afterQuery = options.afterQuery;
-    this.runsAsServiceRole = options.runsAsServiceRole ?? false;
+  }
+
+  /** Whether cached answers may be served: only while LISTEN is in place. */
+  private get trusted(): boolean {
+    return this.listener?.listening === true;
   }
 
   /** The active connection with this id, or null (unknown, inactive, or not a UUID). */
   async get(id: string): Promise<ActiveConnection | null> {
     if (!UUID_PATTERN.test(id)) return null;
     const key = id.toLowerCase();
-    const now = Date.now();
-    const hit = this.entries.get(key);
-    if (hit && hit.expiresAt > now) return hit.value;
-    if ((this.misses.get(key) ?? 0) > now) return null;
+    // Unheard changes are possible: every lookup reads the row itself.
+    if (!this.trusted) return this.load(key);
+    const hit = this.found.get(key);
+    if (hit) return hit;
+    if (this.misses.has(key)) return null;
     let pending = this.loading.get(key);
     if (!pending) {
       const started: Promise<ActiveConnection | null> = this.load(key).then(
@@ -82,7 +84,7 @@ export class ConnectionCache {
           // may have read the row before the change.
           if (this.loading.get(key) === started) {
             this.loading.delete(key);
-            this.remember(key, value);
+            if (this.trusted) this.remember(key, value);
           }
           return value;
         },
@@ -100,8 +102,7 @@ export class ConnectionCache {
   /** Whether a live (unexpired) entry, found or not-found, is held for this id: for tests and diagnostics. */
   holds(id: string): boolean {
     const key = id.toLowerCase();
-    const hit = this.entries.get(key);
-    return (hit !== undefined && hit.expiresAt > Date.now()) || (this.misses.get(key) ?? 0) > Date.now();
+    return this.found.has(key) || this.misses.has(key);
   }
 
   /**
@@ -111,79 +112,54 @@ export class ConnectionCache {
    */
   invalidate(id: string) {
     const key = id.toLowerCase();
-    this.entries.delete(key);
+    this.found.delete(key);
     this.misses.delete(key);
     this.loading.delete(key);
   }
 
   clear() {
-    this.entries.clear();
+    this.found.clear();
     this.misses.clear();
     this.loading.clear();
   }
 
-  /** LISTENs for connection changes; keeps retrying in the background while the database is down. */
+  /**
+   * LISTENs for connection changes (and keeps doing so, retrying while the database
+   * is down). Nothing is cached before the first LISTEN is in place.
+   */
   async listen(): Promise<void> {
-    if (this.closed) return;
-    try {
-      const { unlisten } = await this.sql.listen(
-        CONNECTION_CHANGED_CHANNEL,
-        (payload) => (payload ? this.invalidate(payload) : this.clear()),
-        // Called on every (re)connect of the listening connection: anything could
-        // have changed while it was away.
-        () => this.clear(),
-      );
-      this.unlisten = unlisten;
-      if (this.closed) await unlisten();
-    } catch {
-      this.listenRetry = setTimeout(() => void this.listen(), 1_000);
-      this.listenRetry.unref();
-    }
+    if (this.closed || this.listener) return;
+    this.listener = listenWithReconnect(this.serviceRole.sql, CONNECTION_CHANGED_CHANNEL, {
+      onNotify: (payload) => (payload ? this.invalidate(payload) : this.clear()),
+      // Anything could have changed while no one listened (or will, unheard).
+      onListening: () => this.clear(),
+      onLost: () => this.clear(),
+    });
+    await this.listener.firstAttempt;
   }
 
   async close() {
     this.closed = true;
-    clearTimeout(this.listenRetry);
-    await this.unlisten?.().catch(() => undefined);
+    await this.listener?.close();
     this.clear();
   }
 
-  /** Caches a load's answer; the least recently loaded entry of its kind goes when full. */
-  private remember(id: string, value: ActiveConnection | null) {
-    if (value === null) {
-      this.misses.delete(id);
-      if (this.misses.size >= this.maxMisses) this.misses.delete(this.misses.keys().next().value as string);
-      this.misses.set(id, Date.now() + this.negativeTtlMs);
-      return;
-    }
-    this.entries.delete(id);
-    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
-    this.entries.set(id, { value, expiresAt: Date.now() + this.ttlMs });
+  private remember(key: string, value: ActiveConnection | null) {
+    if (value === null) this.misses.set(key, true);
+    else this.found.set(key, value);
   }
 
   private async load(id: string): Promise<ActiveConnection | null> {
-    const [row] = await asServiceRole(
-      this.sql,
-      this.runsAsServiceRole,
-      (sql) => sql<
-        { id: string; organization_id: string; twilio_account_sid: string; twilio_auth_token_hash: string }[]
-      >`
-        select id, organization_id, twilio_account_sid, twilio_auth_token_hash
-        from twilio_whatsapp_connections
-        where id = ${id} and is_active
-      `,
-    );
+    const row = await this.serviceRole.run((on) => findActiveConnectionCredentials(on, id));
     await this.afterQuery?.(id);
-    const value: ActiveConnection | null = row
-      ? {
-          id: row.id,
-          organizationId: row.organization_id,
-          authToken: this.vault.decrypt(row.twilio_auth_token_hash, {
-            rowId: row.id,
-            accountSid: row.twilio_account_sid,
-          }),
-        }
-      : null;
-    return value;
+    if (!row) return null;
+    return {
+      id: row.id,
+      organizationId: row.organizationId,
+      authToken: this.vault.decrypt(row.twilioAuthTokenHash, {
+        rowId: row.id,
+        accountSid: row.twilioAccountSid,
+      }),
+    };
   }
 }

@@ -1,7 +1,4 @@
-import { errorCode } from '@app/db';
-import type postgres from 'postgres';
-import { asServiceRole } from './service-role-pool.ts';
-import type { WebhookEventRow } from './webhook-event.ts';
+import { errorCode, insertWebhookEvents, type NewWebhookEvent, type ServiceRole } from '@app/db';
 
 /**
  * SQLSTATE class 22 (data exception) or 23 (integrity violation): the statement was
@@ -16,17 +13,6 @@ export function isMissingConnection(error: unknown): boolean {
   return errorCode(error) === '23503';
 }
 
-/**
- * The payloads of a batch travel as ONE text parameter, joined by the ASCII record
- * separator (U+001E), which JSON.stringify never emits unescaped: the database
- * splits it with string_to_array. As a text[] parameter, every quote in every
- * payload would be escaped in JavaScript, element by element.
- */
-const PAYLOAD_SEPARATOR = '\u001e';
-
-/** NOTIFY channel the intake signals after a commit that stored new events (wakes the worker). */
-export const WEBHOOK_EVENTS_PENDING_CHANNEL = 'twilio_webhook_events_pending';
-
 export type StoreOutcome = 'accepted' | 'duplicate';
 
 export interface EventBatcherOptions {
@@ -34,11 +20,6 @@ export interface EventBatcherOptions {
   maxRows?: number;
   /** INSERTs in flight at once (each on its own pooled connection). */
   maxInFlight?: number;
-  /**
-   * false: `sql` connects as the table owner, so each batch runs in a transaction
-   * that first does SET LOCAL ROLE service_role.
-   */
-  runsAsServiceRole?: boolean;
 }
 
 interface Waiter {
@@ -47,7 +28,7 @@ interface Waiter {
 }
 
 interface Pending {
-  row: WebhookEventRow;
+  row: NewWebhookEvent;
   waiters: Waiter[];
 }
 
@@ -65,11 +46,10 @@ export class EventBatcher {
   private scheduled = false;
   private readonly maxRows: number;
   private readonly maxInFlight: number;
-  private readonly runsAsServiceRole: boolean;
   private idle: (() => void) | undefined;
 
   constructor(
-    private readonly sql: postgres.Sql,
+    private readonly serviceRole: ServiceRole,
     options: EventBatcherOptions = {},
   ) {
     this.maxRows = options.maxRows ?? 500;
@@ -78,11 +58,10 @@ export class EventBatcher {
     // 2-core bench machine, distinct deliveries/s averaged about a quarter higher
     // than with two in flight; docs/benchmarks.md).
     this.maxInFlight = options.maxInFlight ?? 1;
-    this.runsAsServiceRole = options.runsAsServiceRole ?? false;
   }
 
   /** Resolves once the row is durable: 'accepted' if it is new, 'duplicate' if it was stored before. */
-  store(row: WebhookEventRow): Promise<StoreOutcome> {
+  store(row: NewWebhookEvent): Promise<StoreOutcome> {
     return new Promise<StoreOutcome>((resolve, reject) => {
       // Same key twice in one batch (concurrent copies of one delivery): one row,
       // the first waiter learns 'accepted', the others 'duplicate'.
@@ -159,34 +138,8 @@ export class EventBatcher {
     }
   }
 
-  private async insert(rows: WebhookEventRow[]): Promise<Set<string>> {
-    const run = (sql: postgres.Sql | postgres.TransactionSql) => sql<
-      { connection_id: string; idempotency_key: string }[]
-    >`
-      with ins as (
-        insert into twilio_whatsapp_webhook_events
-          (connection_id, message_sid, event_type, message_status, idempotency_key, payload, payload_hash)
-        select r.connection_id, r.message_sid, r.event_type, r.message_status, r.idempotency_key,
-               r.payload::jsonb, r.payload_hash
-        from unnest(
-          ${rows.map((r) => r.connectionId)}::uuid[],
-          ${rows.map((r) => r.messageSid)}::text[],
-          ${rows.map((r) => r.eventType)}::text[],
-          ${rows.map((r) => r.messageStatus)}::text[],
-          ${rows.map((r) => r.idempotencyKey)}::text[],
-          string_to_array(${rows.map((r) => r.payloadJson).join(PAYLOAD_SEPARATOR)}::text, ${PAYLOAD_SEPARATOR}),
-          ${rows.map((r) => r.payloadHash)}::text[]
-        ) as r(connection_id, message_sid, event_type, message_status, idempotency_key, payload, payload_hash)
-        on conflict on constraint twilio_whatsapp_webhook_events_idempotency_key do nothing
-        returning connection_id, idempotency_key
-      )
-      -- The NOTIFY is part of the same transaction: it is delivered at commit, once
-      -- per batch, and only when something new was stored.
-      select i.connection_id::text, i.idempotency_key,
-             (select pg_notify(${WEBHOOK_EVENTS_PENDING_CHANNEL}, '')) is null as notified
-      from ins i
-    `;
-    const result = await asServiceRole(this.sql, this.runsAsServiceRole, run);
-    return new Set(result.map((r) => `${r.connection_id} ${r.idempotency_key}`));
+  private async insert(rows: NewWebhookEvent[]): Promise<Set<string>> {
+    const stored = await this.serviceRole.run((on) => insertWebhookEvents(on, rows));
+    return new Set(stored.map((r) => `${r.connectionId} ${r.idempotencyKey}`));
   }
 }

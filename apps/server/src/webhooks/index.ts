@@ -1,17 +1,27 @@
-import type { FastifyInstance } from 'fastify';
-import type postgres from 'postgres';
+import { ServiceRole } from '@app/db';
+import fp from 'fastify-plugin';
 import type { AppServices } from '../services.ts';
-import { WebhookWorker, type WebhookWorkerOptions } from '../worker/webhook-worker.ts';
 import { ConnectionCache, type ConnectionCacheOptions } from './connection-cache.ts';
 import { EventBatcher } from './event-batcher.ts';
-import { twilioWebhookRoutes } from './plugin.ts';
+import { twilioWebhookRoutes } from './routes.ts';
+import { WebhookWorker, type WebhookWorkerOptions } from './worker.ts';
+
+// Twilio's WhatsApp webhooks, top to bottom: routes.ts (intake) -> connection-cache.ts
+// and signature.ts (verify) -> webhook-event.ts and event-batcher.ts (store, and the
+// NOTIFY in the same statement) -> worker.ts (claim, settle) -> apply-event.ts (apply).
+// The rest of the server reaches this feature through this file only.
+
+// Options for buildServer, and units the tests exercise on their own.
+export { ConnectionCache } from './connection-cache.ts';
+export { MalformedFormBodyError, parseFormBody } from './payload.ts';
+export { isValidTwilioSignature, signedWebhookUrl } from './signature.ts';
+export type { ConnectionCacheOptions, WebhookWorkerOptions };
 
 export interface TwilioWebhooksOptions {
-  /**
-   * A pool opened with `openServiceRolePool` (connections already service_role).
-   * Absent: `services.sql`, with SET LOCAL ROLE service_role in each transaction.
-   */
-  serviceSql?: postgres.Sql;
+  services: AppServices;
+  /** Default: `services.sql`, switching to service_role in each transaction. */
+  serviceRole?: ServiceRole;
+  /** The worker runs unless `enabled: false` (tests then drive `app.webhookWorker.runOnce()`). */
   worker?: WebhookWorkerOptions;
   connectionCache?: ConnectionCacheOptions;
 }
@@ -19,38 +29,35 @@ export interface TwilioWebhooksOptions {
 /**
  * The webhook intake routes, the connection cache behind them and the worker that
  * applies stored events. The worker starts when the app is ready and finishes its
- * current batch at close; `app.webhookWorker` lets tests drive it and
- * `app.webhookConnections` look into the cache.
+ * current batch at close. Not encapsulated (fastify-plugin) only so that
+ * `app.webhookWorker` and `app.webhookConnections` reach the app (tests drive the
+ * worker and look into the cache); the routes keep their own scope.
  */
-export async function registerTwilioWebhooks(
-  app: FastifyInstance,
-  services: AppServices,
-  options: TwilioWebhooksOptions = {},
-) {
-  const sql = options.serviceSql ?? services.sql;
-  const runsAsServiceRole = options.serviceSql !== undefined;
-  const connections = new ConnectionCache(sql, services.vault, {
-    runsAsServiceRole,
-    ...options.connectionCache,
-  });
-  const batcher = new EventBatcher(sql, { runsAsServiceRole });
-  const { enabled = true, ...workerOptions } = options.worker ?? { enabled: true };
-  const worker = new WebhookWorker(sql, runsAsServiceRole, services.metrics, app.log, workerOptions);
-  app.decorate('webhookWorker', worker);
-  app.decorate('webhookConnections', connections);
+export const twilioWebhooks = fp<TwilioWebhooksOptions>(
+  async (app, options) => {
+    const { services } = options;
+    const serviceRole = options.serviceRole ?? ServiceRole.switchingOn(services.sql);
+    const connections = new ConnectionCache(serviceRole, services.vault, options.connectionCache);
+    const batcher = new EventBatcher(serviceRole);
+    const { enabled = true, ...workerOptions } = options.worker ?? { enabled: true };
+    const worker = new WebhookWorker(serviceRole, services.metrics, app.log, workerOptions);
+    app.decorate('webhookWorker', worker);
+    app.decorate('webhookConnections', connections);
 
-  await app.register(twilioWebhookRoutes, { services, connections, batcher });
+    await app.register(twilioWebhookRoutes, { services, connections, batcher });
 
-  app.addHook('onReady', async () => {
-    await connections.listen();
-    if (enabled) await worker.start();
-  });
-  app.addHook('onClose', async () => {
-    await batcher.drain();
-    await worker.stop();
-    await connections.close();
-  });
-}
+    app.addHook('onReady', async () => {
+      await connections.listen();
+      if (enabled) await worker.start();
+    });
+    app.addHook('onClose', async () => {
+      await batcher.drain();
+      await worker.stop();
+      await connections.close();
+    });
+  },
+  { name: 'twilio-webhooks' },
+);
 
 declare module 'fastify' {
   interface FastifyInstance {

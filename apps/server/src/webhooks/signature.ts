@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import twilio from 'twilio';
-import type { FormParams } from './form-body.ts';
+import type { WebhookPayload } from './payload.ts';
 
 /**
  * The URL Twilio was given for this request: PUBLIC_URL's origin and path prefix,
@@ -22,7 +22,7 @@ export function isValidTwilioSignature(
   authToken: string,
   signature: string,
   url: string,
-  params: FormParams,
+  params: WebhookPayload,
 ): boolean {
   const expected = Buffer.from(twilio.getExpectedTwilioSignature(authToken, url, params));
   const given = Buffer.from(signature);

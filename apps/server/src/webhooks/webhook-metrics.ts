@@ -1,3 +1,4 @@
+import type { WebhookEventType } from '@app/db';
 import type { Metrics } from '../observability/metrics.ts';
 
 export type DeliveryOutcome =
@@ -9,20 +10,22 @@ export type DeliveryOutcome =
   | 'unavailable'
   | 'error';
 
-/** Counts webhook deliveries by outcome on /metrics. */
+/** Counts webhook deliveries by route and outcome on /metrics. */
 export function deliveryCounter(metrics: Metrics) {
   const counter = metrics.counter(
     'twilio_webhook_deliveries_total',
     'Twilio webhook deliveries by route and outcome',
+    ['outcome', 'route'],
   );
-  const incrementers = new Map<string, () => void>();
-  return (route: 'message' | 'status', outcome: DeliveryOutcome) => {
+  // One labelled child per pair, looked up once: the intake is a hot path.
+  const children = new Map<string, { inc(): void }>();
+  return (route: WebhookEventType, outcome: DeliveryOutcome) => {
     const key = `${route} ${outcome}`;
-    let inc = incrementers.get(key);
-    if (!inc) {
-      inc = counter.with({ route, outcome });
-      incrementers.set(key, inc);
+    let child = children.get(key);
+    if (!child) {
+      child = counter.labels({ outcome, route });
+      children.set(key, child);
     }
-    inc();
+    child.inc();
   };
 }

@@ -4,7 +4,7 @@ import type { AppServices } from '../services.ts';
 import { CredentialDecryptionError } from '../vault/credential-vault.ts';
 import type { ConnectionCache } from './connection-cache.ts';
 import { type EventBatcher, isMissingConnection, isRowRejected } from './event-batcher.ts';
-import { MalformedFormBodyError, parseFormBody } from './form-body.ts';
+import { MalformedFormBodyError, parseFormBody } from './payload.ts';
 import { isValidTwilioSignature, signedWebhookUrl } from './signature.ts';
 import { webhookEventRow } from './webhook-event.ts';
 import { deliveryCounter } from './webhook-metrics.ts';

@@ -1,5 +1,8 @@
-/** Form parameters as Twilio signs them: a repeated name keeps every value. */
-export type FormParams = Record<string, string | string[]>;
+import type { WebhookPayload } from '@app/db';
+
+// A delivery's payload: its form parameters as Twilio signs them (a repeated name
+// keeps every value), parsed here and stored as they are.
+export type { WebhookPayload };
 
 export class MalformedFormBodyError extends Error {
   constructor() {
@@ -26,8 +29,8 @@ function decodeComponent(raw: string): string {
 }
 
 /** Parses a raw form body; throws MalformedFormBodyError on a bad escape or bad UTF-8. */
-export function parseFormBody(raw: string): FormParams {
-  const params: FormParams = Object.create(null);
+export function parseFormBody(raw: string): WebhookPayload {
+  const params: WebhookPayload = Object.create(null);
   if (raw.length === 0) return params;
   if (raw.includes('\0')) throw new MalformedFormBodyError();
   for (const pair of raw.split('&')) {
@@ -43,8 +46,17 @@ export function parseFormBody(raw: string): FormParams {
   return params;
 }
 
-/** The single value of a parameter (the first, if Twilio ever repeated it). */
-export function param(params: FormParams, name: string): string | undefined {
-  const v = params[name];
-  return typeof v === 'string' ? v : v?.[0];
+/** The single value of a parameter (the first, if Twilio repeated it); null when absent or empty. */
+export function field(payload: WebhookPayload, name: string): string | null {
+  const v = payload[name];
+  const s = typeof v === 'string' ? v : v?.[0];
+  return s === undefined || s === '' ? null : s;
+}
+
+/** A parameter as a finite number, else null. */
+export function numberField(payload: WebhookPayload, name: string): number | null {
+  const s = field(payload, name);
+  if (s === null) return null;
+  const n = Number(s);
+  return Number.isFinite(n) ? n : null;
 }
