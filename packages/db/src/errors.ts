@@ -83,3 +83,19 @@ export function withoutQueryParameters(error: unknown, doing = 'Query'): Error &
   if (pg) sanitized.code = String(pg.code);
   return sanitized;
 }
+
+/**
+ * Runs a whole transaction again when PostgreSQL aborted it to break a deadlock
+ * (40P01). Deleting a connection cascades to its webhook events while the worker,
+ * holding some of those events, waits on the connection row: one of the two is
+ * aborted, and the statement is safe to repeat.
+ */
+export async function retryOnDeadlock<T>(run: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      if (errorCode(error) !== '40P01' || attempt >= attempts) throw error;
+    }
+  }
+}

@@ -1,6 +1,6 @@
 import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
-import { errorCode, isDatabaseUnavailable, isUniqueViolation } from '../src/errors.ts';
+import { errorCode, isDatabaseUnavailable, isUniqueViolation, retryOnDeadlock } from '../src/errors.ts';
 import { useTestDatabase } from '../src/vitest.ts';
 
 const withCode = (code: string, cause?: unknown) => Object.assign(new Error(code, { cause }), { code });
@@ -49,5 +49,38 @@ describe('classifying query errors', () => {
       .catch((e: unknown) => e);
     expect(errorCode(denied)).toBe('42501');
     expect(isDatabaseUnavailable(denied)).toBe(false);
+  });
+});
+
+describe('retryOnDeadlock', () => {
+  it('runs the transaction again after a deadlock (40P01), and only then', async () => {
+    let calls = 0;
+    const answer = await retryOnDeadlock(async () => {
+      calls++;
+      if (calls < 3) throw new Error('aborted', { cause: withCode('40P01') });
+      return 'done';
+    });
+    expect(answer).toBe('done');
+    expect(calls).toBe(3);
+
+    let refused = 0;
+    await expect(
+      retryOnDeadlock(async () => {
+        refused++;
+        throw withCode('23505');
+      }),
+    ).rejects.toThrow('23505');
+    expect(refused).toBe(1);
+  });
+
+  it('gives up after the last attempt with the deadlock itself', async () => {
+    let calls = 0;
+    await expect(
+      retryOnDeadlock(async () => {
+        calls++;
+        throw withCode('40P01');
+      }, 2),
+    ).rejects.toThrow('40P01');
+    expect(calls).toBe(2);
   });
 });

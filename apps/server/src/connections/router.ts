@@ -8,6 +8,7 @@ import {
   updateConnectionInput,
   whatsappConnection,
 } from '@app/contracts';
+import { retryOnDeadlock } from '@app/db';
 import type { TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
 import type { AppServices } from '../services.ts';
@@ -198,7 +199,7 @@ export const connectionsRouter = {
     .input(connectionIdInput)
     .output(z.object({ id: z.uuid() }))
     .mutation(async ({ ctx, input }) => {
-      await ctx.asUser((tx) => deleteConnection(tx, input.id));
+      await retryOnDeadlock(() => ctx.asUser((tx) => deleteConnection(tx, input.id)));
       return { id: input.id };
     }),
 } satisfies TRPCRouterRecord;

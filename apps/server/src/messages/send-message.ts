@@ -88,7 +88,7 @@ export async function sendWhatsappMessage({
     if (error instanceof TwilioAdapterError && error.requestMayHaveReachedTwilio) {
       // A timeout or a reset after the request was written: Twilio may have
       // accepted it. The row stays queued without a SID; the status callbacks
-      // adopt it (the webhook worker). Marking it failed would invite a
+      // adopt it (webhooks/apply-event.ts). Marking it failed would invite a
       // second, duplicate send.
       throw new MessageOutcomeUnknownError();
     }
