@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { TemplateInput } from './content/templates.ts';
 import type { AccountStatus, RecipientBehaviour } from './core/accounts.ts';
 import { SimulatorError } from './core/errors.ts';
 import type { InjectedFault } from './core/faults.ts';
@@ -47,6 +48,7 @@ function registerAccountRoutes(scope: FastifyInstance, sim: Simulator) {
       ...visible,
       incomingNumbers: [...sim.incomingNumbers.values()].filter((n) => n.accountSid === account.sid),
       senders: [...sim.senders.values()].filter((s) => s.accountSid === account.sid),
+      templates: sim.content.ofAccount(account.sid),
     };
   });
 
@@ -87,12 +89,19 @@ function registerAccountRoutes(scope: FastifyInstance, sim: Simulator) {
     },
   );
 
-  scope.post<{ Params: { sid: string }; Body: { sender: string; customer: string } }>(
+  scope.post<{ Params: { sid: string }; Body: { sender: string; customer: string; lastInboundAt?: string } }>(
     '/accounts/:sid/conversations',
     async (request, reply) => {
-      sim.openConversation(request.params.sid, request.body.sender, request.body.customer);
+      const { sender, customer, lastInboundAt } = request.body;
+      sim.openConversation(request.params.sid, sender, customer, lastInboundAt);
       return reply.code(204).send();
     },
+  );
+
+  scope.post<{ Params: { sid: string }; Body: TemplateInput }>(
+    '/accounts/:sid/templates',
+    async (request, reply) =>
+      reply.code(201).send({ sid: sim.addTemplate(request.params.sid, request.body).sid }),
   );
 
   scope.put<{

@@ -1,5 +1,6 @@
 export { computeTwilioSignature } from '../signature.ts';
 export type { SimIncomingNumber } from './accounts/numbers.ts';
+export type { SimTemplate, TemplateApproval, TemplateInput, TemplateType } from './content/templates.ts';
 export type { AccountStatus, RecipientBehaviour, SimAccount } from './core/accounts.ts';
 export type { RetryPolicyName } from './core/connection-overrides.ts';
 export { SimulatorError } from './core/errors.ts';

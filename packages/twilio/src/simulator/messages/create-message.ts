@@ -1,3 +1,5 @@
+import type { ContentTemplates } from '../content/product.ts';
+import { readContentVariables } from '../content/templates.ts';
 import { e164Pattern, whatsappAddressPattern } from '../core/ids.ts';
 import type { Answer, Form, OperationContext } from '../core/rest.ts';
 import { all, rejectIfInvalid, single, twilioError } from '../core/rest.ts';
@@ -11,6 +13,7 @@ import type { OutboundMessageInput } from './types.ts';
 export function readCreateMessage(
   ctx: OperationContext,
   addresses: Addresses,
+  templates: ContentTemplates,
 ): { message: OutboundMessageInput } | { refused: Answer } {
   const form = (ctx.body ?? {}) as Form;
   const to = single(form.To);
@@ -54,6 +57,19 @@ export function readCreateMessage(
   if (body !== undefined && body.length > 1600) {
     return refuse(400, 21617, 'The concatenated message body exceeds the 1600 character limit.');
   }
+  let contentVariables: Record<string, string> | null = null;
+  if (contentSid !== undefined) {
+    // 21655 "The ContentSid is Invalid" (https://www.twilio.com/docs/api/errors/21655): unknown, deleted,
+    // or another account's template.
+    if (templates.of(ctx.account.sid, contentSid) === undefined) {
+      return refuse(400, 21655, 'The ContentSid is Invalid');
+    }
+    const read = readContentVariables(single(form.ContentVariables));
+    if ('problem' in read) {
+      return refuse(400, 21656, `The ContentVariables Parameter is invalid: ${read.problem}`);
+    }
+    contentVariables = read.values;
+  }
   const invalid = rejectIfInvalid(ctx);
   if (invalid) return { refused: invalid };
   return {
@@ -65,6 +81,7 @@ export function readCreateMessage(
       mediaUrls,
       statusCallback: statusCallback ?? null,
       contentSid: contentSid ?? null,
+      contentVariables,
     },
   };
 }

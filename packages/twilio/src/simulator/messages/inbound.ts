@@ -100,6 +100,8 @@ function receivedMessage(account: SimAccount, to: string, input: InboundMessageI
     errorMessage: null,
     statusCallback: null,
     contentSid: null,
+    contentVariables: null,
+    messagingServiceSid: input.messagingServiceSid ?? null,
     dateCreated: now,
     dateUpdated: now,
     dateSent: now,

@@ -10,6 +10,7 @@ const errorMessages: Record<number, string> = {
   63015: 'Channel Sandbox can only send messages to phone numbers that have joined the Sandbox',
   63016:
     'Failed to send freeform message because you are outside the allowed window. If you are using WhatsApp, please use a Message Template.',
+  63028: 'Number of parameters provided does not match the expected number of parameters',
 };
 
 /** An outbound message's way from `queued` to its last status, and the status callbacks on the way. */

@@ -1,4 +1,6 @@
 import type { IncomingNumbers } from '../accounts/numbers.ts';
+import type { ContentTemplates } from '../content/product.ts';
+import { renderTemplate } from '../content/templates.ts';
 import type { SimulatorCore } from '../core/core.ts';
 import { SimulatorError } from '../core/errors.ts';
 import { newSid } from '../core/ids.ts';
@@ -29,11 +31,13 @@ export class Messages implements SimulatedProduct {
   readonly #core: SimulatorCore;
   readonly #lifecycle: MessageLifecycle;
   readonly #inbound: InboundMessages;
+  readonly #templates: ContentTemplates;
 
-  constructor(core: SimulatorCore, numbers: IncomingNumbers, senders: Senders) {
+  constructor(core: SimulatorCore, numbers: IncomingNumbers, senders: Senders, templates: ContentTemplates) {
     this.#core = core;
+    this.#templates = templates;
     this.addresses = new Addresses(core.accounts, numbers, senders);
-    this.rules = new WhatsappRules(core);
+    this.rules = new WhatsappRules(core, (accountSid, sid) => templates.of(accountSid, sid));
     this.#lifecycle = new MessageLifecycle(core, this.addresses, this.rules);
     this.#inbound = new InboundMessages(core, this.addresses, this.rules, (m) => this.messages.set(m.sid, m));
   }
@@ -41,10 +45,23 @@ export class Messages implements SimulatedProduct {
   /** Creates an outbound message as `queued` and starts its lifecycle. */
   createOutbound(input: OutboundMessageInput): SimMessage {
     const now = new Date();
+    const template =
+      input.contentSid === null ? undefined : this.#templates.of(input.accountSid, input.contentSid);
+    // With a template, the customer reads the template's text and media, its variables filled in.
+    const content = template ? renderTemplate(template, input.contentVariables ?? {}) : input;
     const message: SimMessage = {
       ...input,
+      body: content.body,
+      mediaUrls: content.mediaUrls,
+      contentVariables: input.contentVariables ?? null,
+      messagingServiceSid: input.messagingServiceSid ?? null,
       sid: newSid('SM'),
-      media: input.mediaUrls.map((url) => ({ sid: newSid('ME'), url, contentType: null, dateCreated: now })),
+      media: content.mediaUrls.map((url) => ({
+        sid: newSid('ME'),
+        url,
+        contentType: null,
+        dateCreated: now,
+      })),
       direction: 'outbound-api',
       status: 'queued',
       errorCode: null,
@@ -79,7 +96,7 @@ export class Messages implements SimulatedProduct {
 
   readonly operations: Readonly<Record<string, OperationHandler>> = {
     CreateMessage: (ctx) => {
-      const read = readCreateMessage(ctx, this.addresses);
+      const read = readCreateMessage(ctx, this.addresses, this.#templates);
       if ('refused' in read) return read.refused;
       return ok(201, messageResource(this.createOutbound(read.message)));
     },
