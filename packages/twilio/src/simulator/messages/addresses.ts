@@ -17,12 +17,15 @@ export class Addresses {
     this.#senders = senders;
   }
 
-  /** Whether the account may send from this address (`whatsapp:+…` or plain E.164). */
+  /**
+   * Whether the account may send from this address: for `whatsapp:+…`, one of
+   * its WhatsApp senders or Twilio's sandbox (a phone number of the account that
+   * is not registered as a WhatsApp sender does not count); for plain E.164, one of its phone numbers.
+   */
   ownsSender(accountSid: string, from: string): boolean {
     const e164 = from.replace(/^whatsapp:/, '');
-    const hasNumber = this.#numbers.of(accountSid, e164) !== undefined;
-    if (!from.startsWith('whatsapp:')) return hasNumber;
-    return e164 === TWILIO_SANDBOX_NUMBER || this.#senders.of(accountSid, e164) !== undefined || hasNumber;
+    if (!from.startsWith('whatsapp:')) return this.#numbers.of(accountSid, e164) !== undefined;
+    return e164 === TWILIO_SANDBOX_NUMBER || this.#senders.of(accountSid, e164) !== undefined;
   }
 
   /** The account an inbound message to `e164` belongs to, and its inbound webhook URL. */

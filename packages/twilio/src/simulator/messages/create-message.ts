@@ -40,6 +40,9 @@ export function readCreateMessage(
   if (from.startsWith('whatsapp:') !== toIsWhatsapp) {
     return refuse(400, 21910, 'Invalid From and To pair. From and To should be of the same channel');
   }
+  // Twilio refuses a WhatsApp From that is no WhatsApp sender of the account at once, with HTTP 400 and
+  // 63007 (https://www.twilio.com/docs/errors/63007: a From "not associated with any Channel or
+  // WhatsApp installation"), not later through the status callback.
   if (!addresses.ownsSender(ctx.account.sid, from)) {
     return toIsWhatsapp
       ? refuse(400, 63007, 'Twilio could not find a Channel with the specified From address')
