@@ -5,6 +5,7 @@ import { SimulatorError } from './core/errors.ts';
 import type { InjectedFault } from './core/faults.ts';
 import type { SimulatorOptions } from './core/options.ts';
 import type { InboundMessageInput, MessageStatus } from './messages/types.ts';
+import type { ServiceInput } from './services/product.ts';
 import type { Simulator } from './simulator.ts';
 
 /**
@@ -49,6 +50,7 @@ function registerAccountRoutes(scope: FastifyInstance, sim: Simulator) {
       incomingNumbers: [...sim.incomingNumbers.values()].filter((n) => n.accountSid === account.sid),
       senders: [...sim.senders.values()].filter((s) => s.accountSid === account.sid),
       templates: sim.content.ofAccount(account.sid),
+      services: sim.messagingServices.ofAccount(account.sid),
     };
   });
 
@@ -95,6 +97,25 @@ function registerAccountRoutes(scope: FastifyInstance, sim: Simulator) {
       const { sender, customer, lastInboundAt } = request.body;
       sim.openConversation(request.params.sid, sender, customer, lastInboundAt);
       return reply.code(204).send();
+    },
+  );
+
+  scope.post<{ Params: { sid: string }; Body: ServiceInput | undefined }>(
+    '/accounts/:sid/services',
+    async (request, reply) =>
+      reply.code(201).send(sim.addMessagingService(request.params.sid, request.body ?? {})),
+  );
+
+  scope.post<{ Params: { sid: string; serviceSid: string }; Body: { phoneNumber: string } }>(
+    '/accounts/:sid/services/:serviceSid/senders',
+    async (request, reply) => {
+      const service = sim.services.get(request.params.serviceSid);
+      if (service?.accountSid !== request.params.sid) {
+        return reply
+          .code(404)
+          .send({ error: `No Messaging Service ${request.params.serviceSid} in ${request.params.sid}` });
+      }
+      return reply.code(201).send(sim.addServiceSender(service.sid, request.body.phoneNumber));
     },
   );
 

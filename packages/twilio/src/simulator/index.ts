@@ -18,6 +18,7 @@ export type {
 export type { OaiRequest } from './openapi/twilio-openapi.ts';
 export { TwilioOpenApi } from './openapi/twilio-openapi.ts';
 export type { SimSender } from './senders/product.ts';
+export type { ServiceInput, SimService } from './services/product.ts';
 export { Simulator } from './simulator.ts';
 export type { RunningTwilioSimulator, TwilioSimulatorOptions } from './start-twilio-simulator.ts';
 export { buildTwilioSimulatorApp, startTwilioSimulator } from './start-twilio-simulator.ts';

@@ -23,6 +23,8 @@ import type {
 import { TwilioOpenApi } from './openapi/twilio-openapi.ts';
 import type { SimSender } from './senders/product.ts';
 import { Senders } from './senders/product.ts';
+import type { ServiceInput, SimService } from './services/product.ts';
+import { MessagingServices } from './services/product.ts';
 
 let sharedOpenApi: TwilioOpenApi | undefined;
 
@@ -43,6 +45,7 @@ export class Simulator {
   readonly whatsappSenders: Senders;
   readonly messaging: Messages;
   readonly content: ContentTemplates;
+  readonly messagingServices: MessagingServices;
   /** Every product, in the order their REST operations are registered. */
   readonly products: readonly SimulatedProduct[];
 
@@ -51,13 +54,25 @@ export class Simulator {
     this.accountsAndNumbers = new AccountsAndNumbers(this.core);
     this.whatsappSenders = new Senders(this.core, twilioOpenApi);
     this.content = new ContentTemplates(this.core, twilioOpenApi);
+    this.messagingServices = new MessagingServices(
+      this.core,
+      this.whatsappSenders,
+      this.accountsAndNumbers.numbers,
+    );
     this.messaging = new Messages(
       this.core,
       this.accountsAndNumbers.numbers,
       this.whatsappSenders,
       this.content,
+      this.messagingServices,
     );
-    this.products = [this.accountsAndNumbers, this.whatsappSenders, this.content, this.messaging];
+    this.products = [
+      this.accountsAndNumbers,
+      this.whatsappSenders,
+      this.content,
+      this.messagingServices,
+      this.messaging,
+    ];
   }
 
   get options(): ResolvedSimulatorOptions {
@@ -74,6 +89,9 @@ export class Simulator {
   }
   get templates(): Map<string, SimTemplate> {
     return this.content.templates;
+  }
+  get services(): Map<string, SimService> {
+    return this.messagingServices.services;
   }
 
   /** The REST operations of every product, by operationId. */
@@ -108,6 +126,15 @@ export class Simulator {
   /** Changes a template's WhatsApp approval, as Meta's review would. */
   setTemplateApproval(sid: string, approval: TemplateApproval, rejectionReason?: string): SimTemplate {
     return this.content.setApproval(sid, approval, rejectionReason);
+  }
+
+  /** A Messaging Service (MG…) with its WhatsApp senders; `useInboundWebhookOnNumber` is off by default. */
+  addMessagingService(accountSid: string, input: ServiceInput = {}): SimService {
+    return this.messagingServices.add(accountSid, input);
+  }
+  /** Attaches a WhatsApp sender (`+E164`, `whatsapp:+E164` or XE…) to a service; a new number becomes a sender. */
+  addServiceSender(serviceSid: string, senderOrNumber: string): SimSender {
+    return this.messagingServices.addSender(serviceSid, senderOrNumber);
   }
 
   /** The sandbox's webhooks are set in Twilio's console, never through the API. */

@@ -3,8 +3,18 @@ import { readContentVariables } from '../content/templates.ts';
 import { e164Pattern, whatsappAddressPattern } from '../core/ids.ts';
 import type { Answer, Form, OperationContext } from '../core/rest.ts';
 import { all, rejectIfInvalid, single, twilioError } from '../core/rest.ts';
+import type { MessagingServices } from '../services/product.ts';
 import type { Addresses } from './addresses.ts';
 import type { OutboundMessageInput } from './types.ts';
+
+/** What CreateMessage consults besides the form. */
+export interface CreateMessageContext {
+  addresses: Addresses;
+  templates: ContentTemplates;
+  services: MessagingServices;
+  /** The sender a Messaging Service sends from to this recipient, if it has one for the channel. */
+  pickServiceSender(accountSid: string, serviceSid: string, to: string): string | undefined;
+}
 
 /**
  * CreateMessage's form, checked the way Twilio checks it (its error codes,
@@ -12,12 +22,12 @@ import type { OutboundMessageInput } from './types.ts';
  */
 export function readCreateMessage(
   ctx: OperationContext,
-  addresses: Addresses,
-  templates: ContentTemplates,
+  { addresses, templates, services, pickServiceSender }: CreateMessageContext,
 ): { message: OutboundMessageInput } | { refused: Answer } {
   const form = (ctx.body ?? {}) as Form;
   const to = single(form.To);
-  const from = single(form.From);
+  let from = single(form.From);
+  const messagingServiceSid = single(form.MessagingServiceSid);
   const body = single(form.Body);
   const mediaUrls = all(form.MediaUrl);
   const contentSid = single(form.ContentSid);
@@ -26,7 +36,7 @@ export function readCreateMessage(
     refused: twilioError(status, code, message),
   });
   if (to === undefined || to === '') return refuse(400, 21604, "A 'To' phone number is required.");
-  if (from === undefined && single(form.MessagingServiceSid) === undefined) {
+  if (from === undefined && messagingServiceSid === undefined) {
     return refuse(400, 21603, "A 'From' phone number is required.");
   }
   if ((body === undefined || body === '') && mediaUrls.length === 0 && contentSid === undefined) {
@@ -35,6 +45,18 @@ export function readCreateMessage(
   const toIsWhatsapp = to.startsWith('whatsapp:');
   if (!(toIsWhatsapp ? whatsappAddressPattern.test(to) : e164Pattern.test(to))) {
     return refuse(400, 21211, `Invalid 'To' Phone Number: ${to}`);
+  }
+  if (messagingServiceSid !== undefined) {
+    // 21701 "The Messaging Service does not exist" (https://www.twilio.com/docs/api/errors/21701):
+    // unknown, or another account's.
+    if (!services.of(ctx.account.sid, messagingServiceSid)) {
+      return refuse(400, 21701, 'The Messaging Service does not exist');
+    }
+    // Without a From, Twilio picks a sender of the service's pool for the recipient's channel. A pool
+    // with none for it is refused with 21704 "The Messaging Service contains no phone numbers" (Twilio's
+    // code for an empty pool, as its API answers it; its error page could not be checked here).
+    from ??= pickServiceSender(ctx.account.sid, messagingServiceSid, to);
+    if (from === undefined) return refuse(400, 21704, 'The Messaging Service contains no phone numbers');
   }
   if (from === undefined) return refuse(400, 21603, "A 'From' phone number is required.");
   if (from.startsWith('whatsapp:') !== toIsWhatsapp) {
@@ -85,6 +107,7 @@ export function readCreateMessage(
       statusCallback: statusCallback ?? null,
       contentSid: contentSid ?? null,
       contentVariables,
+      messagingServiceSid: messagingServiceSid ?? null,
     },
   };
 }

@@ -40,6 +40,12 @@ export class MessageLifecycle {
   async run(message: SimMessage) {
     const { options } = this.#core;
     const steps = this.#rules.plannedStatuses(message);
+    // A message sent through a Messaging Service is `accepted` (as the create answer says) until
+    // Twilio has picked its sender.
+    if (message.status === 'accepted') {
+      await sleep(options.statusDelayMs);
+      this.applyStatus(message, 'queued');
+    }
     const held: Record<string, string>[] = [];
     const emit = async (params: Record<string, string>) => {
       if (options.shuffleStatusCallbacks) held.push(params);
@@ -97,6 +103,7 @@ function statusParams(message: SimMessage, status: MessageStatus): Record<string
     StructuredMessage: 'false',
     To: message.to,
   };
+  if (message.messagingServiceSid !== null) params.MessagingServiceSid = message.messagingServiceSid;
   if ((status === 'failed' || status === 'undelivered') && message.errorCode !== null) {
     params.ErrorCode = String(message.errorCode);
     params.ErrorMessage = message.errorMessage ?? 'Unknown error';

@@ -8,6 +8,7 @@ import type { OperationHandler, SimulatedProduct } from '../core/rest.ts';
 import { notFound, ok, rejectIfInvalid } from '../core/rest.ts';
 import type { WebhookDelivery } from '../core/webhooks.ts';
 import type { Senders } from '../senders/product.ts';
+import type { MessagingServices } from '../services/product.ts';
 import { Addresses } from './addresses.ts';
 import { readCreateMessage } from './create-message.ts';
 import { InboundMessages } from './inbound.ts';
@@ -32,11 +33,19 @@ export class Messages implements SimulatedProduct {
   readonly #lifecycle: MessageLifecycle;
   readonly #inbound: InboundMessages;
   readonly #templates: ContentTemplates;
+  readonly #services: MessagingServices;
 
-  constructor(core: SimulatorCore, numbers: IncomingNumbers, senders: Senders, templates: ContentTemplates) {
+  constructor(
+    core: SimulatorCore,
+    numbers: IncomingNumbers,
+    senders: Senders,
+    templates: ContentTemplates,
+    services: MessagingServices,
+  ) {
     this.#core = core;
     this.#templates = templates;
-    this.addresses = new Addresses(core.accounts, numbers, senders);
+    this.#services = services;
+    this.addresses = new Addresses(core.accounts, numbers, senders, services);
     this.rules = new WhatsappRules(core, (accountSid, sid) => templates.of(accountSid, sid));
     this.#lifecycle = new MessageLifecycle(core, this.addresses, this.rules);
     this.#inbound = new InboundMessages(core, this.addresses, this.rules, (m) => this.messages.set(m.sid, m));
@@ -63,13 +72,14 @@ export class Messages implements SimulatedProduct {
         dateCreated: now,
       })),
       direction: 'outbound-api',
-      status: 'queued',
+      // Twilio answers a send through a Messaging Service `accepted`, then `queued` once it picked the sender.
+      status: input.messagingServiceSid ? 'accepted' : 'queued',
       errorCode: null,
       errorMessage: null,
       dateCreated: now,
       dateUpdated: now,
       dateSent: null,
-      statusHistory: ['queued'],
+      statusHistory: [input.messagingServiceSid ? 'accepted' : 'queued'],
     };
     this.messages.set(message.sid, message);
     if (this.#core.options.autoAdvance) this.#core.webhooks.track(this.#lifecycle.run(message));
@@ -89,6 +99,22 @@ export class Messages implements SimulatedProduct {
     return this.#inbound.deliver(input);
   }
 
+  /**
+   * The WhatsApp sender a Messaging Service sends from: the one this customer wrote to last
+   * (so a reply stays in the customer's conversation, as Sticky Sender keeps it), else the first one.
+   */
+  #pickServiceSender(accountSid: string, serviceSid: string, to: string): string | undefined {
+    const service = this.#services.require(serviceSid);
+    if (!to.startsWith('whatsapp:')) {
+      const number = service.phoneNumberSids.map((sid) => this.addresses.numberBySid(sid)).find((n) => n);
+      return number?.phoneNumber;
+    }
+    const senders = this.#services.whatsappSenders(service).map((s) => s.senderId);
+    const lastHeard = (senderId: string) =>
+      this.rules.lastInbound(accountSid, senderId.replace(/^whatsapp:/, ''), to) ?? -1;
+    return [...senders].sort((a, b) => lastHeard(b) - lastHeard(a))[0];
+  }
+
   reset() {
     this.messages.clear();
     this.rules.reset();
@@ -96,7 +122,13 @@ export class Messages implements SimulatedProduct {
 
   readonly operations: Readonly<Record<string, OperationHandler>> = {
     CreateMessage: (ctx) => {
-      const read = readCreateMessage(ctx, this.addresses, this.#templates);
+      const read = readCreateMessage(ctx, {
+        addresses: this.addresses,
+        templates: this.#templates,
+        services: this.#services,
+        pickServiceSender: (accountSid, serviceSid, to) =>
+          this.#pickServiceSender(accountSid, serviceSid, to),
+      });
       if ('refused' in read) return read.refused;
       return ok(201, messageResource(this.createOutbound(read.message)));
     },
