@@ -245,6 +245,15 @@ describe('the control API for templates and the window', () => {
     expect((await control('POST', `/accounts/${account.sid}/templates`, { friendlyName: 'x' })).status).toBe(
       400,
     );
+    const approved = await control('PATCH', `/accounts/${account.sid}/templates/${sid}`, {
+      approval: 'approved',
+    });
+    expect(approved.body).toMatchObject({ sid, approval: 'approved', rejectionReason: '' });
+    const maybe = await control('PATCH', `/accounts/${account.sid}/templates/${sid}`, { approval: 'maybe' });
+    expect(maybe.status).toBe(400);
+    const elsewhere = running.sim.seedAccount().sid;
+    const foreign = await control('PATCH', `/accounts/${elsewhere}/templates/${sid}`, { approval: 'paused' });
+    expect(foreign.status).toBe(404);
 
     const lastInboundAt = new Date(Date.now() - 25 * HOUR).toISOString();
     const opened = await control('POST', `/accounts/${account.sid}/conversations`, {

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { TemplateInput } from './content/templates.ts';
+import type { TemplateApproval, TemplateInput } from './content/templates.ts';
 import type { AccountStatus, RecipientBehaviour } from './core/accounts.ts';
 import { SimulatorError } from './core/errors.ts';
 import type { InjectedFault } from './core/faults.ts';
@@ -124,6 +124,19 @@ function registerAccountRoutes(scope: FastifyInstance, sim: Simulator) {
     async (request, reply) =>
       reply.code(201).send({ sid: sim.addTemplate(request.params.sid, request.body).sid }),
   );
+
+  scope.patch<{
+    Params: { sid: string; templateSid: string };
+    Body: { approval: TemplateApproval; rejectionReason?: string };
+  }>('/accounts/:sid/templates/:templateSid', async (request, reply) => {
+    if (sim.templates.get(request.params.templateSid)?.accountSid !== request.params.sid) {
+      return reply
+        .code(404)
+        .send({ error: `No template ${request.params.templateSid} in ${request.params.sid}` });
+    }
+    const { approval, rejectionReason } = request.body;
+    return sim.setTemplateApproval(request.params.templateSid, approval, rejectionReason);
+  });
 
   scope.put<{
     Params: { sid: string };

@@ -6,7 +6,7 @@ import type { OperationContext, OperationHandler, SimulatedProduct } from '../co
 import { notFound, ok, rejectIfInvalid } from '../core/rest.ts';
 import type { TwilioOpenApi } from '../openapi/twilio-openapi.ts';
 import type { SimTemplate, TemplateInput } from './templates.ts';
-import { checkTemplateInput, whatsappTemplateName, whatsappType } from './templates.ts';
+import { checkApproval, checkTemplateInput, whatsappTemplateName, whatsappType } from './templates.ts';
 
 /** The Content API (v1): the accounts' templates (HX…) and their WhatsApp approval. */
 export class ContentTemplates implements SimulatedProduct {
@@ -46,6 +46,7 @@ export class ContentTemplates implements SimulatedProduct {
   setApproval(sid: string, approval: SimTemplate['approval'], rejectionReason?: string): SimTemplate {
     const template = this.templates.get(sid);
     if (!template) throw new SimulatorError(`No template ${sid}`);
+    checkApproval(approval);
     template.approval = approval;
     template.rejectionReason = approval === 'rejected' ? (rejectionReason ?? 'INVALID_FORMAT') : '';
     template.dateUpdated = new Date();

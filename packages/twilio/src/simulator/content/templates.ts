@@ -47,6 +47,12 @@ export interface TemplateInput {
   category?: string;
 }
 
+export function checkApproval(approval: unknown) {
+  if (!approvals.includes(approval as TemplateApproval)) {
+    throw new SimulatorError(`approval must be one of ${approvals.join(', ')}`);
+  }
+}
+
 /** Checks a template input; `typeProblems` are the description's verdict on `types`. */
 export function checkTemplateInput(input: TemplateInput, typeProblems: string[]) {
   if (typeof input.friendlyName !== 'string' || input.friendlyName.trim() === '') {
@@ -62,9 +68,7 @@ export function checkTemplateInput(input: TemplateInput, typeProblems: string[])
     );
   }
   if (typeProblems.length > 0) throw new SimulatorError(`types: ${typeProblems.join('; ')}`);
-  if (input.approval !== undefined && !approvals.includes(input.approval)) {
-    throw new SimulatorError(`approval must be one of ${approvals.join(', ')}`);
-  }
+  if (input.approval !== undefined) checkApproval(input.approval);
   for (const [name, value] of Object.entries(input.variables ?? {})) {
     if (typeof value !== 'string')
       throw new SimulatorError(`variables.${name} must be a sample value (text)`);
