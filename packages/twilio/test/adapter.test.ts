@@ -229,7 +229,7 @@ describe('sendMessage', () => {
   });
 
   it('sends media URLs as repeated MediaUrl parameters', async () => {
-    twilioSim.sim.addIncomingNumber(account.accountSid, '+15550003002');
+    twilioSim.sim.addWhatsappSender(account.accountSid, '+15550003002');
     twilioSim.sim.openConversation(account.accountSid, '+15550003002', customer);
     const sent = await adapter.sendMessage(account, {
       from: '+15550003002',

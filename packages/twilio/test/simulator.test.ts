@@ -314,6 +314,31 @@ describe("Twilio's REST answers", () => {
     expect(running.sim.messages(account.sid)).toHaveLength(0);
   });
 
+  it('a WhatsApp From that is a phone number of the account but no WhatsApp sender gets 400 63007', async () => {
+    running.sim.addIncomingNumber(account.sid, '+15550007002');
+    running.sim.addWhatsappSender(running.sim.seedAccount().sid, '+15550007003');
+    for (const from of ['whatsapp:+15550007002', 'whatsapp:+15550007003', 'whatsapp:+15550007998']) {
+      const { status, body } = await sendThroughRest(from, CUSTOMER, `${receiver.baseUrl}${path}`);
+      expect(status).toBe(400);
+      expect(body).toEqual({
+        code: 63007,
+        message: 'Twilio could not find a Channel with the specified From address',
+        more_info: 'https://www.twilio.com/docs/errors/63007',
+        status: 400,
+      });
+    }
+    expect(running.sim.messages(account.sid)).toHaveLength(0);
+    expect(running.sim.ownsSender(account.sid, '+15550007002')).toBe(true);
+  });
+
+  it('the sandbox number is a WhatsApp sender of every account', async () => {
+    for (const sid of [account.sid, running.sim.seedAccount().sid]) {
+      expect(running.sim.ownsSender(sid, 'whatsapp:+14155238886')).toBe(true);
+    }
+    const { status } = await sendThroughRest('whatsapp:+14155238886', CUSTOMER, `${receiver.baseUrl}${path}`);
+    expect(status).toBe(201);
+  });
+
   it("a From that is not the account's number gets 21606", async () => {
     const { status, body } = await sendThroughRest(
       '+15550007999',

@@ -1,9 +1,11 @@
 import type { FastifyInstance } from 'fastify';
+import type { TemplateApproval, TemplateInput } from './content/templates.ts';
 import type { AccountStatus, RecipientBehaviour } from './core/accounts.ts';
 import { SimulatorError } from './core/errors.ts';
 import type { InjectedFault } from './core/faults.ts';
 import type { SimulatorOptions } from './core/options.ts';
 import type { InboundMessageInput, MessageStatus } from './messages/types.ts';
+import type { ServiceInput } from './services/product.ts';
 import type { Simulator } from './simulator.ts';
 
 /**
@@ -47,6 +49,8 @@ function registerAccountRoutes(scope: FastifyInstance, sim: Simulator) {
       ...visible,
       incomingNumbers: [...sim.incomingNumbers.values()].filter((n) => n.accountSid === account.sid),
       senders: [...sim.senders.values()].filter((s) => s.accountSid === account.sid),
+      templates: sim.content.ofAccount(account.sid),
+      services: sim.messagingServices.ofAccount(account.sid),
     };
   });
 
@@ -87,13 +91,52 @@ function registerAccountRoutes(scope: FastifyInstance, sim: Simulator) {
     },
   );
 
-  scope.post<{ Params: { sid: string }; Body: { sender: string; customer: string } }>(
+  scope.post<{ Params: { sid: string }; Body: { sender: string; customer: string; lastInboundAt?: string } }>(
     '/accounts/:sid/conversations',
     async (request, reply) => {
-      sim.openConversation(request.params.sid, request.body.sender, request.body.customer);
+      const { sender, customer, lastInboundAt } = request.body;
+      sim.openConversation(request.params.sid, sender, customer, lastInboundAt);
       return reply.code(204).send();
     },
   );
+
+  scope.post<{ Params: { sid: string }; Body: ServiceInput | undefined }>(
+    '/accounts/:sid/services',
+    async (request, reply) =>
+      reply.code(201).send(sim.addMessagingService(request.params.sid, request.body ?? {})),
+  );
+
+  scope.post<{ Params: { sid: string; serviceSid: string }; Body: { phoneNumber: string } }>(
+    '/accounts/:sid/services/:serviceSid/senders',
+    async (request, reply) => {
+      const service = sim.services.get(request.params.serviceSid);
+      if (service?.accountSid !== request.params.sid) {
+        return reply
+          .code(404)
+          .send({ error: `No Messaging Service ${request.params.serviceSid} in ${request.params.sid}` });
+      }
+      return reply.code(201).send(sim.addServiceSender(service.sid, request.body.phoneNumber));
+    },
+  );
+
+  scope.post<{ Params: { sid: string }; Body: TemplateInput }>(
+    '/accounts/:sid/templates',
+    async (request, reply) =>
+      reply.code(201).send({ sid: sim.addTemplate(request.params.sid, request.body).sid }),
+  );
+
+  scope.patch<{
+    Params: { sid: string; templateSid: string };
+    Body: { approval: TemplateApproval; rejectionReason?: string };
+  }>('/accounts/:sid/templates/:templateSid', async (request, reply) => {
+    if (sim.templates.get(request.params.templateSid)?.accountSid !== request.params.sid) {
+      return reply
+        .code(404)
+        .send({ error: `No template ${request.params.templateSid} in ${request.params.sid}` });
+    }
+    const { approval, rejectionReason } = request.body;
+    return sim.setTemplateApproval(request.params.templateSid, approval, rejectionReason);
+  });
 
   scope.put<{
     Params: { sid: string };

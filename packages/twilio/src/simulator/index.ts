@@ -1,5 +1,6 @@
 export { computeTwilioSignature } from '../signature.ts';
 export type { SimIncomingNumber } from './accounts/numbers.ts';
+export type { SimTemplate, TemplateApproval, TemplateInput, TemplateType } from './content/templates.ts';
 export type { AccountStatus, RecipientBehaviour, SimAccount } from './core/accounts.ts';
 export type { RetryPolicyName } from './core/connection-overrides.ts';
 export { SimulatorError } from './core/errors.ts';
@@ -17,6 +18,7 @@ export type {
 export type { OaiRequest } from './openapi/twilio-openapi.ts';
 export { TwilioOpenApi } from './openapi/twilio-openapi.ts';
 export type { SimSender } from './senders/product.ts';
+export type { ServiceInput, SimService } from './services/product.ts';
 export { Simulator } from './simulator.ts';
 export type { RunningTwilioSimulator, TwilioSimulatorOptions } from './start-twilio-simulator.ts';
 export { buildTwilioSimulatorApp, startTwilioSimulator } from './start-twilio-simulator.ts';

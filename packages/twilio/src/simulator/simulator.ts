@@ -1,8 +1,11 @@
 import { TWILIO_SANDBOX_NUMBER } from '../adapter/types.ts';
 import type { SimIncomingNumber } from './accounts/numbers.ts';
 import { AccountsAndNumbers } from './accounts/product.ts';
+import { ContentTemplates } from './content/product.ts';
+import type { SimTemplate, TemplateApproval, TemplateInput } from './content/templates.ts';
 import type { AccountStatus, RecipientBehaviour, SeedAccountInput, SimAccount } from './core/accounts.ts';
 import { SimulatorCore } from './core/core.ts';
+import { SimulatorError } from './core/errors.ts';
 import type { InjectedFault } from './core/faults.ts';
 import type { ResolvedSimulatorOptions, SimulatorOptions } from './core/options.ts';
 import { updateOptions } from './core/options.ts';
@@ -20,6 +23,8 @@ import type {
 import { TwilioOpenApi } from './openapi/twilio-openapi.ts';
 import type { SimSender } from './senders/product.ts';
 import { Senders } from './senders/product.ts';
+import type { ServiceInput, SimService } from './services/product.ts';
+import { MessagingServices } from './services/product.ts';
 
 let sharedOpenApi: TwilioOpenApi | undefined;
 
@@ -39,6 +44,8 @@ export class Simulator {
   readonly accountsAndNumbers: AccountsAndNumbers;
   readonly whatsappSenders: Senders;
   readonly messaging: Messages;
+  readonly content: ContentTemplates;
+  readonly messagingServices: MessagingServices;
   /** Every product, in the order their REST operations are registered. */
   readonly products: readonly SimulatedProduct[];
 
@@ -46,8 +53,26 @@ export class Simulator {
     this.core = new SimulatorCore(options);
     this.accountsAndNumbers = new AccountsAndNumbers(this.core);
     this.whatsappSenders = new Senders(this.core, twilioOpenApi);
-    this.messaging = new Messages(this.core, this.accountsAndNumbers.numbers, this.whatsappSenders);
-    this.products = [this.accountsAndNumbers, this.whatsappSenders, this.messaging];
+    this.content = new ContentTemplates(this.core, twilioOpenApi);
+    this.messagingServices = new MessagingServices(
+      this.core,
+      this.whatsappSenders,
+      this.accountsAndNumbers.numbers,
+    );
+    this.messaging = new Messages(
+      this.core,
+      this.accountsAndNumbers.numbers,
+      this.whatsappSenders,
+      this.content,
+      this.messagingServices,
+    );
+    this.products = [
+      this.accountsAndNumbers,
+      this.whatsappSenders,
+      this.content,
+      this.messagingServices,
+      this.messaging,
+    ];
   }
 
   get options(): ResolvedSimulatorOptions {
@@ -61,6 +86,12 @@ export class Simulator {
   }
   get senders(): Map<string, SimSender> {
     return this.whatsappSenders.senders;
+  }
+  get templates(): Map<string, SimTemplate> {
+    return this.content.templates;
+  }
+  get services(): Map<string, SimService> {
+    return this.messagingServices.services;
   }
 
   /** The REST operations of every product, by operationId. */
@@ -88,6 +119,24 @@ export class Simulator {
     return this.whatsappSenders.add(accountSid, e164);
   }
 
+  /** A Content API template (HX…) with its WhatsApp approval (default `approved`). */
+  addTemplate(accountSid: string, input: TemplateInput): SimTemplate {
+    return this.content.add(accountSid, input);
+  }
+  /** Changes a template's WhatsApp approval, as Meta's review would. */
+  setTemplateApproval(sid: string, approval: TemplateApproval, rejectionReason?: string): SimTemplate {
+    return this.content.setApproval(sid, approval, rejectionReason);
+  }
+
+  /** A Messaging Service (MG…) with its WhatsApp senders; `useInboundWebhookOnNumber` is off by default. */
+  addMessagingService(accountSid: string, input: ServiceInput = {}): SimService {
+    return this.messagingServices.add(accountSid, input);
+  }
+  /** Attaches a WhatsApp sender (`+E164`, `whatsapp:+E164` or XE…) to a service; a new number becomes a sender. */
+  addServiceSender(serviceSid: string, senderOrNumber: string): SimSender {
+    return this.messagingServices.addSender(serviceSid, senderOrNumber);
+  }
+
   /** The sandbox's webhooks are set in Twilio's console, never through the API. */
   setSandboxWebhook(accountSid: string, inboundUrl: string | null, statusUrl?: string | null) {
     const account = this.core.accounts.require(accountSid);
@@ -101,9 +150,26 @@ export class Simulator {
     this.openConversation(accountSid, TWILIO_SANDBOX_NUMBER, customerAddress);
   }
 
-  /** As if the customer had just written to the sender: opens WhatsApp's 24-hour window. */
-  openConversation(accountSid: string, senderE164: string, customerAddress: string) {
-    this.messaging.rules.openConversation(accountSid, senderE164, customerAddress);
+  /**
+   * As if the customer had written to the sender, just now or at `lastInboundAt`: WhatsApp's
+   * 24-hour window runs from then (a time 25 hours ago leaves the customer outside it).
+   */
+  openConversation(
+    accountSid: string,
+    senderE164: string,
+    customerAddress: string,
+    lastInboundAt?: Date | string,
+  ) {
+    const at = lastInboundAt === undefined ? undefined : new Date(lastInboundAt).getTime();
+    if (at !== undefined && Number.isNaN(at)) {
+      throw new SimulatorError(`lastInboundAt must be an ISO time, got ${String(lastInboundAt)}`);
+    }
+    this.messaging.rules.openConversation(
+      accountSid,
+      senderE164.replace(/^whatsapp:/, ''),
+      customerAddress,
+      at,
+    );
   }
   setRecipientBehaviour(accountSid: string, customerAddress: string | null, behaviour: RecipientBehaviour) {
     this.messaging.rules.setRecipientBehaviour(accountSid, customerAddress, behaviour);

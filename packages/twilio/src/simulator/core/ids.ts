@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { SimulatorError } from './errors.ts';
 
 /** A Twilio SID: two-letter prefix and 32 lowercase hex characters. */
-export const newSid = (prefix: 'AC' | 'PN' | 'XE' | 'SM' | 'MM' | 'ME') =>
+export const newSid = (prefix: 'AC' | 'PN' | 'XE' | 'SM' | 'MM' | 'ME' | 'HX' | 'MG') =>
   `${prefix}${randomBytes(16).toString('hex')}`;
 
 export const newAuthToken = () => randomBytes(16).toString('hex');

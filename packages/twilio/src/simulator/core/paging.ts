@@ -47,20 +47,36 @@ export function v2010Page<T>(base: string, query: Form, key: string, items: T[],
   };
 }
 
+export const CONTENT_ORIGIN = 'https://content.twilio.com';
+
 /** A page of a Messaging v2 list, with its `meta` block. */
 export function v2Page(path: string, key: string, query: Form, items: unknown[]) {
-  const base = `${MESSAGING_ORIGIN}${path}`;
+  return metaPage(`${MESSAGING_ORIGIN}${path}`, key, query, items);
+}
+
+/**
+ * A page of a list in Twilio's newer APIs (Content v1, Messaging v1 and v2):
+ * the items under `key` and a `meta` block of absolute URLs. With `idOf`, the
+ * next page's URL carries a `PageToken` naming the last item, as Twilio's do.
+ */
+export function metaPage<T>(base: string, key: string, query: Form, items: T[], idOf?: (item: T) => string) {
   const { pageSize, page } = pageNumbers(query, 50);
-  const start = page * pageSize;
+  const token = single(query.PageToken);
+  const afterToken = token && idOf ? items.findIndex((item) => `PA${idOf(item)}` === token) + 1 : 0;
+  const start = afterToken > 0 ? afterToken : page * pageSize;
+  const onPage = items.slice(start, start + pageSize);
+  const last = onPage.at(-1);
+  const nextToken = idOf && last !== undefined ? `&PageToken=PA${idOf(last)}` : '';
   return {
-    [key]: items.slice(start, start + pageSize),
+    [key]: onPage,
     meta: {
       page,
       page_size: pageSize,
       first_page_url: withPage(base, query, 0, pageSize),
       previous_page_url: page > 0 ? withPage(base, query, page - 1, pageSize) : null,
       url: withPage(base, query, page, pageSize),
-      next_page_url: start + pageSize < items.length ? withPage(base, query, page + 1, pageSize) : null,
+      next_page_url:
+        start + pageSize < items.length ? `${withPage(base, query, page + 1, pageSize)}${nextToken}` : null,
       key,
     },
   };

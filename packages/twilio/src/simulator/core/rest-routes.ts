@@ -91,7 +91,7 @@ export function registerTwilioRestRoutes(
   }
 
   app.register(async (scope) => {
-    // Twilio's v2010 API takes form bodies; Messaging v2 takes JSON (Fastify's default parser).
+    // Twilio's v2010 and v1 APIs take form bodies; Messaging v2 takes JSON (Fastify's default parser).
     scope.addContentTypeParser(
       'application/x-www-form-urlencoded',
       { parseAs: 'string' },
@@ -99,8 +99,9 @@ export function registerTwilioRestRoutes(
         done(null, parseForm(String(raw)));
       },
     );
-    for (const prefix of ['/2010-04-01/*', '/v2/*']) {
-      scope.route({ method: ['GET', 'POST', 'DELETE'], url: prefix, handler: answerTwilioRequest });
+    // `/v1/*`: the Content API (content.twilio.com) and Messaging v1 (messaging.twilio.com) share one origin here.
+    for (const prefix of ['/2010-04-01/*', '/v1/*', '/v2/*']) {
+      scope.route({ method: ['GET', 'POST', 'PUT', 'DELETE'], url: prefix, handler: answerTwilioRequest });
     }
   });
 }

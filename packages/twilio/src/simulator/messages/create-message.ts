@@ -1,8 +1,20 @@
+import type { ContentTemplates } from '../content/product.ts';
+import { readContentVariables } from '../content/templates.ts';
 import { e164Pattern, whatsappAddressPattern } from '../core/ids.ts';
 import type { Answer, Form, OperationContext } from '../core/rest.ts';
 import { all, rejectIfInvalid, single, twilioError } from '../core/rest.ts';
+import type { MessagingServices } from '../services/product.ts';
 import type { Addresses } from './addresses.ts';
 import type { OutboundMessageInput } from './types.ts';
+
+/** What CreateMessage consults besides the form. */
+export interface CreateMessageContext {
+  addresses: Addresses;
+  templates: ContentTemplates;
+  services: MessagingServices;
+  /** The sender a Messaging Service sends from to this recipient, if it has one for the channel. */
+  pickServiceSender(accountSid: string, serviceSid: string, to: string): string | undefined;
+}
 
 /**
  * CreateMessage's form, checked the way Twilio checks it (its error codes,
@@ -10,11 +22,12 @@ import type { OutboundMessageInput } from './types.ts';
  */
 export function readCreateMessage(
   ctx: OperationContext,
-  addresses: Addresses,
+  { addresses, templates, services, pickServiceSender }: CreateMessageContext,
 ): { message: OutboundMessageInput } | { refused: Answer } {
   const form = (ctx.body ?? {}) as Form;
   const to = single(form.To);
-  const from = single(form.From);
+  let from = single(form.From);
+  const messagingServiceSid = single(form.MessagingServiceSid);
   const body = single(form.Body);
   const mediaUrls = all(form.MediaUrl);
   const contentSid = single(form.ContentSid);
@@ -23,7 +36,7 @@ export function readCreateMessage(
     refused: twilioError(status, code, message),
   });
   if (to === undefined || to === '') return refuse(400, 21604, "A 'To' phone number is required.");
-  if (from === undefined && single(form.MessagingServiceSid) === undefined) {
+  if (from === undefined && messagingServiceSid === undefined) {
     return refuse(400, 21603, "A 'From' phone number is required.");
   }
   if ((body === undefined || body === '') && mediaUrls.length === 0 && contentSid === undefined) {
@@ -33,10 +46,25 @@ export function readCreateMessage(
   if (!(toIsWhatsapp ? whatsappAddressPattern.test(to) : e164Pattern.test(to))) {
     return refuse(400, 21211, `Invalid 'To' Phone Number: ${to}`);
   }
+  if (messagingServiceSid !== undefined) {
+    // 21701 "The Messaging Service does not exist" (https://www.twilio.com/docs/api/errors/21701):
+    // unknown, or another account's.
+    if (!services.of(ctx.account.sid, messagingServiceSid)) {
+      return refuse(400, 21701, 'The Messaging Service does not exist');
+    }
+    // Without a From, Twilio picks a sender of the service's pool for the recipient's channel. A pool
+    // with none for it is refused with 21704 "The Messaging Service contains no phone numbers" (Twilio's
+    // code for an empty pool, as its API answers it; its error page could not be checked here).
+    from ??= pickServiceSender(ctx.account.sid, messagingServiceSid, to);
+    if (from === undefined) return refuse(400, 21704, 'The Messaging Service contains no phone numbers');
+  }
   if (from === undefined) return refuse(400, 21603, "A 'From' phone number is required.");
   if (from.startsWith('whatsapp:') !== toIsWhatsapp) {
     return refuse(400, 21910, 'Invalid From and To pair. From and To should be of the same channel');
   }
+  // Twilio refuses a WhatsApp From that is no WhatsApp sender of the account at once, with HTTP 400 and
+  // 63007 (https://www.twilio.com/docs/errors/63007: a From "not associated with any Channel or
+  // WhatsApp installation"), not later through the status callback.
   if (!addresses.ownsSender(ctx.account.sid, from)) {
     return toIsWhatsapp
       ? refuse(400, 63007, 'Twilio could not find a Channel with the specified From address')
@@ -54,6 +82,19 @@ export function readCreateMessage(
   if (body !== undefined && body.length > 1600) {
     return refuse(400, 21617, 'The concatenated message body exceeds the 1600 character limit.');
   }
+  let contentVariables: Record<string, string> | null = null;
+  if (contentSid !== undefined) {
+    // 21655 "The ContentSid is Invalid" (https://www.twilio.com/docs/api/errors/21655): unknown, deleted,
+    // or another account's template.
+    if (templates.of(ctx.account.sid, contentSid) === undefined) {
+      return refuse(400, 21655, 'The ContentSid is Invalid');
+    }
+    const read = readContentVariables(single(form.ContentVariables));
+    if ('problem' in read) {
+      return refuse(400, 21656, `The ContentVariables Parameter is invalid: ${read.problem}`);
+    }
+    contentVariables = read.values;
+  }
   const invalid = rejectIfInvalid(ctx);
   if (invalid) return { refused: invalid };
   return {
@@ -65,6 +106,8 @@ export function readCreateMessage(
       mediaUrls,
       statusCallback: statusCallback ?? null,
       contentSid: contentSid ?? null,
+      contentVariables,
+      messagingServiceSid: messagingServiceSid ?? null,
     },
   };
 }

@@ -37,7 +37,8 @@ export class InboundMessages {
     }
     const target = this.#addresses.inboundTarget(to, input.accountSid);
     const account = this.#core.accounts.require(target.accountSid);
-    const message = receivedMessage(account, to, input);
+    const messagingServiceSid = input.messagingServiceSid ?? target.messagingServiceSid ?? undefined;
+    const message = receivedMessage(account, to, { ...input, messagingServiceSid });
     this.#store(message);
     this.#rules.openConversation(account.sid, to, input.from);
     if (to === TWILIO_SANDBOX_NUMBER && isJoin(input.body, account)) {
@@ -47,7 +48,7 @@ export class InboundMessages {
     if (target.url === null) {
       throw new SimulatorError(`No inbound webhook URL is configured for ${to} in account ${account.sid}`);
     }
-    const work = this.#post(account, message, target.url, input);
+    const work = this.#post(account, message, target.url, { ...input, messagingServiceSid });
     this.#core.webhooks.track(work);
     return work;
   }
@@ -100,6 +101,8 @@ function receivedMessage(account: SimAccount, to: string, input: InboundMessageI
     errorMessage: null,
     statusCallback: null,
     contentSid: null,
+    contentVariables: null,
+    messagingServiceSid: input.messagingServiceSid ?? null,
     dateCreated: now,
     dateUpdated: now,
     dateSent: now,

@@ -10,6 +10,7 @@ const errorMessages: Record<number, string> = {
   63015: 'Channel Sandbox can only send messages to phone numbers that have joined the Sandbox',
   63016:
     'Failed to send freeform message because you are outside the allowed window. If you are using WhatsApp, please use a Message Template.',
+  63028: 'Number of parameters provided does not match the expected number of parameters',
 };
 
 /** An outbound message's way from `queued` to its last status, and the status callbacks on the way. */
@@ -39,6 +40,12 @@ export class MessageLifecycle {
   async run(message: SimMessage) {
     const { options } = this.#core;
     const steps = this.#rules.plannedStatuses(message);
+    // A message sent through a Messaging Service is `accepted` (as the create answer says) until
+    // Twilio has picked its sender.
+    if (message.status === 'accepted') {
+      await sleep(options.statusDelayMs);
+      this.applyStatus(message, 'queued');
+    }
     const held: Record<string, string>[] = [];
     const emit = async (params: Record<string, string>) => {
       if (options.shuffleStatusCallbacks) held.push(params);
@@ -96,6 +103,7 @@ function statusParams(message: SimMessage, status: MessageStatus): Record<string
     StructuredMessage: 'false',
     To: message.to,
   };
+  if (message.messagingServiceSid !== null) params.MessagingServiceSid = message.messagingServiceSid;
   if ((status === 'failed' || status === 'undelivered') && message.errorCode !== null) {
     params.ErrorCode = String(message.errorCode);
     params.ErrorMessage = message.errorMessage ?? 'Unknown error';

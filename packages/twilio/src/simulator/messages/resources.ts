@@ -17,7 +17,7 @@ export function messageResource(m: SimMessage) {
     account_sid: m.accountSid,
     num_media: String(m.mediaUrls.length),
     status: m.status,
-    messaging_service_sid: null,
+    messaging_service_sid: m.messagingServiceSid,
     sid: m.sid,
     date_sent: m.dateSent === null ? null : rfc2822(m.dateSent),
     date_created: rfc2822(m.dateCreated),

@@ -1,6 +1,15 @@
 import type { WebhookDelivery } from '../core/webhooks.ts';
 
-export type MessageStatus = 'queued' | 'sent' | 'delivered' | 'read' | 'failed' | 'undelivered' | 'received';
+/** `accepted`: created with a MessagingServiceSid, before Twilio has picked the sender. */
+export type MessageStatus =
+  | 'accepted'
+  | 'queued'
+  | 'sent'
+  | 'delivered'
+  | 'read'
+  | 'failed'
+  | 'undelivered'
+  | 'received';
 
 /** A medium of a message (Media resource, ME…). */
 export interface SimMedia {
@@ -25,6 +34,10 @@ export interface SimMessage {
   errorMessage: string | null;
   statusCallback: string | null;
   contentSid: string | null;
+  /** The ContentVariables sent with `contentSid`, parsed. */
+  contentVariables: Record<string, string> | null;
+  /** The Messaging Service the message was sent through (MG…). */
+  messagingServiceSid: string | null;
   dateCreated: Date;
   dateUpdated: Date;
   dateSent: Date | null;
@@ -65,4 +78,7 @@ export interface OutboundMessageInput {
   mediaUrls: string[];
   statusCallback: string | null;
   contentSid: string | null;
+  /** The ContentVariables sent with `contentSid`, parsed; the body is rendered from the template. */
+  contentVariables?: Record<string, string> | null;
+  messagingServiceSid?: string | null;
 }

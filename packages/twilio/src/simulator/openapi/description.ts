@@ -62,7 +62,12 @@ const httpMethods = new Set(['get', 'post', 'put', 'delete', 'patch']);
 export function loadTwilioDescriptions(): OaiDocument[] {
   const read = (file: string) =>
     JSON.parse(readFileSync(new URL(`../../../oai/${file}`, import.meta.url), 'utf8')) as OaiDocument;
-  return [read('twilio_api_v2010.json'), read('twilio_messaging_v2.json')];
+  return [
+    read('twilio_api_v2010.json'),
+    read('twilio_messaging_v2.json'),
+    read('twilio_content_v1.json'),
+    read('twilio_messaging_v1.json'),
+  ];
 }
 
 /** `/Accounts/{AccountSid}.json` -> a RegExp with one group per parameter, and their names. */
@@ -99,7 +104,11 @@ export class OperationRouter {
             documentIndex,
           };
           this.#operations.push(routed);
-          this.#byId.set(routed.operation.operationId, routed);
+          // A few operationIds repeat across descriptions (Messaging v1's ListShortCode is also v2010's):
+          // the first description keeps the name, so v2010 and Messaging v2 read as before.
+          if (!this.#byId.has(routed.operation.operationId)) {
+            this.#byId.set(routed.operation.operationId, routed);
+          }
         }
       }
     });

@@ -35,6 +35,8 @@ export class TwilioOpenApi {
   readonly #text: SchemaChecker;
   readonly #json: SchemaChecker;
   readonly #answers: SchemaChecker;
+  /** One `$ref` object per component checked, so ajv compiles each once. */
+  readonly #componentRefs = new Map<string, OaiSchema>();
 
   constructor(documents: OaiDocument[]) {
     this.#documents = documents;
@@ -58,6 +60,23 @@ export class TwilioOpenApi {
     const routed = this.#router.require(operationId);
     const schema = responseSchemaOf(routed, status);
     return schema ? resolveSchemaDeep(this.#documentOf(routed), schema) : undefined;
+  }
+
+  /**
+   * How a JSON value departs from a named schema of the descriptions'
+   * components (e.g. the Content API's `types`); empty when it conforms.
+   */
+  checkComponent(schemaName: string, value: unknown): string[] {
+    const index = this.#documents.findIndex((d) => d.components.schemas[schemaName] !== undefined);
+    if (index === -1) throw new Error(`No schema ${schemaName} in Twilio's OpenAPI descriptions`);
+    let reference = this.#componentRefs.get(schemaName);
+    if (!reference) {
+      reference = { $ref: `#/components/schemas/${schemaName}` };
+      this.#componentRefs.set(schemaName, reference);
+    }
+    return this.#json
+      .errors(index, reference, value)
+      .map((e) => describeSchemaError(e, `${schemaName}${jsonPath(e.instancePath)}`));
   }
 
   /** Every way a request departs from the description; empty when it conforms. */
