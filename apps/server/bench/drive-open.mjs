@@ -3,11 +3,12 @@
 // latency is measured from the request's scheduled time to the end of its answer, so a
 // stall shows in full (no coordinated omission: autocannon's overallRate waits for a
 // free connection and measures from the actual send, which hides it).
-// Every request is a new MessageSid under a random prefix, signed as Twilio signs for the
-// URL it goes to; with several URLs the requests alternate between them (round-robin).
-// Same request as ../shared/bench/drive.mjs.
-// Usage: node drive-open.mjs '{"urls":["..."],"token":"...","rate":1000,"seconds":10,"sockets":512}'
-// (settings as one JSON argument; rate, seconds, sockets, lateMs and drainMs are optional).
+// Every request is a new MessageSid under a random prefix, signed as Twilio signs for
+// `url` (the public URL Twilio knows). With `sendTo` (several servers' origins, e.g. the
+// processes behind one public URL) the requests alternate between them, round-robin, as a
+// load balancer would spread them. Same request as ../shared/bench/drive.mjs.
+// Usage: node drive-open.mjs '{"url":"...","token":"...","sendTo":["http://127.0.0.1:3001"],"rate":1000,"seconds":10,"sockets":512}'
+// (settings as one JSON argument; sendTo, rate, seconds, sockets, lateMs and drainMs are optional).
 // Prints one JSON line of figures.
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
@@ -15,14 +16,15 @@ import { performance } from 'node:perf_hooks';
 import twilio from 'twilio';
 
 const settings = JSON.parse(process.argv[2] ?? '{}');
-const { urls, token } = settings;
-if (!Array.isArray(urls) || urls.length === 0 || typeof token !== 'string') {
-  console.error('drive-open.mjs: pass {"urls": [...], "token": ...} as the first argument');
+const { url, token } = settings;
+const sendTo = settings.sendTo ?? [url];
+if (typeof url !== 'string' || typeof token !== 'string' || !Array.isArray(sendTo) || sendTo.length === 0) {
+  console.error('drive-open.mjs: pass {"url": ..., "token": ...} as the first argument');
   process.exit(2);
 }
 const rate = Number(settings.rate ?? 1000);
 const seconds = Number(settings.seconds ?? 10);
-// Sockets per URL: enough that a stall of a few hundred ms at 1,600/s does not queue
+// Sockets per server: enough that a stall of a few hundred ms at 1,600/s does not queue
 // requests behind busy sockets (Twilio opens connections as it needs them).
 const sockets = Number(settings.sockets ?? 512);
 // A request that got its socket more than this after its scheduled time was sent late.
@@ -33,9 +35,11 @@ const drainMs = Number(settings.drainMs ?? 30_000);
 const total = Math.max(1, Math.round(rate * seconds));
 const interval = 1000 / rate;
 const agent = new http.Agent({ keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets });
-const targets = urls.map((url) => {
-  const u = new URL(url);
-  return { url, hostname: u.hostname, port: Number(u.port), path: `${u.pathname}${u.search}` };
+const signed = new URL(url);
+const path = `${signed.pathname}${signed.search}`;
+const targets = sendTo.map((origin) => {
+  const u = new URL(origin);
+  return { hostname: u.hostname, port: Number(u.port || 80) };
 });
 const prefix = randomBytes(6).toString('hex');
 const params = (sid) => ({
@@ -77,12 +81,12 @@ function send(i) {
     agent,
     hostname: target.hostname,
     port: target.port,
-    path: target.path,
+    path,
     method: 'POST',
     headers: {
       'content-type': 'application/x-www-form-urlencoded',
       'content-length': Buffer.byteLength(body),
-      'x-twilio-signature': twilio.getExpectedTwilioSignature(token, target.url, p),
+      'x-twilio-signature': twilio.getExpectedTwilioSignature(token, url, p),
     },
   });
   req.once('socket', () => {

@@ -64,6 +64,7 @@ const fmt = (n: number | null | undefined, digits = 0) =>
   n === null || n === undefined || Number.isNaN(n)
     ? 'n/a'
     : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const ms = (n: number | null | undefined) => (n === null || n === undefined ? 'n/a' : `${fmt(n, 1)} ms`);
 const mib = (bytes: number | null) => (bytes === null ? 'n/a' : `${fmt(bytes / 2 ** 20, 1)} MiB`);
 const growth = (start: number | null, end: number | null) =>
   start === null || end === null || start === 0
@@ -106,7 +107,7 @@ export function closedTable(rows: Row[]): string[] {
         fmt(r.non2xx),
         fmt(r.errors),
         r.stored === undefined ? '' : fmt(r.stored),
-        `${fmt(r.deliveriesPerSec / comparatorRps(r.mode), 2)}x`,
+        Number.isNaN(comparatorRps(r.mode)) ? '' : `${fmt(r.deliveriesPerSec / comparatorRps(r.mode), 2)}x`,
       ]),
     ],
     2,
@@ -157,9 +158,9 @@ export function openTable(rows: Row[]): string[] {
 export function soakLines(soak: Soak): string[] {
   return [
     `Soak: the product alone at ${fmt(soak.offeredRate)} deliveries/s (open loop) for ${fmt(soak.seconds)} s: ` +
-      `${fmt(soak.deliveriesPerSec)} deliveries/s, p50 ${fmt(soak.p50Ms, 1)} ms, p99 ${fmt(soak.p99Ms, 1)} ms, ` +
-      `max ${fmt(soak.maxMs, 1)} ms, non-2xx ${fmt(soak.non2xx)}, errors ${fmt(soak.errors)}, late sends ${fmt(soak.lateSends)}`,
-    `  event-loop delay p99 ${fmt(soak.eventLoopP99Ms, 1)} ms; processing lag p50 ${fmt(soak.lagP50Ms, 1)} ms, p99 ${fmt(soak.lagP99Ms, 1)} ms`,
+      `${fmt(soak.deliveriesPerSec)} deliveries/s, p50 ${ms(soak.p50Ms)}, p99 ${ms(soak.p99Ms)}, ` +
+      `max ${ms(soak.maxMs)}, non-2xx ${fmt(soak.non2xx)}, errors ${fmt(soak.errors)}, late sends ${fmt(soak.lateSends)}`,
+    `  event-loop delay p99 ${ms(soak.eventLoopP99Ms)}; processing lag p50 ${ms(soak.lagP50Ms)}, p99 ${ms(soak.lagP99Ms)}`,
     ...soak.memory.map(
       (m) =>
         `  process :${m.port}: RSS ${mib(m.rssStartBytes)} -> ${mib(m.rssEndBytes)}${growth(m.rssStartBytes, m.rssEndBytes)}, ` +

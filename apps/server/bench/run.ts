@@ -33,6 +33,7 @@ import {
   type Target,
   writeJson,
 } from './report.ts';
+import { type RoundRobinProxy, startRoundRobinProxy } from './round-robin-proxy.ts';
 
 // Settings (documented in packages/config/src/env.ts and docs/benchmarks.md).
 const settings = env();
@@ -174,41 +175,26 @@ const drive = (url: string, connections: number, dup: boolean) =>
     ...(dup ? { DUP: '1' } : {}),
   });
 
-/**
- * Closed loop against several processes: one drive.mjs per process, the connections
- * split between them, run at the same time. Counts and deliveries/s add up; autocannon
- * reports percentiles, not histograms, so p50 and p99 are the worse of the drivers'
- * (an upper bound on the merged figure).
- */
-async function driveAll(urls: string[], dup: boolean): Promise<DriveResult> {
-  const results = await Promise.all(
-    urls.map((url, i) =>
-      drive(url, Math.floor(CONNECTIONS / urls.length) + (i < CONNECTIONS % urls.length ? 1 : 0), dup),
-    ),
-  );
-  const sum = (key: 'rps' | 'ok' | 'non2xx' | 'errors' | 'timeouts') =>
-    results.reduce((total, r) => total + r[key], 0);
-  return {
-    rps: sum('rps'),
-    p50_ms: Math.max(...results.map((r) => r.p50_ms)),
-    p99_ms: Math.max(...results.map((r) => r.p99_ms)),
-    ok: sum('ok'),
-    non2xx: sum('non2xx'),
-    errors: sum('errors'),
-    timeouts: sum('timeouts'),
-  };
-}
-
-const driveOpen = (urls: string[], rate: number, seconds: number) =>
+/** Open loop: `url` is the public URL the requests are signed for, `sendTo` the servers behind it. */
+const driveOpen = (url: string, sendTo: string[], rate: number, seconds: number) =>
   runScript<OpenResult>(
     'drive-open.mjs',
-    [JSON.stringify({ urls, token: AUTH_TOKEN, rate, seconds, sockets: settings.BENCH_OPEN_SOCKETS })],
+    [
+      JSON.stringify({
+        url,
+        sendTo,
+        token: AUTH_TOKEN,
+        rate,
+        seconds,
+        sockets: settings.BENCH_OPEN_SOCKETS,
+      }),
+    ],
     {},
   );
 
 /**
- * The unlabelled series of a process's /metrics (Prometheus text); empty if it does not
- * answer. Scraping also resets prom-client's event-loop histogram, which is why a row
+ * The series of a process's /metrics (Prometheus text) by name, the first of each name
+ * (the ones read here have one series per process); empty if it does not answer. Scraping also resets prom-client's event-loop histogram, which is why a row
  * scrapes right before it starts.
  */
 async function scrape(base: string): Promise<Map<string, number>> {
@@ -217,8 +203,8 @@ async function scrape(base: string): Promise<Map<string, number>> {
     const res = await fetch(`${base}/metrics`);
     if (!res.ok) return series;
     for (const line of (await res.text()).split('\n')) {
-      const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)\s+(\S+)/.exec(line);
-      if (m) series.set(m[1]!, Number(m[2]));
+      const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{[^}]*\})?\s+(\S+)/.exec(line);
+      if (m && !series.has(m[1]!)) series.set(m[1]!, Number(m[2]));
     }
   } catch {
     // No metrics: the figures read from them print as n/a.
@@ -241,6 +227,7 @@ async function main() {
   const pgDir = path.join(benchDir, `pg-${process.pid}`);
   log(`starting embedded PostgreSQL on 127.0.0.1:${pgPort}`);
   const pg = await startEmbeddedPostgres({ dataDir: pgDir, port: pgPort, persistent: false });
+  let proxy: RoundRobinProxy | undefined;
   try {
     const productDb = pg.url.replace(/\/postgres$/, '/product');
     const comparatorDb = pg.url.replace(/\/postgres$/, '/comparator');
@@ -265,11 +252,16 @@ async function main() {
       ? ['--cpu-prof', `--cpu-prof-dir=${path.join(benchDir, 'prof')}`]
       : [];
     const sessionSecret = randomBytes(32).toString('base64url');
-    // Each product process has its own port and a PUBLIC_URL to match: it checks a
-    // request's signature against its PUBLIC_URL + path.
+    // Several processes share one public URL, as behind a load balancer: the round-robin
+    // proxy's, which the closed-loop load goes through. Every process checks signatures
+    // against that PUBLIC_URL + path, so the open-loop load, signed for it, can also be
+    // sent to each process's own port directly (no proxy hop, per request round-robin).
+    const productPorts: number[] = [];
+    for (let i = 0; i < PROCESSES; i++) productPorts.push(await freePort());
+    if (PROCESSES > 1) proxy = await startRoundRobinProxy(productPorts);
+    const publicBase = `http://127.0.0.1:${proxy?.port ?? productPorts[0]}`;
     const products: Array<{ base: string; port: number; child: ChildProcess }> = [];
-    for (let i = 0; i < PROCESSES; i++) {
-      const port = await freePort();
+    for (const [i, port] of productPorts.entries()) {
       const base = `http://127.0.0.1:${port}`;
       const child = start(
         PROCESSES > 1 ? `product ${i + 1}` : 'product',
@@ -279,7 +271,7 @@ async function main() {
           DATABASE_URL: productDb,
           PORT: String(port),
           HOST: '127.0.0.1',
-          PUBLIC_URL: base,
+          PUBLIC_URL: publicBase,
           CREDENTIALS_ENCRYPTION_KEYS: KEYS,
           SESSION_SECRET: sessionSecret,
           DATA_DIR: path.join(benchDir, 'data'),
@@ -305,17 +297,18 @@ async function main() {
     await waitForHttp(nullBase, nullServer);
 
     const productBases = products.map((p) => p.base);
-    const targets: Array<{ target: Target; urls: string[] }> = [
-      { target: 'product' as const, urls: productBases.map((b) => `${b}${webhookPath}`) },
-      { target: 'comparator' as const, urls: [`${comparatorBase}${webhookPath}`] },
-      { target: 'null server' as const, urls: [`${nullBase}${webhookPath}`] },
+    // `url`: the public URL (signed for, and the closed loop's); `sendTo`: the servers behind it.
+    const targets: Array<{ target: Target; url: string; sendTo: string[] }> = [
+      { target: 'product' as const, url: `${publicBase}${webhookPath}`, sendTo: productBases },
+      { target: 'comparator' as const, url: `${comparatorBase}${webhookPath}`, sendTo: [comparatorBase] },
+      { target: 'null server' as const, url: `${nullBase}${webhookPath}`, sendTo: [nullBase] },
     ].filter((t) => !ONLY || ONLY === t.target);
     const countEvents = async () =>
       (await sql<{ n: number }[]>`select count(*)::int as n from twilio_whatsapp_webhook_events`)[0]!.n;
 
     const rows: Row[] = [];
     // Closed loop: as many requests as the connections can carry, each sent when the previous one is answered.
-    for (const { target, urls } of targets) {
+    for (const { target, url } of targets) {
       for (const dup of [false, true]) {
         log(
           `${target}: closed loop, ${dup ? 'one repeated MessageSid' : 'distinct MessageSids'}, ${CONNECTIONS} connections, ${SECONDS} s`,
@@ -325,7 +318,7 @@ async function main() {
         const before = product ? await countEvents() : 0;
         const since = (await sql<{ since: string }[]>`select now()::text as since`)[0]!.since;
         if (product) await eventLoopP99(productBases);
-        const r = await driveAll(urls, dup);
+        const r = await drive(url, CONNECTIONS, dup);
         const row: Row = {
           target,
           mode: dup ? 'closed-repeated' : 'closed-distinct',
@@ -353,12 +346,12 @@ async function main() {
 
     // Open loop: a fixed schedule whatever the answers, as Twilio sends.
     for (const rate of OPEN_RATES) {
-      for (const { target, urls } of targets) {
+      for (const { target, url, sendTo } of targets) {
         log(`${target}: open loop, ${rate}/s for ${SECONDS} s`);
         await waitForDrained(sql);
         const product = target === 'product';
         if (product) await eventLoopP99(productBases);
-        const r = await driveOpen(urls, rate, SECONDS);
+        const r = await driveOpen(url, sendTo, rate, SECONDS);
         rows.push({
           ...openRow(target, rate, r),
           ...(product ? await productFigures(sql, productBases, r.prefix) : {}),
@@ -368,7 +361,7 @@ async function main() {
 
     let soak: Soak | undefined;
     if (SOAK_SECONDS !== undefined) {
-      soak = await runSoak(sql, products, webhookPath, SOAK_SECONDS);
+      soak = await runSoak(sql, products, `${publicBase}${webhookPath}`, SOAK_SECONDS);
     }
     await sql.end();
 
@@ -392,6 +385,7 @@ async function main() {
     for (const child of children) child.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 500));
     for (const child of children) child.kill('SIGKILL');
+    await proxy?.close();
     await pg.stop();
     rmSync(pgDir, { recursive: true, force: true });
   }
@@ -429,7 +423,7 @@ async function productFigures(sql: postgres.Sql, bases: string[], prefix: string
 async function runSoak(
   sql: postgres.Sql,
   products: Array<{ base: string; port: number }>,
-  webhookPath: string,
+  url: string,
   seconds: number,
 ): Promise<Soak> {
   const bases = products.map((p) => p.base);
@@ -438,11 +432,7 @@ async function runSoak(
   const sizesStart = await tableSizes(sql);
   // This scrape also resets the event-loop histogram for the soak's figure.
   const metricsStart = await Promise.all(bases.map(scrape));
-  const r = await driveOpen(
-    bases.map((b) => `${b}${webhookPath}`),
-    SOAK_RATE,
-    seconds,
-  );
+  const r = await driveOpen(url, bases, SOAK_RATE, seconds);
   const loadEnd = Date.now();
   const metricsEnd = await Promise.all(bases.map(scrape));
   const [pending] = await sql<{ n: number }[]>`
