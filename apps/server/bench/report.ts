@@ -22,6 +22,9 @@ export interface Row {
   errors: number;
   /** Open loop: requests that got a socket more than 10 ms after their scheduled time. */
   lateSends?: number;
+  /** Open loop: p99 and max of (socket assigned - scheduled time): how well the load generator kept its schedule. */
+  sendDelayP99Ms?: number | null;
+  sendDelayMaxMs?: number | null;
   /** The product: new rows in the events table during the row. */
   stored?: number;
   /** The product: prom-client's event-loop delay p99 over the row (worst process); null if not exposed. */

@@ -404,6 +404,8 @@ function openRow(target: Target, rate: number, r: OpenResult): Row {
     non2xx: r.non2xx,
     errors: r.errors + r.timeouts,
     lateSends: r.late,
+    sendDelayP99Ms: r.send_delay_p99_ms,
+    sendDelayMaxMs: r.send_delay_max_ms,
   };
 }
 
