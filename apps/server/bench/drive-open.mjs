@@ -8,7 +8,10 @@
 // processes behind one public URL) the requests alternate between them, round-robin, as a
 // load balancer would spread them. Same request as ../shared/bench/drive.mjs.
 // Usage: node drive-open.mjs '{"url":"...","token":"...","sendTo":["http://127.0.0.1:3001"],"rate":1000,"seconds":10,"sockets":512}'
-// (settings as one JSON argument; sendTo, rate, seconds, sockets, lateMs and drainMs are optional).
+// (settings as one JSON argument; sendTo, rate, seconds, sockets, lateMs, drainMs and
+// scrapeFirst are optional). scrapeFirst: URLs fetched (and the answers dropped) just
+// before the first request, e.g. the servers' /metrics, whose event-loop histogram
+// prom-client resets at each collection, so it then covers the load alone.
 // Prints one JSON line of figures.
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
@@ -121,6 +124,14 @@ function send(i) {
 
 const percentile = (sorted, q) =>
   sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+
+for (const u of settings.scrapeFirst ?? []) {
+  try {
+    await (await fetch(u)).arrayBuffer();
+  } catch {
+    // A server without metrics: nothing to reset.
+  }
+}
 
 let next = 0;
 await new Promise((resolve) => {

@@ -175,8 +175,12 @@ const drive = (url: string, connections: number, dup: boolean) =>
     ...(dup ? { DUP: '1' } : {}),
   });
 
-/** Open loop: `url` is the public URL the requests are signed for, `sendTo` the servers behind it. */
-const driveOpen = (url: string, sendTo: string[], rate: number, seconds: number) =>
+/**
+ * Open loop: `url` is the public URL the requests are signed for, `sendTo` the servers
+ * behind it; for the product, the driver scrapes their /metrics just before its first
+ * request, so the event-loop histogram read right after covers the load alone.
+ */
+const driveOpen = (url: string, sendTo: string[], rate: number, seconds: number, product: boolean) =>
   runScript<OpenResult>(
     'drive-open.mjs',
     [
@@ -187,6 +191,7 @@ const driveOpen = (url: string, sendTo: string[], rate: number, seconds: number)
         rate,
         seconds,
         sockets: settings.BENCH_OPEN_SOCKETS,
+        scrapeFirst: product ? sendTo.map((base) => `${base}/metrics`) : [],
       }),
     ],
     {},
@@ -194,8 +199,9 @@ const driveOpen = (url: string, sendTo: string[], rate: number, seconds: number)
 
 /**
  * The series of a process's /metrics (Prometheus text) by name, the first of each name
- * (the ones read here have one series per process); empty if it does not answer. Scraping also resets prom-client's event-loop histogram, which is why a row
- * scrapes right before it starts.
+ * (the ones read here have one series per process); empty if it does not answer.
+ * Scraping also resets prom-client's event-loop histogram, which is why a row starts
+ * with a scrape (the closed loop here, the open loop in drive-open.mjs).
  */
 async function scrape(base: string): Promise<Map<string, number>> {
   const series = new Map<string, number>();
@@ -350,8 +356,7 @@ async function main() {
         log(`${target}: open loop, ${rate}/s for ${SECONDS} s`);
         await waitForDrained(sql);
         const product = target === 'product';
-        if (product) await eventLoopP99(productBases);
-        const r = await driveOpen(url, sendTo, rate, SECONDS);
+        const r = await driveOpen(url, sendTo, rate, SECONDS, product);
         rows.push({
           ...openRow(target, rate, r),
           ...(product ? await productFigures(sql, productBases, r.prefix) : {}),
@@ -411,7 +416,7 @@ function openRow(target: Target, rate: number, r: OpenResult): Row {
 
 /**
  * Right after an open-loop run of the product: its event-loop delay over the run (the
- * scrape before it reset the histogram), then, once the worker has drained, the lag of
+ * driver's scrape before it reset the histogram), then, once the worker has drained, the lag of
  * the run's events (their MessageSids share the driver's prefix).
  */
 async function productFigures(sql: postgres.Sql, bases: string[], prefix: string) {
@@ -432,9 +437,8 @@ async function runSoak(
   await waitForDrained(sql);
   log(`product: soak, open loop, ${SOAK_RATE}/s for ${seconds} s`);
   const sizesStart = await tableSizes(sql);
-  // This scrape also resets the event-loop histogram for the soak's figure.
   const metricsStart = await Promise.all(bases.map(scrape));
-  const r = await driveOpen(url, bases, SOAK_RATE, seconds);
+  const r = await driveOpen(url, bases, SOAK_RATE, seconds, true);
   const loadEnd = Date.now();
   const metricsEnd = await Promise.all(bases.map(scrape));
   const [pending] = await sql<{ n: number }[]>`
