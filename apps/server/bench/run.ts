@@ -443,9 +443,10 @@ async function runSoak(
   const metricsEnd = await Promise.all(bases.map(scrape));
   const [pending] = await sql<{ n: number }[]>`
     select count(*)::int as n from twilio_whatsapp_webhook_events where status = 'pending'`;
-  const sizesEnd = await tableSizes(sql);
   await waitForDrained(sql);
   const drainedAfterS = (Date.now() - loadEnd) / 1000;
+  // After the drain, so the messages the worker wrote for the last events are counted.
+  const sizesEnd = await tableSizes(sql);
   const lag = await lagOf(sql, sql`message_sid like ${`SM${r.prefix}%`}`);
   const read = (m: Map<string, number>, name: string) => m.get(name) ?? null;
   const loop = metricsEnd
