@@ -169,7 +169,7 @@ export function soakLines(soak: Soak): string[] {
         `  process :${m.port}: RSS ${mib(m.rssStartBytes)} -> ${mib(m.rssEndBytes)}${growth(m.rssStartBytes, m.rssEndBytes)}, ` +
         `heap used ${mib(m.heapUsedStartBytes)} -> ${mib(m.heapUsedEndBytes)}${growth(m.heapUsedStartBytes, m.heapUsedEndBytes)}`,
     ),
-    `  pending events when the load stopped: ${fmt(soak.pendingAtEnd)} (none pending ${fmt(soak.drainedAfterS, 1)} s later)`,
+    `  pending events at the load's last answer: ${fmt(soak.pendingAtEnd)} (none pending ${fmt(soak.drainedAfterS, 1)} s later)`,
     ...soak.tables.map(
       (t) =>
         `  ${t.table}: total ${mib(t.totalBytesStart)} -> ${mib(t.totalBytesEnd)}, ` +
