@@ -2,13 +2,15 @@
 // the same run with the same load generator (../shared/bench, copied and installed
 // into .bench/ once). Everything runs on loopback and stops by itself.
 //
-//   product     this server (`src/main.ts`, a separate process) on embedded PostgreSQL
+//   product     this server (`src/main.ts`, separate processes) on embedded PostgreSQL
 //   comparator  Express + twilio.webhook() + one INSERT per request (express-baseline.mjs)
 //   null        reads the body and answers: the load generator's ceiling (null-server.mjs)
 //
-// Load: drive.mjs (autocannon, 64 connections, 10 s): distinct MessageSids, then one
-// repeated MessageSid (DUP=1). Then the product alone at a steady ~1,000 deliveries/s
-// (drive-steady.mjs) for the intake-to-processed lag, read from the database.
+// Closed loop: drive.mjs (autocannon, 64 connections, 10 s): distinct MessageSids, then
+// one repeated MessageSid (DUP=1). Open loop: drive-open.mjs sends at each fixed rate
+// (1,000 and 1,600/s) whatever the answers and measures from each request's scheduled
+// time. The product's processing lag is read from the database, its event-loop delay
+// from its /metrics. Optionally a long open-loop run of the product alone (soak).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,22 +22,40 @@ import { applyMigrations } from '@app/db/migrate';
 import { freePort } from '@app/db/testing';
 import postgres from 'postgres';
 import { CredentialVault } from '../src/vault/credential-vault.ts';
+import {
+  closedTable,
+  openTable,
+  type ProcessMemory,
+  type Row,
+  type Soak,
+  soakLines,
+  type TableSize,
+  type Target,
+  writeJson,
+} from './report.ts';
+import { type RoundRobinProxy, startRoundRobinProxy } from './round-robin-proxy.ts';
 
-// Settings (documented in packages/config/src/env.ts): BENCH_SECONDS, BENCH_CONNECTIONS,
-// BENCH_STEADY_RATE, BENCH_ONLY=product|comparator|null (e.g. product alone, for
-// profiling with BENCH_CPU_PROF=1).
+// Settings (documented in packages/config/src/env.ts and docs/benchmarks.md).
 const settings = env();
 const SECONDS = settings.BENCH_SECONDS;
 const CONNECTIONS = settings.BENCH_CONNECTIONS;
-const STEADY_RATE = settings.BENCH_STEADY_RATE;
+const OPEN_RATES = settings.BENCH_OPEN_RATES;
+const PROCESSES = settings.BENCH_PROCESSES;
+const SOAK_SECONDS = settings.BENCH_SOAK_SECONDS;
+const SOAK_RATE = 1000;
 const ONLY = settings.BENCH_ONLY === 'null' ? 'null server' : settings.BENCH_ONLY;
 const serverDir = path.resolve(import.meta.dirname, '..');
 const benchDir = path.join(serverDir, '.bench');
-const comparatorsSource = path.resolve(repoRoot, '../shared/bench');
+const comparatorsSource = path.resolve(
+  settings.BENCH_COMPARATORS_DIR ?? path.join(repoRoot, '../shared/bench'),
+);
 const comparatorsDir = path.join(benchDir, 'comparators');
 const KEYS = `bench:${Buffer.alloc(32, 9).toString('base64')}`;
 const AUTH_TOKEN = 'b'.repeat(32);
+/** The tables whose growth the soak reports. */
+const SOAK_TABLES = ['twilio_whatsapp_webhook_events', 'twilio_whatsapp_messages'];
 
+/** drive.mjs's figures (closed loop). */
 interface DriveResult {
   rps: number;
   p50_ms: number;
@@ -44,6 +64,15 @@ interface DriveResult {
   non2xx: number;
   errors: number;
   timeouts: number;
+}
+
+/** drive-open.mjs's figures (open loop); latencies from each request's scheduled time. */
+interface OpenResult extends DriveResult {
+  prefix: string;
+  max_ms: number | null;
+  late: number;
+  send_delay_p99_ms: number | null;
+  send_delay_max_ms: number | null;
 }
 
 const children = new Set<ChildProcess>();
@@ -68,10 +97,8 @@ function prepareComparators() {
   ]) {
     copyFileSync(path.join(comparatorsSource, f), path.join(comparatorsDir, f));
   }
-  copyFileSync(
-    path.join(import.meta.dirname, 'drive-steady.mjs'),
-    path.join(comparatorsDir, 'drive-steady.mjs'),
-  );
+  // Our own driver runs beside them, with their node_modules (twilio).
+  copyFileSync(path.join(import.meta.dirname, 'drive-open.mjs'), path.join(comparatorsDir, 'drive-open.mjs'));
   const lockHash = createHash('sha256')
     .update(readFileSync(path.join(comparatorsDir, 'package-lock.json')))
     .digest('hex');
@@ -120,11 +147,7 @@ async function waitForHttp(url: string, child: ChildProcess, timeoutMs = 60_000)
 }
 
 /** Runs a load script to its end; its last stdout line is its JSON result. */
-function runScript(
-  script: string,
-  args: string[],
-  childEnv: Record<string, string>,
-): Promise<DriveResult & { prefix?: string }> {
+function runScript<T>(script: string, args: string[], childEnv: Record<string, string>): Promise<T> {
   return new Promise((resolve, reject) => {
     const child = start(script, [script, ...args], comparatorsDir, childEnv);
     let out = '';
@@ -134,7 +157,7 @@ function runScript(
     child.on('exit', (code) => {
       const line = out.trim().split('\n').pop() ?? '';
       try {
-        resolve(JSON.parse(line));
+        resolve(JSON.parse(line) as T);
       } catch {
         reject(new Error(`${script} failed (${code}): ${out}`));
       }
@@ -143,14 +166,65 @@ function runScript(
 }
 
 // drive.mjs is the shared comparators' script: it takes its settings from its environment.
-const drive = (url: string, token: string, dup: boolean) =>
-  runScript('drive.mjs', [], {
+const drive = (url: string, connections: number, dup: boolean) =>
+  runScript<DriveResult>('drive.mjs', [], {
     URL: url,
-    TOKEN: token,
+    TOKEN: AUTH_TOKEN,
     SECONDS: String(SECONDS),
-    CONNECTIONS: String(CONNECTIONS),
+    CONNECTIONS: String(connections),
     ...(dup ? { DUP: '1' } : {}),
   });
+
+/**
+ * Open loop: `url` is the public URL the requests are signed for, `sendTo` the servers
+ * behind it; for the product, the driver scrapes their /metrics just before its first
+ * request, so the event-loop histogram read right after covers the load alone.
+ */
+const driveOpen = (url: string, sendTo: string[], rate: number, seconds: number, product: boolean) =>
+  runScript<OpenResult>(
+    'drive-open.mjs',
+    [
+      JSON.stringify({
+        url,
+        sendTo,
+        token: AUTH_TOKEN,
+        rate,
+        seconds,
+        sockets: settings.BENCH_OPEN_SOCKETS,
+        scrapeFirst: product ? sendTo.map((base) => `${base}/metrics`) : [],
+      }),
+    ],
+    {},
+  );
+
+/**
+ * The series of a process's /metrics (Prometheus text) by name, the first of each name
+ * (the ones read here have one series per process); empty if it does not answer.
+ * Scraping also resets prom-client's event-loop histogram, which is why a row starts
+ * with a scrape (the closed loop here, the open loop in drive-open.mjs).
+ */
+async function scrape(base: string): Promise<Map<string, number>> {
+  const series = new Map<string, number>();
+  try {
+    const res = await fetch(`${base}/metrics`);
+    if (!res.ok) return series;
+    for (const line of (await res.text()).split('\n')) {
+      const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{[^}]*\})?\s+(\S+)/.exec(line);
+      if (m && !series.has(m[1]!)) series.set(m[1]!, Number(m[2]));
+    }
+  } catch {
+    // No metrics: the figures read from them print as n/a.
+  }
+  return series;
+}
+
+/** The worst event-loop delay p99 (ms) of the processes since their previous scrape; null if not exposed. */
+async function eventLoopP99(bases: string[]): Promise<number | null> {
+  const values = (await Promise.all(bases.map(scrape)))
+    .map((s) => s.get('nodejs_eventloop_lag_p99_seconds'))
+    .filter((v): v is number => v !== undefined && Number.isFinite(v));
+  return values.length === 0 ? null : Math.max(...values) * 1000;
+}
 
 async function main() {
   prepareComparators();
@@ -159,6 +233,7 @@ async function main() {
   const pgDir = path.join(benchDir, `pg-${process.pid}`);
   log(`starting embedded PostgreSQL on 127.0.0.1:${pgPort}`);
   const pg = await startEmbeddedPostgres({ dataDir: pgDir, port: pgPort, persistent: false });
+  let proxy: RoundRobinProxy | undefined;
   try {
     const productDb = pg.url.replace(/\/postgres$/, '/product');
     const comparatorDb = pg.url.replace(/\/postgres$/, '/comparator');
@@ -178,28 +253,44 @@ async function main() {
       insert into twilio_whatsapp_connections (id, organization_id, twilio_account_sid, twilio_auth_token_hash, whatsapp_number)
       values (${connectionId}, ${org!.id}, ${accountSid}, ${envelope}, '+14155238886')`;
 
-    const productPort = await freePort();
-    const comparatorPort = await freePort();
-    const nullPort = await freePort();
-    const productBase = `http://127.0.0.1:${productPort}`;
-    const comparatorBase = `http://127.0.0.1:${comparatorPort}`;
-    const nullBase = `http://127.0.0.1:${nullPort}`;
     const webhookPath = `/webhooks/twilio/whatsapp/${connectionId}`;
-
     const profile = settings.BENCH_CPU_PROF
       ? ['--cpu-prof', `--cpu-prof-dir=${path.join(benchDir, 'prof')}`]
       : [];
-    const product = start('product', [...profile, '--import', 'tsx', 'src/main.ts'], serverDir, {
-      DATABASE_URL: productDb,
-      PORT: String(productPort),
-      HOST: '127.0.0.1',
-      PUBLIC_URL: productBase,
-      CREDENTIALS_ENCRYPTION_KEYS: KEYS,
-      SESSION_SECRET: randomBytes(32).toString('base64url'),
-      DATA_DIR: path.join(benchDir, 'data'),
-      LOG_LEVEL: 'warn',
-      NODE_ENV: 'production',
-    });
+    const sessionSecret = randomBytes(32).toString('base64url');
+    // Several processes share one public URL, as behind a load balancer: the round-robin
+    // proxy's, which the closed-loop load goes through. Every process checks signatures
+    // against that PUBLIC_URL + path, so the open-loop load, signed for it, can also be
+    // sent to each process's own port directly (no proxy hop, per request round-robin).
+    const productPorts: number[] = [];
+    for (let i = 0; i < PROCESSES; i++) productPorts.push(await freePort());
+    if (PROCESSES > 1) proxy = await startRoundRobinProxy(productPorts);
+    const publicBase = `http://127.0.0.1:${proxy?.port ?? productPorts[0]}`;
+    const products: Array<{ base: string; port: number; child: ChildProcess }> = [];
+    for (const [i, port] of productPorts.entries()) {
+      const base = `http://127.0.0.1:${port}`;
+      const child = start(
+        PROCESSES > 1 ? `product ${i + 1}` : 'product',
+        [...profile, '--import', 'tsx', 'src/main.ts'],
+        serverDir,
+        {
+          DATABASE_URL: productDb,
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          PUBLIC_URL: publicBase,
+          CREDENTIALS_ENCRYPTION_KEYS: KEYS,
+          SESSION_SECRET: sessionSecret,
+          DATA_DIR: path.join(benchDir, 'data'),
+          LOG_LEVEL: 'warn',
+          NODE_ENV: 'production',
+        },
+      );
+      products.push({ base, port, child });
+    }
+    const comparatorPort = await freePort();
+    const nullPort = await freePort();
+    const comparatorBase = `http://127.0.0.1:${comparatorPort}`;
+    const nullBase = `http://127.0.0.1:${nullPort}`;
     const comparator = start('comparator', ['express-baseline.mjs'], comparatorsDir, {
       DATABASE_URL: comparatorDb,
       TWILIO_AUTH_TOKEN: AUTH_TOKEN,
@@ -207,77 +298,192 @@ async function main() {
       PORT: String(comparatorPort),
     });
     const nullServer = start('null', ['null-server.mjs'], comparatorsDir, { PORT: String(nullPort) });
-    await waitForHttp(`${productBase}/healthz`, product);
+    for (const p of products) await waitForHttp(`${p.base}/healthz`, p.child);
     await waitForHttp(comparatorBase, comparator);
     await waitForHttp(nullBase, nullServer);
 
-    const results: Array<{ target: string; load: string; r: DriveResult; stored?: number }> = [];
-    // The product's burst of distinct deliveries: how long the worker took to apply them.
-    let burstLag: Lag | undefined;
-    for (const [target, base] of [
-      ['product', productBase],
-      ['comparator', comparatorBase],
-      ['null server', nullBase],
-    ] as const) {
-      if (ONLY && ONLY !== target) continue;
+    const productBases = products.map((p) => p.base);
+    // `url`: the public URL (signed for, and the closed loop's); `sendTo`: the servers behind it.
+    const targets: Array<{ target: Target; url: string; sendTo: string[] }> = [
+      { target: 'product' as const, url: `${publicBase}${webhookPath}`, sendTo: productBases },
+      { target: 'comparator' as const, url: `${comparatorBase}${webhookPath}`, sendTo: [comparatorBase] },
+      { target: 'null server' as const, url: `${nullBase}${webhookPath}`, sendTo: [nullBase] },
+    ].filter((t) => !ONLY || ONLY === t.target);
+    const countEvents = async () =>
+      (await sql<{ n: number }[]>`select count(*)::int as n from twilio_whatsapp_webhook_events`)[0]!.n;
+
+    const rows: Row[] = [];
+    // Closed loop: as many requests as the connections can carry, each sent when the previous one is answered.
+    for (const { target, url } of targets) {
       for (const dup of [false, true]) {
         log(
-          `${target}: ${dup ? 'one repeated MessageSid' : 'distinct MessageSids'}, ${CONNECTIONS} connections, ${SECONDS} s`,
+          `${target}: closed loop, ${dup ? 'one repeated MessageSid' : 'distinct MessageSids'}, ${CONNECTIONS} connections, ${SECONDS} s`,
         );
-        const before =
-          target === 'product'
-            ? (await sql<{ n: number }[]>`select count(*)::int as n from twilio_whatsapp_webhook_events`)[0]!
-                .n
-            : 0;
+        const product = target === 'product';
+        await waitForDrained(sql);
+        const before = product ? await countEvents() : 0;
         const since = (await sql<{ since: string }[]>`select now()::text as since`)[0]!.since;
-        const r = await drive(`${base}${webhookPath}`, AUTH_TOKEN, dup);
-        if (target === 'product' && !dup) {
-          await waitForDrained(sql);
-          burstLag = await lagOf(sql, sql`created_at >= ${since}::timestamptz`);
-        }
-        const stored =
-          target === 'product'
-            ? (await sql<{ n: number }[]>`select count(*)::int as n from twilio_whatsapp_webhook_events`)[0]!
-                .n - before
-            : undefined;
-        results.push({
+        if (product) await eventLoopP99(productBases);
+        const r = await drive(url, CONNECTIONS, dup);
+        const row: Row = {
           target,
-          load: dup ? 'repeated' : 'distinct',
-          r,
-          ...(stored === undefined ? {} : { stored }),
+          mode: dup ? 'closed-repeated' : 'closed-distinct',
+          offeredRate: null,
+          deliveriesPerSec: r.rps,
+          p50Ms: r.p50_ms,
+          p99Ms: r.p99_ms,
+          maxMs: null,
+          ok: r.ok,
+          non2xx: r.non2xx,
+          errors: r.errors + r.timeouts,
+        };
+        if (product) {
+          row.eventLoopP99Ms = await eventLoopP99(productBases);
+          await waitForDrained(sql);
+          // The distinct burst's lag: how long the worker took to apply it.
+          const lag = dup ? undefined : await lagOf(sql, sql`created_at >= ${since}::timestamptz`);
+          row.lagP50Ms = lag?.p50 ?? null;
+          row.lagP99Ms = lag?.p99 ?? null;
+          row.stored = (await countEvents()) - before;
+        }
+        rows.push(row);
+      }
+    }
+
+    // Open loop: a fixed schedule whatever the answers, as Twilio sends.
+    for (const rate of OPEN_RATES) {
+      for (const { target, url, sendTo } of targets) {
+        log(`${target}: open loop, ${rate}/s for ${SECONDS} s`);
+        await waitForDrained(sql);
+        const product = target === 'product';
+        const r = await driveOpen(url, sendTo, rate, SECONDS, product);
+        rows.push({
+          ...openRow(target, rate, r),
+          ...(product ? await productFigures(sql, productBases, r.prefix) : {}),
         });
       }
     }
 
-    // Lag: the product alone at a steady rate; the worker applies while the intake takes.
-    await waitForDrained(sql);
-    log(`product: steady ${STEADY_RATE}/s for ${SECONDS} s (processing lag)`);
-    const steady = await runScript(
-      'drive-steady.mjs',
-      [
-        JSON.stringify({
-          url: `${productBase}${webhookPath}`,
-          token: AUTH_TOKEN,
-          rate: STEADY_RATE,
-          seconds: SECONDS,
-          connections: CONNECTIONS,
-        }),
-      ],
-      {},
-    );
-    await waitForDrained(sql);
-    const lag = await lagOf(sql, sql`message_sid like ${`SM${steady.prefix}%`}`);
+    let soak: Soak | undefined;
+    if (SOAK_SECONDS !== undefined) {
+      soak = await runSoak(sql, products, `${publicBase}${webhookPath}`, SOAK_SECONDS);
+    }
     await sql.end();
 
-    printTable(results, steady, lag, burstLag);
+    const out = [
+      '',
+      `Webhook intake, closed loop: ${CONNECTIONS} connections, ${SECONDS} s per row, ${PROCESSES} product process${PROCESSES > 1 ? 'es' : ''}, ${os.cpus().length} CPUs, Node ${process.versions.node}`,
+      ...closedTable(rows),
+      '',
+      `Open loop: fixed send schedule, latency from each request's scheduled time, ${SECONDS} s per row`,
+      ...openTable(rows),
+      '',
+      ...(soak ? [...soakLines(soak), ''] : []),
+    ];
+    process.stdout.write(out.join('\n'));
+    if (settings.BENCH_JSON) {
+      writeJson(path.resolve(settings.BENCH_JSON), rows, soak);
+      log(`rows written to ${path.resolve(settings.BENCH_JSON)}`);
+    }
   } finally {
     stopping = true;
     for (const child of children) child.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 500));
     for (const child of children) child.kill('SIGKILL');
+    await proxy?.close();
     await pg.stop();
     rmSync(pgDir, { recursive: true, force: true });
   }
+}
+
+function openRow(target: Target, rate: number, r: OpenResult): Row {
+  return {
+    target,
+    mode: 'open',
+    offeredRate: rate,
+    deliveriesPerSec: r.rps,
+    p50Ms: r.p50_ms,
+    p99Ms: r.p99_ms,
+    maxMs: r.max_ms,
+    ok: r.ok,
+    non2xx: r.non2xx,
+    errors: r.errors + r.timeouts,
+    lateSends: r.late,
+    sendDelayP99Ms: r.send_delay_p99_ms,
+    sendDelayMaxMs: r.send_delay_max_ms,
+  };
+}
+
+/**
+ * Right after an open-loop run of the product: its event-loop delay over the run (the
+ * driver's scrape before it reset the histogram), then, once the worker has drained, the lag of
+ * the run's events (their MessageSids share the driver's prefix).
+ */
+async function productFigures(sql: postgres.Sql, bases: string[], prefix: string) {
+  const eventLoopP99Ms = await eventLoopP99(bases);
+  await waitForDrained(sql);
+  const lag = await lagOf(sql, sql`message_sid like ${`SM${prefix}%`}`);
+  return { eventLoopP99Ms, lagP50Ms: lag.p50, lagP99Ms: lag.p99 };
+}
+
+/** The product alone at SOAK_RATE for `seconds`: memory, backlog and table sizes at the start and end. */
+async function runSoak(
+  sql: postgres.Sql,
+  products: Array<{ base: string; port: number }>,
+  url: string,
+  seconds: number,
+): Promise<Soak> {
+  const bases = products.map((p) => p.base);
+  await waitForDrained(sql);
+  log(`product: soak, open loop, ${SOAK_RATE}/s for ${seconds} s`);
+  const sizesStart = await tableSizes(sql);
+  const metricsStart = await Promise.all(bases.map(scrape));
+  const r = await driveOpen(url, bases, SOAK_RATE, seconds, true);
+  const loadEnd = Date.now();
+  const metricsEnd = await Promise.all(bases.map(scrape));
+  const [pending] = await sql<{ n: number }[]>`
+    select count(*)::int as n from twilio_whatsapp_webhook_events where status = 'pending'`;
+  await waitForDrained(sql);
+  const drainedAfterS = (Date.now() - loadEnd) / 1000;
+  // After the drain, so the messages the worker wrote for the last events are counted.
+  const sizesEnd = await tableSizes(sql);
+  const lag = await lagOf(sql, sql`message_sid like ${`SM${r.prefix}%`}`);
+  const read = (m: Map<string, number>, name: string) => m.get(name) ?? null;
+  const loop = metricsEnd
+    .map((m) => m.get('nodejs_eventloop_lag_p99_seconds'))
+    .filter((v): v is number => v !== undefined && Number.isFinite(v));
+  return {
+    ...openRow('product', SOAK_RATE, r),
+    mode: 'soak',
+    seconds,
+    lagP50Ms: lag.p50,
+    lagP99Ms: lag.p99,
+    eventLoopP99Ms: loop.length === 0 ? null : Math.max(...loop) * 1000,
+    memory: products.map((p, i) => ({
+      port: p.port,
+      rssStartBytes: read(metricsStart[i]!, 'process_resident_memory_bytes'),
+      rssEndBytes: read(metricsEnd[i]!, 'process_resident_memory_bytes'),
+      heapUsedStartBytes: read(metricsStart[i]!, 'nodejs_heap_size_used_bytes'),
+      heapUsedEndBytes: read(metricsEnd[i]!, 'nodejs_heap_size_used_bytes'),
+    })) satisfies ProcessMemory[],
+    pendingAtEnd: pending!.n,
+    drainedAfterS,
+    tables: SOAK_TABLES.map((table) => ({
+      table,
+      totalBytesStart: sizesStart.get(table)!.total,
+      totalBytesEnd: sizesEnd.get(table)!.total,
+      indexBytesStart: sizesStart.get(table)!.indexes,
+      indexBytesEnd: sizesEnd.get(table)!.indexes,
+    })) satisfies TableSize[],
+  };
+}
+
+/** Size on disk of each SOAK_TABLES table: everything (heap, TOAST, indexes) and its indexes alone. */
+async function tableSizes(sql: postgres.Sql) {
+  const rows = await sql<{ table: string; total: number; indexes: number }[]>`
+    select t as table, pg_total_relation_size(t::regclass)::float8 as total, pg_indexes_size(t::regclass)::float8 as indexes
+    from unnest(${SOAK_TABLES}::text[]) as t`;
+  return new Map(rows.map((r) => [r.table, r]));
 }
 
 interface Lag {
@@ -307,65 +513,6 @@ async function waitForDrained(sql: postgres.Sql, timeoutMs = 120_000) {
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error('the worker did not drain the pending events');
-}
-
-function printTable(
-  results: Array<{ target: string; load: string; r: DriveResult; stored?: number }>,
-  steady: DriveResult,
-  lag: Lag,
-  burstLag: Lag | undefined,
-) {
-  const fmt = (n: number, d = 0) =>
-    n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-  const comparatorRps = (load: string) =>
-    results.find((x) => x.target === 'comparator' && x.load === load)?.r.rps ?? 0;
-  const rows = [
-    [
-      'target',
-      'MessageSids',
-      'deliveries/s',
-      'p50 ms',
-      'p99 ms',
-      '2xx',
-      'non-2xx',
-      'errors',
-      'stored',
-      'vs comparator',
-    ],
-    ...results.map(({ target, load, r, stored }) => [
-      target,
-      load,
-      fmt(r.rps),
-      fmt(r.p50_ms),
-      fmt(r.p99_ms),
-      fmt(r.ok),
-      fmt(r.non2xx),
-      fmt(r.errors + r.timeouts),
-      stored === undefined ? '' : fmt(stored),
-      `${fmt(r.rps / comparatorRps(load), 2)}x`,
-    ]),
-  ];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-  const line = (row: string[]) =>
-    row.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  const out = [
-    '',
-    `Webhook intake, ${CONNECTIONS} connections, ${SECONDS} s per row, ${os.cpus().length} CPUs, Node ${process.versions.node}`,
-    line(rows[0]!),
-    widths.map((w) => '-'.repeat(w)).join('  '),
-    ...rows.slice(1).map(line),
-    '',
-    `Processing lag at a steady ${fmt(steady.rps)} deliveries/s (target ${STEADY_RATE}/s; intake p50 ${fmt(steady.p50_ms)} ms, p99 ${fmt(steady.p99_ms)} ms, non-2xx ${steady.non2xx}):`,
-    `  intake -> processed (processed_at - created_at) over ${fmt(lag.n)} events: p50 ${fmt(lag.p50, 1)} ms, p99 ${fmt(lag.p99, 1)} ms, max ${fmt(lag.max, 1)} ms`,
-    ...(burstLag
-      ? [
-          `During the product's distinct burst (${CONNECTIONS} connections, as fast as answered), the same lag over ${fmt(burstLag.n)} events:`,
-          `  p50 ${fmt(burstLag.p50, 1)} ms, p99 ${fmt(burstLag.p99, 1)} ms, max ${fmt(burstLag.max, 1)} ms`,
-        ]
-      : []),
-    '',
-  ];
-  process.stdout.write(out.join('\n'));
 }
 
 await main();

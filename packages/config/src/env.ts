@@ -62,8 +62,38 @@ const envSchema = z.object({
   BENCH_SECONDS: z.coerce.number().int().min(1).default(10),
   /** `pnpm bench`: concurrent connections of the load generator. */
   BENCH_CONNECTIONS: z.coerce.number().int().min(1).default(64),
-  /** `pnpm bench`: deliveries per second of the steady run that measures the processing lag. */
-  BENCH_STEADY_RATE: z.coerce.number().int().min(1).default(1000),
+  /**
+   * `pnpm bench`: offered rates (deliveries/s, comma-separated) of the open-loop rows: each
+   * target gets one row per rate, requests sent on a fixed schedule whatever the answers.
+   */
+  BENCH_OPEN_RATES: optionalString.transform((value, ctx): number[] => {
+    const rates = (value ?? '1000,1600').split(',').map((r) => Number(r.trim()));
+    if (rates.every((r) => Number.isInteger(r) && r >= 1)) return rates;
+    ctx.addIssue({
+      code: 'custom',
+      message: 'BENCH_OPEN_RATES must be positive whole deliveries/s, comma-separated (e.g. 1000,1600)',
+    });
+    return z.NEVER;
+  }),
+  /** `pnpm bench`: most sockets the open-loop load generator opens to each server process. */
+  BENCH_OPEN_SOCKETS: z.coerce.number().int().min(1).default(512),
+  /**
+   * `pnpm bench`: product server processes on the one database, each on its own port; the
+   * load is shared between them round-robin.
+   */
+  BENCH_PROCESSES: z.coerce.number().int().min(1).max(16).default(1),
+  /**
+   * `pnpm bench`: after the other rows, the product alone at 1,000 deliveries/s (open loop)
+   * for this many seconds, with memory, backlog and table sizes at the start and end; unset = no soak.
+   */
+  BENCH_SOAK_SECONDS: optionalString.pipe(z.coerce.number<string>().int().min(1).optional()),
+  /** `pnpm bench`: also write every row as JSON to this file (relative to apps/server). */
+  BENCH_JSON: optionalString,
+  /**
+   * `pnpm bench`: the folder of the shared comparators (`../shared/bench` beside the
+   * repository when unset), e.g. for a checkout that is not beside it.
+   */
+  BENCH_COMPARATORS_DIR: optionalString,
   /** `pnpm bench`: measure only this target (`product`, `comparator` or `null`); unset = all three. */
   BENCH_ONLY: optionalString.pipe(
     z

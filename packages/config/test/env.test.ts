@@ -35,4 +35,18 @@ describe('parseEnv', () => {
     }
     expect(() => parseEnv({ TRUST_PROXY: 'true' })).toThrow(/TRUST_PROXY must be a number of proxy hops/);
   });
+
+  it('reads the benchmark settings: open-loop rates as a list, no soak unless asked', () => {
+    const defaults = parseEnv({});
+    expect(defaults.BENCH_OPEN_RATES).toEqual([1000, 1600]);
+    expect(defaults.BENCH_PROCESSES).toBe(1);
+    expect(defaults.BENCH_SOAK_SECONDS).toBeUndefined();
+    expect(defaults.BENCH_JSON).toBeUndefined();
+    const set = parseEnv({ BENCH_OPEN_RATES: ' 300, 800 ', BENCH_SOAK_SECONDS: '300', BENCH_PROCESSES: '2' });
+    expect(set.BENCH_OPEN_RATES).toEqual([300, 800]);
+    expect(set.BENCH_SOAK_SECONDS).toBe(300);
+    expect(set.BENCH_PROCESSES).toBe(2);
+    expect(() => parseEnv({ BENCH_OPEN_RATES: '1000,fast' })).toThrow(/BENCH_OPEN_RATES must be positive/);
+    expect(() => parseEnv({ BENCH_SOAK_SECONDS: '0' })).toThrow(/BENCH_SOAK_SECONDS/);
+  });
 });
