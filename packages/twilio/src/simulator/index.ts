@@ -18,7 +18,8 @@ export type {
 export type { OaiRequest } from './openapi/twilio-openapi.ts';
 export { TwilioOpenApi } from './openapi/twilio-openapi.ts';
 export type { SimSender } from './senders/product.ts';
-export type { ServiceInput, SimService } from './services/product.ts';
+export type { ServiceInput } from './services/product.ts';
+export type { SimService } from './services/types.ts';
 export { Simulator } from './simulator.ts';
 export type { RunningTwilioSimulator, TwilioSimulatorOptions } from './start-twilio-simulator.ts';
 export { buildTwilioSimulatorApp, startTwilioSimulator } from './start-twilio-simulator.ts';

@@ -23,8 +23,9 @@ import type {
 import { TwilioOpenApi } from './openapi/twilio-openapi.ts';
 import type { SimSender } from './senders/product.ts';
 import { Senders } from './senders/product.ts';
-import type { ServiceInput, SimService } from './services/product.ts';
+import type { ServiceInput } from './services/product.ts';
 import { MessagingServices } from './services/product.ts';
+import type { SimService } from './services/types.ts';
 
 let sharedOpenApi: TwilioOpenApi | undefined;
 

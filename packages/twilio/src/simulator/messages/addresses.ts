@@ -3,7 +3,8 @@ import type { IncomingNumbers } from '../accounts/numbers.ts';
 import type { AccountBook } from '../core/accounts.ts';
 import { SimulatorError } from '../core/errors.ts';
 import type { Senders } from '../senders/product.ts';
-import type { MessagingServices, SimService } from '../services/product.ts';
+import type { MessagingServices } from '../services/product.ts';
+import type { SimService } from '../services/types.ts';
 import type { SimMessage } from './types.ts';
 
 /** Where an inbound message goes: the account, the webhook URL, and the service it came through. */

@@ -1,7 +1,7 @@
 import type { SimIncomingNumber } from '../accounts/numbers.ts';
 import { MESSAGING_ORIGIN } from '../core/paging.ts';
 import type { SimSender } from '../senders/product.ts';
-import type { SimService } from './product.ts';
+import type { SimService } from './types.ts';
 
 const iso = (date: Date) => `${date.toISOString().slice(0, 19)}Z`;
 
