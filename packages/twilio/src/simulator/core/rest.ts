@@ -56,9 +56,9 @@ export function parseForm(raw: string): Form {
 }
 
 /** The first value of a form or query parameter. */
-export const single = (value: string | string[] | undefined): string | undefined =>
+export const single = (value: Form[string] | undefined): string | undefined =>
   Array.isArray(value) ? value[0] : value;
 
 /** Every value of a repeated form parameter. */
-export const all = (value: string | string[] | undefined): string[] =>
+export const all = (value: Form[string] | undefined): string[] =>
   value === undefined ? [] : ([] as string[]).concat(value);

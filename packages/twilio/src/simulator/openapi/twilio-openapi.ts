@@ -1,3 +1,4 @@
+import type { Form } from '../core/rest.ts';
 import type {
   MatchedOperation,
   OaiDocument,
@@ -13,13 +14,11 @@ export type { MatchedOperation, OaiSchema } from './description.ts';
 export interface OaiRequest {
   method: string;
   path: string;
-  query: Record<string, string | string[]>;
+  query: Form;
   contentType: string | undefined;
   /** Parsed form (`name -> value | values`) or JSON; undefined without a body. */
   body: unknown;
 }
-
-type Form = Record<string, string | string[]>;
 
 /** One object, so ajv compiles it once (checkers cache by schema object). */
 const anyValue: OaiSchema = {};
