@@ -16,25 +16,29 @@ export interface CreateMessageContext {
   pickServiceSender(accountSid: string, serviceSid: string, to: string): string | undefined;
 }
 
+/** The answer refusing the request, instead of the message. */
+type Refused = { refused: Answer };
+
+const refuse = (status: number, code: number, message: string): Refused => ({
+  refused: twilioError(status, code, message),
+});
+
 /**
  * CreateMessage's form, checked the way Twilio checks it (its error codes,
  * in its order), then against the description: the message to create, or the answer refusing it.
  */
 export function readCreateMessage(
   ctx: OperationContext,
-  { addresses, templates, services, pickServiceSender }: CreateMessageContext,
-): { message: OutboundMessageInput } | { refused: Answer } {
+  deps: CreateMessageContext,
+): { message: OutboundMessageInput } | Refused {
   const form = (ctx.body ?? {}) as Form;
   const to = single(form.To);
-  let from = single(form.From);
+  const from = single(form.From);
   const messagingServiceSid = single(form.MessagingServiceSid);
   const body = single(form.Body);
   const mediaUrls = all(form.MediaUrl);
   const contentSid = single(form.ContentSid);
   const statusCallback = single(form.StatusCallback);
-  const refuse = (status: number, code: number, message: string) => ({
-    refused: twilioError(status, code, message),
-  });
   if (to === undefined || to === '') return refuse(400, 21604, "A 'To' phone number is required.");
   if (from === undefined && messagingServiceSid === undefined) {
     return refuse(400, 21603, "A 'From' phone number is required.");
@@ -46,6 +50,48 @@ export function readCreateMessage(
   if (!(toIsWhatsapp ? whatsappAddressPattern.test(to) : e164Pattern.test(to))) {
     return refuse(400, 21211, `Invalid 'To' Phone Number: ${to}`);
   }
+  const sender = resolveSender(ctx, deps, from, messagingServiceSid, to);
+  if ('refused' in sender) return sender;
+  const badMedia = mediaUrls.find((u) => !/^https?:\/\//.test(u) || !URL.canParse(u));
+  if (badMedia !== undefined) return refuse(400, 21620, `Invalid media URL(s): ${badMedia}`);
+  if (statusCallback !== undefined && !URL.canParse(statusCallback)) {
+    return refuse(400, 21609, `Invalid StatusCallback url: ${statusCallback}`);
+  }
+  if (body !== undefined && body.length > 1600) {
+    return refuse(400, 21617, 'The concatenated message body exceeds the 1600 character limit.');
+  }
+  const template = readTemplate(ctx, deps.templates, contentSid, single(form.ContentVariables));
+  if ('refused' in template) return template;
+  const invalid = rejectIfInvalid(ctx);
+  if (invalid) return { refused: invalid };
+  return {
+    message: {
+      accountSid: ctx.account.sid,
+      from: sender.from,
+      to,
+      body: body ?? '',
+      mediaUrls,
+      statusCallback: statusCallback ?? null,
+      contentSid: contentSid ?? null,
+      contentVariables: template.contentVariables,
+      messagingServiceSid: messagingServiceSid ?? null,
+    },
+  };
+}
+
+/**
+ * The From the message is sent from: the form's, or one the Messaging Service picks for the
+ * recipient's channel; refused when the service, or the sender, is not the account's.
+ */
+function resolveSender(
+  ctx: OperationContext,
+  { addresses, services, pickServiceSender }: CreateMessageContext,
+  formFrom: string | undefined,
+  messagingServiceSid: string | undefined,
+  to: string,
+): { from: string } | Refused {
+  let from = formFrom;
+  const toIsWhatsapp = to.startsWith('whatsapp:');
   if (messagingServiceSid !== undefined) {
     // 21701 "The Messaging Service does not exist" (https://www.twilio.com/docs/api/errors/21701):
     // unknown, or another account's.
@@ -74,40 +120,25 @@ export function readCreateMessage(
           `The From phone number ${from} is not a valid, SMS-capable inbound phone number or short code for your account.`,
         );
   }
-  const badMedia = mediaUrls.find((u) => !/^https?:\/\//.test(u) || !URL.canParse(u));
-  if (badMedia !== undefined) return refuse(400, 21620, `Invalid media URL(s): ${badMedia}`);
-  if (statusCallback !== undefined && !URL.canParse(statusCallback)) {
-    return refuse(400, 21609, `Invalid StatusCallback url: ${statusCallback}`);
+  return { from };
+}
+
+/** A ContentSid must be one of the account's templates, and its ContentVariables must read. */
+function readTemplate(
+  ctx: OperationContext,
+  templates: ContentTemplates,
+  contentSid: string | undefined,
+  rawVariables: string | undefined,
+): { contentVariables: Record<string, string> | null } | Refused {
+  if (contentSid === undefined) return { contentVariables: null };
+  // 21655 "The ContentSid is Invalid" (https://www.twilio.com/docs/api/errors/21655): unknown, deleted,
+  // or another account's template.
+  if (templates.of(ctx.account.sid, contentSid) === undefined) {
+    return refuse(400, 21655, 'The ContentSid is Invalid');
   }
-  if (body !== undefined && body.length > 1600) {
-    return refuse(400, 21617, 'The concatenated message body exceeds the 1600 character limit.');
+  const read = readContentVariables(rawVariables);
+  if ('problem' in read) {
+    return refuse(400, 21656, `The ContentVariables Parameter is invalid: ${read.problem}`);
   }
-  let contentVariables: Record<string, string> | null = null;
-  if (contentSid !== undefined) {
-    // 21655 "The ContentSid is Invalid" (https://www.twilio.com/docs/api/errors/21655): unknown, deleted,
-    // or another account's template.
-    if (templates.of(ctx.account.sid, contentSid) === undefined) {
-      return refuse(400, 21655, 'The ContentSid is Invalid');
-    }
-    const read = readContentVariables(single(form.ContentVariables));
-    if ('problem' in read) {
-      return refuse(400, 21656, `The ContentVariables Parameter is invalid: ${read.problem}`);
-    }
-    contentVariables = read.values;
-  }
-  const invalid = rejectIfInvalid(ctx);
-  if (invalid) return { refused: invalid };
-  return {
-    message: {
-      accountSid: ctx.account.sid,
-      from,
-      to,
-      body: body ?? '',
-      mediaUrls,
-      statusCallback: statusCallback ?? null,
-      contentSid: contentSid ?? null,
-      contentVariables,
-      messagingServiceSid: messagingServiceSid ?? null,
-    },
-  };
+  return { contentVariables: read.values };
 }
