@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { sessions, users, withServiceRole } from '@app/db';
 import { eq, sql } from 'drizzle-orm';
+import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
 import {
   sessionCookieFrom,
@@ -171,6 +172,50 @@ describe('sign-up, sign-in and sessions', () => {
       tx.select({ n: sql<number>`count(*)::int` }).from(users).where(eq(users.email, email)),
     );
     expect(row?.n).toBe(0);
+  });
+
+  it('a signed-in cross-site mutation is refused before the session is even looked up', async () => {
+    const c = client();
+    await c.mutation('auth.signUp', {
+      organizationName: 'Locked',
+      email: uniqueEmail(),
+      password: TEST_PASSWORD,
+    });
+    // While another transaction holds the sessions table, any session lookup would wait.
+    const blocker = postgres(server.databaseUrl, { max: 1, onnotice: () => {} });
+    let release = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let locked = () => {};
+    const isLocked = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    const holding = blocker.begin(async (tx) => {
+      await tx`lock table app_private.sessions in access exclusive mode`;
+      locked();
+      await released;
+    });
+    try {
+      await isLocked;
+      const refused = await Promise.race([
+        c.mutation(
+          'whatsapp.connections.setActive',
+          { id: crypto.randomUUID(), isActive: false },
+          {
+            origin: 'https://evil.example',
+          },
+        ),
+        new Promise<'waited for the session'>((resolve) =>
+          setTimeout(() => resolve('waited for the session'), 5_000),
+        ),
+      ]);
+      expect(refused).toMatchObject({ status: 403, error: { code: 'FORBIDDEN' } });
+    } finally {
+      release();
+      await holding;
+      await blocker.end();
+    }
   });
 });
 

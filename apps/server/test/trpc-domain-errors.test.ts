@@ -112,3 +112,22 @@ describe('a service error becomes the tRPC error its kind says, with its message
     await expect(caller.crash()).rejects.toMatchObject({ code: 'INTERNAL_SERVER_ERROR' });
   });
 });
+
+describe("Twilio's own error never travels with a refusal", () => {
+  it('keeps only the Twilio code: the request (its Authorization header) is not reachable from the API error', async () => {
+    const { inspect } = await import('node:util');
+    const withRequest = new TwilioAdapterError('invalid_request', 'The recipient is not valid (21211).', {
+      twilioCode: 21211,
+      field: 'to',
+      cause: Object.assign(new Error('400'), {
+        config: { headers: { Authorization: 'Basic QUN4eHg6c2VjcmV0LXRva2Vu' } },
+      }),
+    });
+    const refusal = new TwilioRefusalError(withRequest, 'send');
+    expect(refusal.twilioCode).toBe(21211);
+    const api = domainErrorToTRPCError(refusal);
+    expect(inspect(api, { depth: Number.POSITIVE_INFINITY, showHidden: true })).not.toContain(
+      'QUN4eHg6c2VjcmV0LXRva2Vu',
+    );
+  });
+});

@@ -29,7 +29,10 @@ const toMe = (user: SessionUser): Me => ({
 const SIGN_IN_REFUSED = "That email and password don't match.";
 
 export const authRouter = {
-  me: publicProcedure.query(({ ctx }): Me | null => (ctx.user ? toMe(ctx.user) : null)),
+  me: publicProcedure.query(async ({ ctx }): Promise<Me | null> => {
+    const user = await ctx.sessionUser();
+    return user ? toMe(user) : null;
+  }),
 
   signUp: publicProcedure.input(signUpInput).mutation(async ({ ctx, input }): Promise<Me> => {
     const created = await createOrganizationWithOwner(ctx.services.db, input);

@@ -19,18 +19,18 @@ const sendFields = new Set(['to', 'mediaUrls']);
 
 /**
  * Twilio refused or failed a call. The one place adapter failures become errors
- * a person reads; the adapter's error is kept (never shown: it can carry the
- * request) for its Twilio code.
+ * a person reads. Only Twilio's code is kept from the adapter's error: its cause
+ * can carry the request, Authorization header included, and this error travels on
+ * as the API error's cause.
  */
 export class TwilioRefusalError extends DomainError {
   readonly kind: DomainErrorKind;
+  readonly twilioCode: number | null;
 
-  constructor(
-    readonly adapterError: TwilioAdapterError,
-    purpose: TwilioCallPurpose,
-  ) {
+  constructor(adapterError: TwilioAdapterError, purpose: TwilioCallPurpose) {
     super(refusalMessage(adapterError, purpose), { field: refusalField(adapterError, purpose) });
     this.kind = refusalKind(adapterError, purpose);
+    this.twilioCode = adapterError.twilioCode ?? null;
   }
 }
 

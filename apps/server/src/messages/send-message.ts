@@ -215,8 +215,7 @@ interface RefusalReason {
 }
 
 function refusalReason(error: unknown): RefusalReason {
-  if (error instanceof TwilioRefusalError)
-    return { message: error.message, twilioCode: error.adapterError.twilioCode ?? null };
+  if (error instanceof TwilioRefusalError) return { message: error.message, twilioCode: error.twilioCode };
   // e.g. the stored token could not be read (storedCredentials says why)
   if (error instanceof DomainError) return { message: error.message, twilioCode: null };
   return { message: 'The message could not be sent because of a problem on our side.', twilioCode: null };

@@ -88,8 +88,8 @@ export const limitPerEmail = t.middleware(async ({ ctx, path, input, next }) => 
 /** Every procedure: domain errors mapped, cross-site mutations refused, per-IP budgets spent. */
 export const publicProcedure = t.procedure.use(mapDomainErrors).use(refuseCrossSite).use(limitPerIp);
 
-export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
-  const user = ctx.user;
+export const protectedProcedure = publicProcedure.use(async ({ ctx, next }) => {
+  const user = await ctx.sessionUser();
   if (!user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in to continue.' });
   /** Runs `fn` in one transaction as the signed-in user, under row-level security. */
   const asSignedInUser = <T>(fn: (tx: Tx) => Promise<T>): Promise<T> => asUser(ctx.services.db, user, fn);
