@@ -5,13 +5,11 @@ import { twilioWhatsappConnections as connections, type TwilioWhatsappConnection
 /** What the webhook intake needs of a connection to check a delivery's signature. */
 export type ConnectionCredentials = Pick<
   TwilioWhatsappConnection,
-  | 'id'
-  | 'organizationId'
-  | 'twilioAccountSid'
-  | 'twilioAuthTokenHash'
-  | 'twilioPreviousAuthToken'
-  | 'previousTokenExpiresAt'
->;
+  'id' | 'organizationId' | 'twilioAccountSid' | 'twilioAuthTokenHash' | 'twilioPreviousAuthToken'
+> & {
+  /** previous_token_expires_at in ms since the epoch, while the grace lasts; else null. */
+  previousTokenExpiresAtMs: number | null;
+};
 
 // The previous token only while its grace lasts (by the database's clock, as the sweep's).
 const activeCredentials = preparedStatement<{ id: string }, ConnectionCredentials>(sql`
@@ -21,7 +19,8 @@ const activeCredentials = preparedStatement<{ id: string }, ConnectionCredential
          case when ${connections.previousTokenExpiresAt} > now()
               then ${connections.twilioPreviousAuthToken} end as "twilioPreviousAuthToken",
          case when ${connections.previousTokenExpiresAt} > now()
-              then ${connections.previousTokenExpiresAt} end as "previousTokenExpiresAt"
+              then (extract(epoch from ${connections.previousTokenExpiresAt}) * 1000)::float8
+         end as "previousTokenExpiresAtMs"
   from ${connections}
   where ${connections.id} = ${sql.placeholder('id')} and ${connections.isActive}
 `);

@@ -161,7 +161,7 @@ export class ConnectionCache {
     await this.afterQuery?.(id);
     if (!row) return null;
     const binding = { rowId: row.id, accountSid: row.twilioAccountSid };
-    const previous = row.twilioPreviousAuthToken !== null && row.previousTokenExpiresAt !== null;
+    const previous = row.twilioPreviousAuthToken !== null && row.previousTokenExpiresAtMs !== null;
     return {
       id: row.id,
       organizationId: row.organizationId,
@@ -169,7 +169,7 @@ export class ConnectionCache {
       previousAuthToken: previous
         ? this.vault.decrypt(row.twilioPreviousAuthToken!, { ...binding, slot: 'previous' })
         : null,
-      previousTokenExpiresAt: previous ? row.previousTokenExpiresAt!.getTime() : null,
+      previousTokenExpiresAt: previous ? Number(row.previousTokenExpiresAtMs) : null,
     };
   }
 }
