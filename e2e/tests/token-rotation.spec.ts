@@ -30,14 +30,16 @@ test('after an Auth Token update, a delivery Twilio still signs with the previou
   });
   expect(inbound.deliveries.map((d) => d.outcome)).toEqual(['delivered']);
 
-  // The intake notes the token in the background: reload until the card says so.
+  // The intake notes the token in the background; the card reads it when the list is
+  // fetched again (after a reload here).
+  await expect(card.getByRole('region', { name: 'Recent webhook events' })).toContainText(inbound.messageSid);
   await expect(async () => {
     await page.reload();
     await expect(card).toContainText(
       "Twilio still signs with your previous Auth Token: promote the new one in Twilio's console. The previous token is accepted until",
-      { timeout: 1_000 },
+      { timeout: 5_000 },
     );
-  }).toPass({ timeout: 15_000 });
+  }).toPass({ timeout: 30_000 });
   await expectAccessible('settings, Twilio signing with the previous Auth Token');
   await snap('previous-token-hint');
 });

@@ -93,7 +93,7 @@ export const twilioWebhookRoutes: FastifyPluginAsync<TwilioWebhookPluginOptions>
     }
 
     const url = signedWebhookUrl(services.publicUrl, request.raw.url ?? request.url);
-    const signedWith = signingTokenOf(connection, signature, url, params);
+    const signedWith = tokenThatSigned(connection, signature, url, params);
     if (!signedWith) {
       count(eventType, 'rejected_signature');
       return reply.code(403).type('text/plain').send('Invalid X-Twilio-Signature');
@@ -135,7 +135,7 @@ export const twilioWebhookRoutes: FastifyPluginAsync<TwilioWebhookPluginOptions>
    * Twilio signs with the old one (https://www.twilio.com/docs/iam/api/authtoken:
    * promoting deletes the old primary), and a 403 is never retried by Twilio.
    */
-  function signingTokenOf(
+  function tokenThatSigned(
     connection: ActiveConnection,
     signature: string,
     url: string,
