@@ -20,6 +20,14 @@ export class SimulatorControl {
     return this.call('POST', '/accounts', {});
   }
 
+  /**
+   * The Auth Token the simulated account accepts for API calls and signs webhooks with
+   * (re-seeding an existing account changes only its token).
+   */
+  setAuthToken(accountSid: string, authToken: string): Promise<{ sid: string; authToken: string }> {
+    return this.call('POST', '/accounts', { sid: accountSid, authToken });
+  }
+
   /** A WhatsApp sender (Senders API) for `phoneNumber` in the account. */
   addWhatsappSender(accountSid: string, phoneNumber: string): Promise<{ sid: string }> {
     return this.call('POST', `/accounts/${accountSid}/senders`, { phoneNumber });

@@ -1,6 +1,7 @@
 import type { ConnectionWriteResult } from '@app/contracts';
-import { createDatabase } from '@app/db';
+import { twilioWhatsappConnections as connections, createDatabase, withServiceRole } from '@app/db';
 import { createTwilioAdapter } from '@app/twilio';
+import { eq, sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildServer } from '../src/server.ts';
@@ -102,11 +103,11 @@ describe('connection changes reach every webhook intake at once', () => {
     await soonEverywhere(created.id, account.authToken, 404);
   });
 
-  it('update with a new Auth Token: a delivery signed with the old one is refused with 403, the new one passes', async () => {
+  it('update with a new Auth Token: the new one passes at once everywhere; the old one, kept for the rotation grace period, is refused with 403 everywhere once the sweep erases it', async () => {
     const account = seedTwilioAccount(server.simulator);
     const created = await connectSender(acme.owner, account);
     await cachedEverywhere(created.id, account.authToken);
-    // The token was rotated in the Twilio Console; the admin pastes the new one.
+    // The admin pastes the new (secondary) token from the Twilio Console.
     const newToken = otherToken(account.authToken);
     server.simulator.sim.seedAccount({ sid: account.accountSid, authToken: newToken });
     const res = await acme.owner.mutation<ConnectionWriteResult>('whatsapp.connections.update', {
@@ -114,6 +115,21 @@ describe('connection changes reach every webhook intake at once', () => {
       authToken: newToken,
     });
     expect(res.error).toBeUndefined();
+    // A cached copy (30 s) holds only the old token: the new one passing proves the NOTIFY.
+    await soonEverywhere(created.id, newToken, 200);
+    // Until the new token is promoted at Twilio, Twilio signs with the old one (issue 13):
+    // accepted for the grace period.
+    expect(await deliver(server.app, created.id, account.authToken)).toBe(200);
+    expect(await deliver(second, created.id, account.authToken)).toBe(200);
+
+    // The grace is over; the sweep erases the old token and announces it.
+    await withServiceRole(server.db, (tx) =>
+      tx
+        .update(connections)
+        .set({ previousTokenExpiresAt: sql`now() - interval '1 second'` })
+        .where(eq(connections.id, created.id)),
+    );
+    expect(await server.app.webhookWorker.erasePreviousAuthTokens()).toContain(created.id);
     await soonEverywhere(created.id, account.authToken, 403);
     expect(await deliver(server.app, created.id, newToken)).toBe(200);
     expect(await deliver(second, created.id, newToken)).toBe(200);

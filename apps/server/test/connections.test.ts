@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { ConnectionWriteResult, WebhookEvent, WhatsappConnection } from '@app/contracts';
 import {
   twilioWhatsappConnections as connections,
@@ -97,21 +98,56 @@ describe('whatsapp.connections: the connect flow against the Twilio simulator', 
     });
   });
 
-  it('a phone number of the account gets its SmsUrl and StatusCallback set', async () => {
+  it('a phone number of the account that is not a WhatsApp sender is refused with how to register it, and nothing is stored or configured', async () => {
+    const org = await signUpOrganization(server, 'Plain Number Co');
     const account = seedTwilioAccount(server.simulator);
-    const res = await acme.owner.mutation<ConnectionWriteResult>('whatsapp.connections.create', {
+    const res = await org.owner.mutation('whatsapp.connections.create', {
       accountSid: account.accountSid,
       authToken: account.authToken,
       whatsappNumber: account.phoneNumber,
     });
-    expect(res.data).toMatchObject({
-      senderKind: 'incoming_number',
-      whatsappNumberSid: account.phoneNumberSid,
+    expect(res.error).toMatchObject({
+      code: 'BAD_REQUEST',
+      message: `${account.phoneNumber} is a phone number in account ${account.accountSid} but not a WhatsApp sender. Register it in the Twilio Console under Messaging → Senders → WhatsApp senders, then connect it here.`,
     });
-    expect(res.data.webhookConfigured).toBe(true);
-    const number = server.simulator.sim.incomingNumbers.get(account.phoneNumberSid);
-    expect(number?.smsUrl).toBe(res.data.webhookUrls.inbound);
-    expect(number?.statusCallback).toBe(res.data.webhookUrls.status);
+    expect(res.error?.fieldErrors?.whatsappNumber?.[0]).toContain('Messaging → Senders → WhatsApp senders');
+    expect(await storedRows(org.organizationId)).toEqual([]);
+    expect(server.simulator.sim.incomingNumbers.get(account.phoneNumberSid)?.smsUrl ?? null).toBeNull();
+  });
+
+  it('a connection made from a phone number before the sender check is left as it is; verify reports the problem with the same sentence', async () => {
+    const org = await signUpOrganization(server, 'Legacy Number Co');
+    const account = seedTwilioAccount(server.simulator);
+    const id = randomUUID();
+    await withServiceRole(server.db, (tx) =>
+      tx.insert(connections).values({
+        id,
+        organizationId: org.organizationId,
+        twilioAccountSid: account.accountSid,
+        twilioAuthTokenHash: server.vault.encrypt(account.authToken, {
+          rowId: id,
+          accountSid: account.accountSid,
+        }),
+        whatsappNumber: account.phoneNumber,
+        whatsappNumberSid: account.phoneNumberSid,
+        webhookConfigured: true,
+      }),
+    );
+    const listed = await org.owner.query<WhatsappConnection>('whatsapp.connections.get', { id });
+    expect(listed.data).toMatchObject({ senderKind: 'incoming_number', isActive: true });
+
+    const verified = await org.owner.mutation('whatsapp.connections.verify', { id });
+    expect(verified.error).toMatchObject({
+      code: 'BAD_REQUEST',
+      message: `${account.phoneNumber} is a phone number in account ${account.accountSid} but not a WhatsApp sender. Register it in the Twilio Console under Messaging → Senders → WhatsApp senders, then connect it here.`,
+    });
+    const [row] = await storedRows(org.organizationId);
+    expect(row).toMatchObject({ whatsappNumberSid: account.phoneNumberSid, webhookConfigured: true });
+
+    // Registered as a WhatsApp sender since: verify moves the connection to the sender.
+    const sender = server.simulator.sim.addWhatsappSender(account.accountSid, account.phoneNumber);
+    const again = await org.owner.mutation<WhatsappConnection>('whatsapp.connections.verify', { id });
+    expect(again.data).toMatchObject({ senderKind: 'sender', whatsappNumberSid: sender.sid });
   });
 
   it('the sandbox number is stored with webhooks to paste by hand', async () => {

@@ -98,6 +98,47 @@ describe('credential key rotation (pnpm credentials:rotate)', () => {
     await setEnvelope(first!.id, original);
   });
 
+  it('the previous token a row keeps during an Auth Token rotation is re-encrypted too, still bound as previous', async () => {
+    await rotateCredentials(database.db, k1First);
+    const [first] = await rows();
+    const binding = { rowId: first!.id, accountSid: first!.twilioAccountSid };
+    const previousBinding = { ...binding, slot: 'previous' as const };
+    await withServiceRole(database.db, (tx) =>
+      tx
+        .update(connections)
+        .set({
+          twilioPreviousAuthToken: k1.encrypt('d'.repeat(32), previousBinding),
+          previousTokenExpiresAt: new Date(Date.now() + 60_000),
+        })
+        .where(eq(connections.id, first!.id)),
+    );
+    // Only the previous token is under the old key: the row still needs rotating.
+    await rotateCredentials(database.db, k1First);
+    expect(await rotateCredentials(database.db, k2ThenK1)).toMatchObject({ rotated: ROWS, remaining: 0 });
+    const [after] = await rows();
+    expect(CredentialVault.keyIdOf(after!.twilioPreviousAuthToken!)).toBe('k2');
+    expect(k2Alone.decrypt(after!.twilioPreviousAuthToken!, previousBinding)).toBe('d'.repeat(32));
+    expect(() => k2Alone.decrypt(after!.twilioPreviousAuthToken!, binding)).toThrow(
+      CredentialDecryptionError,
+    );
+    expect(k2Alone.decrypt(after!.twilioAuthTokenHash, binding)).toBe(tokenOf(0));
+
+    // The current token under the new key but the previous under the old one: rotated.
+    await withServiceRole(database.db, (tx) =>
+      tx
+        .update(connections)
+        .set({
+          twilioAuthTokenHash: k2Alone.encrypt(tokenOf(0), binding),
+          twilioPreviousAuthToken: k1.encrypt('d'.repeat(32), previousBinding),
+        })
+        .where(eq(connections.id, first!.id)),
+    );
+    expect(await rotateCredentials(database.db, k2ThenK1)).toMatchObject({ rotated: 1, remaining: 0 });
+    const [again] = await rows();
+    expect(CredentialVault.keyIdOf(again!.twilioPreviousAuthToken!)).toBe('k2');
+    expect(k2Alone.decrypt(again!.twilioPreviousAuthToken!, previousBinding)).toBe('d'.repeat(32));
+  });
+
   it('a ciphertext copied to another row does not decrypt there', async () => {
     await rotateCredentials(database.db, k1First);
     const [a, b] = await rows();

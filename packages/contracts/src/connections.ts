@@ -15,6 +15,14 @@ export function senderKindOf(whatsappNumberSid: string | null): SenderKind {
   return whatsappNumberSid.startsWith('XE') ? 'sender' : 'incoming_number';
 }
 
+/**
+ * Which Auth Token Twilio signs webhooks with, from the latest deliveries: the one
+ * stored now, the one the last update replaced (Twilio has not promoted the new one
+ * yet; accepted until the grace period ends), or unknown (no delivery seen since).
+ */
+export const signingTokens = ['current', 'previous', 'unknown'] as const;
+export type SigningTokenState = (typeof signingTokens)[number];
+
 // Inputs
 
 export const friendlyName = z
@@ -77,6 +85,10 @@ export const whatsappConnection = z.object({
   updatedAt: isoDateTime,
   /** The URLs Twilio must call; shown for manual setup when `webhookConfigured` is false. */
   webhookUrls: z.object({ inbound: z.url(), status: z.url() }),
+  /** Which Auth Token Twilio's latest deliveries were signed with (see signingTokens). */
+  signingToken: z.enum(signingTokens),
+  /** Until when signatures made with the Auth Token replaced by the last update are accepted; null when none is kept. */
+  previousTokenExpiresAt: isoDateTime.nullable(),
 });
 export type WhatsappConnection = z.infer<typeof whatsappConnection>;
 

@@ -10,6 +10,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   boolean,
+  check,
   customType,
   doublePrecision,
   index,
@@ -115,8 +116,27 @@ export const twilioWhatsappConnections = pgTable(
     lastVerifiedAt: timestamp('last_verified_at', tz),
     createdAt: timestamp('created_at', tz).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', tz).notNull().defaultNow(),
+    /**
+     * The Auth Token the last update replaced, encrypted like the current one but bound
+     * as "previous" (20261130_token_rotation): webhook signatures made with it are
+     * accepted until previousTokenExpiresAt. Never leaves the server; authenticated
+     * may not read it (column grants).
+     */
+    twilioPreviousAuthToken: text('twilio_previous_auth_token'),
+    previousTokenExpiresAt: timestamp('previous_token_expires_at', tz),
+    /** Last delivery seen signed with each token (to about a minute); reset at each rotation. */
+    lastSignedWithCurrentAt: timestamp('last_signed_with_current_at', tz),
+    lastSignedWithPreviousAt: timestamp('last_signed_with_previous_at', tz),
   },
   (t) => [
+    // A previous token always has the end of its grace period (20261130_token_rotation).
+    check(
+      'twilio_whatsapp_connections_previous_token_expiry',
+      sql`(twilio_previous_auth_token IS NULL) = (previous_token_expires_at IS NULL)`,
+    ),
+    index('idx_twilio_wa_connections_previous_token')
+      .on(t.previousTokenExpiresAt)
+      .where(sql`previous_token_expires_at IS NOT NULL`),
     // A real number is connected once across organizations; Twilio's sandbox number
     // is shared by every account, so it is unique per account only (20260205, FIX 8).
     uniqueIndex('twilio_whatsapp_connections_whatsapp_number_key')

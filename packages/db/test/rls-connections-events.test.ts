@@ -43,10 +43,16 @@ const selectConnectionsWithoutToken: Operation = (tx) =>
       lastVerifiedAt: connections.lastVerifiedAt,
       createdAt: connections.createdAt,
       updatedAt: connections.updatedAt,
+      // 20261130_token_rotation: when the grace ends, which token Twilio signed with.
+      previousTokenExpiresAt: connections.previousTokenExpiresAt,
+      lastSignedWithCurrentAt: connections.lastSignedWithCurrentAt,
+      lastSignedWithPreviousAt: connections.lastSignedWithPreviousAt,
     })
     .from(connections);
 const selectTokenCiphertext: Operation = (tx) =>
   tx.select({ id: connections.id, token: connections.twilioAuthTokenHash }).from(connections);
+const selectPreviousTokenCiphertext: Operation = (tx) =>
+  tx.select({ id: connections.id, token: connections.twilioPreviousAuthToken }).from(connections);
 const replaceTokenOfA: Operation = (tx, w) =>
   tx
     .update(connections)
@@ -107,6 +113,10 @@ const connectionCases: Case[] = [
   { behaviour: 'an admin of A cannot read the token ciphertext', actor: 'admin of A', operation: selectTokenCiphertext, expected: denied },
   { behaviour: 'a member of A cannot read the token ciphertext', actor: 'member of A', operation: selectTokenCiphertext, expected: denied },
   { behaviour: 'the service role reads the token ciphertext', actor: 'service role', operation: selectTokenCiphertext, expected: rows('connA', 'connB') },
+  { behaviour: 'the owner of A cannot read the previous token’s ciphertext', actor: 'owner of A', operation: selectPreviousTokenCiphertext, expected: denied },
+  { behaviour: 'an admin of A cannot read the previous token’s ciphertext', actor: 'admin of A', operation: selectPreviousTokenCiphertext, expected: denied },
+  { behaviour: 'a member of A cannot read the previous token’s ciphertext', actor: 'member of A', operation: selectPreviousTokenCiphertext, expected: denied },
+  { behaviour: 'the service role reads the previous token’s ciphertext', actor: 'service role', operation: selectPreviousTokenCiphertext, expected: rows('connA', 'connB') },
   // insert
   { behaviour: 'the owner of A can add a connection to A', actor: 'owner of A', operation: insertConnectionIntoA, expected: insertsOneRow },
   { behaviour: 'an admin of A can add a connection to A', actor: 'admin of A', operation: insertConnectionIntoA, expected: insertsOneRow },

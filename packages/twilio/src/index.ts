@@ -1,4 +1,4 @@
-export { createTwilioAdapter } from './adapter/create-twilio-adapter.ts';
+export { createTwilioAdapter, notAWhatsappSenderYet } from './adapter/create-twilio-adapter.ts';
 export type { TwilioAdapterErrorField, TwilioAdapterErrorKind } from './adapter/errors.ts';
 export { describeTwilioError, TwilioAdapterError } from './adapter/errors.ts';
 export type {

@@ -5,7 +5,12 @@ import twilio from 'twilio';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { mapTwilioFailure } from '../src/adapter/map-twilio-failure.ts';
 import type { TwilioAdapter, TwilioApiCallOutcome, TwilioCredentials } from '../src/index.ts';
-import { createTwilioAdapter, describeTwilioError, TwilioAdapterError } from '../src/index.ts';
+import {
+  createTwilioAdapter,
+  describeTwilioError,
+  notAWhatsappSenderYet,
+  TwilioAdapterError,
+} from '../src/index.ts';
 import type { RunningTwilioSimulator } from '../src/simulator/index.ts';
 import { startTwilioSimulator } from '../src/simulator/index.ts';
 import { startWebhookReceiver } from './webhook-receiver.ts';
@@ -112,12 +117,25 @@ describe('findWhatsappSender', () => {
     });
   });
 
-  it('falls back to the account phone numbers', async () => {
-    const number = twilioSim.sim.addIncomingNumber(account.accountSid, '+15550001002');
-    await expect(adapter.findWhatsappSender(account, '+15550001002')).resolves.toEqual({
-      kind: 'incoming_number',
-      sid: number.sid,
-    });
+  it('a phone number of the account that is not a WhatsApp sender is refused, saying how to register it', async () => {
+    twilioSim.sim.addIncomingNumber(account.accountSid, '+15550001002');
+    const error = await failure(adapter.findWhatsappSender(account, '+15550001002'));
+    expect(error).toMatchObject({ kind: 'number_not_found', field: 'whatsappNumber' });
+    expect(error.message).toBe(
+      `+15550001002 is a phone number in account ${account.accountSid} but not a WhatsApp sender. Register it in the Twilio Console under Messaging → Senders → WhatsApp senders, then connect it here.`,
+    );
+    expect(error.message).toBe(notAWhatsappSenderYet('+15550001002', account.accountSid));
+  });
+
+  it('an account that cannot list its WhatsApp senders is refused, not guessed at', async () => {
+    twilioSim.sim.addIncomingNumber(account.accountSid, '+15550001005');
+    twilioSim.sim.injectFault({ operationId: 'ListChannelsSender', status: 403, code: 20403 });
+    const error = await failure(adapter.findWhatsappSender(account, '+15550001005'));
+    twilioSim.sim.clearFaults();
+    expect(error).toMatchObject({ kind: 'number_not_found', field: 'whatsappNumber', httpStatus: 403 });
+    expect(error.message).toBe(
+      `Account ${account.accountSid} cannot list its WhatsApp senders (Twilio answered HTTP 403), so +15550001005 cannot be checked as one. Open Messaging → Senders → WhatsApp senders in the Twilio Console for this account; once the number is listed there, connect it here.`,
+    );
   });
 
   it('knows the sandbox number without asking Twilio', async () => {

@@ -1,11 +1,15 @@
 import { senderKindOf, type WebhookEvent, type WhatsappConnection } from '@app/contracts';
 import type { TwilioWhatsappConnection, TwilioWhatsappWebhookEvent } from '@app/db';
 import type { WhatsappSender } from '@app/twilio';
+import { signingTokenOf } from './token-rotation.ts';
 import { webhookUrlsFor } from './webhook-urls.ts';
 
-/** The API's view of a row: every column but the token's ciphertext, plus the webhook URLs. */
+/**
+ * The API's view of a row: every column but the tokens' ciphertexts, plus the webhook
+ * URLs and which Auth Token Twilio signs with.
+ */
 export function presentConnection(
-  row: Omit<TwilioWhatsappConnection, 'twilioAuthTokenHash'>,
+  row: Omit<TwilioWhatsappConnection, 'twilioAuthTokenHash' | 'twilioPreviousAuthToken'>,
   publicUrl: URL,
 ): WhatsappConnection {
   return {
@@ -22,6 +26,11 @@ export function presentConnection(
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     webhookUrls: webhookUrlsFor(publicUrl, row.id),
+    signingToken: signingTokenOf(row),
+    previousTokenExpiresAt:
+      row.previousTokenExpiresAt !== null && row.previousTokenExpiresAt > new Date()
+        ? row.previousTokenExpiresAt.toISOString()
+        : null,
   };
 }
 

@@ -24,7 +24,13 @@ import {
   organizationHoldingNumber,
   updateConnection,
 } from './store.ts';
-import { configureTwilioWebhooks, storedCredentials, verifyTwilioAccess } from './twilio-access.ts';
+import { signingTokenOf, tokenRotationPatch } from './token-rotation.ts';
+import {
+  configureTwilioWebhooks,
+  storedCredentials,
+  storedTokenPair,
+  verifyTwilioAccess,
+} from './twilio-access.ts';
 
 function writeResult(services: AppServices, row: ConnectionRow, webhookError: string | null) {
   return { ...presentConnection(row, services.publicUrl), webhookError } satisfies ConnectionWriteResult;
@@ -117,17 +123,25 @@ export const connectionsRouter = {
         authToken: input.authToken,
       };
       const sender = await verifyTwilioAccess(services, credentials, current.whatsappNumber);
-      const senderMoved =
-        credentials.accountSid !== current.twilioAccountSid || sender.sid !== current.whatsappNumberSid;
+      const accountChanged = credentials.accountSid !== current.twilioAccountSid;
+      const senderMoved = accountChanged || sender.sid !== current.whatsappNumberSid;
+      // The replaced token stays accepted on webhooks for a grace period: Twilio signs
+      // with it until the new one is promoted in its console (token-rotation.ts).
+      const binding = { rowId: current.id, accountSid: credentials.accountSid };
+      const rotation = tokenRotationPatch(
+        services.vault,
+        { ...(await storedTokenPair(services, current)), signingWith: signingTokenOf(current) },
+        credentials.authToken,
+        binding,
+        accountChanged,
+      );
 
       let row = await ctx.asUser((tx) =>
         updateConnection(tx, input.id, {
           ...nameChange,
+          ...rotation,
           twilioAccountSid: credentials.accountSid,
-          twilioAuthTokenHash: services.vault.encrypt(credentials.authToken, {
-            rowId: current.id,
-            accountSid: credentials.accountSid,
-          }),
+          twilioAuthTokenHash: services.vault.encrypt(credentials.authToken, binding),
           whatsappNumberSid: sender.sid,
           lastVerifiedAt: new Date(),
           ...(senderMoved ? { webhookConfigured: false } : {}),

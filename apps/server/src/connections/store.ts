@@ -17,12 +17,13 @@ import { notifyConnectionChanged } from './notify.ts';
 // a row of another organization is invisible, so "0 rows" means "not yours".
 
 /**
- * A connection as a signed-in user may read it: every column but the token's
- * ciphertext, which authenticated cannot SELECT (column grants, migration 20260205).
- * Queries run as a user name these columns; `select()`/`returning()` without a list
- * would ask for the ciphertext too and fail with 42501.
+ * A connection as a signed-in user may read it: every column but the tokens'
+ * ciphertexts, which authenticated cannot SELECT (column grants, migrations 20260205
+ * and 20261130_token_rotation). Queries run as a user name these columns;
+ * `select()`/`returning()` without a list would ask for the ciphertext too and fail
+ * with 42501.
  */
-export type ConnectionRow = Omit<TwilioWhatsappConnection, 'twilioAuthTokenHash'>;
+export type ConnectionRow = Omit<TwilioWhatsappConnection, 'twilioAuthTokenHash' | 'twilioPreviousAuthToken'>;
 
 export const connectionColumns = {
   id: connections.id,
@@ -36,22 +37,29 @@ export const connectionColumns = {
   lastVerifiedAt: connections.lastVerifiedAt,
   createdAt: connections.createdAt,
   updatedAt: connections.updatedAt,
+  previousTokenExpiresAt: connections.previousTokenExpiresAt,
+  lastSignedWithCurrentAt: connections.lastSignedWithCurrentAt,
+  lastSignedWithPreviousAt: connections.lastSignedWithPreviousAt,
 } satisfies { [K in keyof ConnectionRow]: (typeof connections)[K] };
 
 /**
- * The token's ciphertext and the Account SID it is bound to, read as the service
+ * The tokens' ciphertexts and the Account SID they are bound to, read as the service
  * role. Call it only after the caller's RLS read of the same row proved access.
  */
 export async function storedSecret(
   db: Database,
   id: string,
-): Promise<Pick<TwilioWhatsappConnection, 'id' | 'twilioAccountSid' | 'twilioAuthTokenHash'> | null> {
+): Promise<Pick<
+  TwilioWhatsappConnection,
+  'id' | 'twilioAccountSid' | 'twilioAuthTokenHash' | 'twilioPreviousAuthToken'
+> | null> {
   const [row] = await withServiceRole(db, (tx) =>
     tx
       .select({
         id: connections.id,
         twilioAccountSid: connections.twilioAccountSid,
         twilioAuthTokenHash: connections.twilioAuthTokenHash,
+        twilioPreviousAuthToken: connections.twilioPreviousAuthToken,
       })
       .from(connections)
       .where(eq(connections.id, id))
@@ -132,6 +140,10 @@ export type ConnectionPatch = Partial<
     | 'friendlyName'
     | 'twilioAccountSid'
     | 'twilioAuthTokenHash'
+    | 'twilioPreviousAuthToken'
+    | 'previousTokenExpiresAt'
+    | 'lastSignedWithCurrentAt'
+    | 'lastSignedWithPreviousAt'
     | 'whatsappNumberSid'
     | 'isActive'
     | 'webhookConfigured'

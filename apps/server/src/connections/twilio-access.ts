@@ -79,3 +79,29 @@ export async function storedCredentials(
     throw error instanceof CredentialDecryptionError ? new StoredTokenUnreadableError() : error;
   }
 }
+
+/**
+ * Both stored tokens, decrypted (null where none is kept, or where it no longer
+ * decrypts: an update replaces it anyway), for deciding what an update rotates.
+ */
+export async function storedTokenPair(
+  services: Pick<AppServices, 'vault' | 'db'>,
+  row: Pick<ConnectionRow, 'id'>,
+): Promise<{ current: string | null; previous: string | null }> {
+  const secret = await storedSecret(services.db, row.id);
+  if (!secret) throw new ConnectionNotFoundError();
+  const binding = { rowId: secret.id, accountSid: secret.twilioAccountSid };
+  const readable = (envelope: string | null, slot: 'current' | 'previous') => {
+    if (envelope === null) return null;
+    try {
+      return services.vault.decrypt(envelope, { ...binding, slot });
+    } catch (error) {
+      if (error instanceof CredentialDecryptionError) return null;
+      throw error;
+    }
+  };
+  return {
+    current: readable(secret.twilioAuthTokenHash, 'current'),
+    previous: readable(secret.twilioPreviousAuthToken, 'previous'),
+  };
+}

@@ -12,6 +12,13 @@ export interface CredentialBinding {
   /** twilio_whatsapp_connections.id */
   rowId: string;
   accountSid: string;
+  /**
+   * Which of the row's tokens: the current one (twilio_auth_token_hash, the default) or
+   * the one the last update replaced (twilio_previous_auth_token). Part of the
+   * associated data, so neither ciphertext decrypts in the other's column: a copy of
+   * the previous token into the current column cannot bring an old token back.
+   */
+  slot?: 'current' | 'previous';
 }
 
 export class CredentialDecryptionError extends Error {
@@ -58,7 +65,9 @@ export function parseKeyRing(spec: string): Key[] {
 }
 
 function associatedData(binding: CredentialBinding) {
-  return Buffer.from(`twilio_whatsapp_connections:${binding.rowId}:${binding.accountSid}`, 'utf8');
+  // The current token's associated data is the one it always had (stored ciphertexts keep decrypting).
+  const slot = binding.slot === 'previous' ? ':previous' : '';
+  return Buffer.from(`twilio_whatsapp_connections:${binding.rowId}:${binding.accountSid}${slot}`, 'utf8');
 }
 
 export class CredentialVault {

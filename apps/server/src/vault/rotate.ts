@@ -23,7 +23,7 @@ export interface RotationResult {
 
 /**
  * Re-encrypts every stored Auth Token that is not under the vault's current
- * (first) key. One transaction per batch, rows locked `for update skip locked`, so
+ * (first) key, and the previous token a row keeps during a rotation grace period. One transaction per batch, rows locked `for update skip locked`, so
  * it runs beside live traffic, can be interrupted at any point (finished batches
  * stay done) and re-run (rows already current are skipped). Rows skipped because
  * another transaction held them are retried by a further pass; passes stop when one
@@ -49,7 +49,11 @@ async function rotateAll(
   batchSize: number,
   onBatch: ((progress: RotationResult) => void) | undefined,
 ): Promise<RotationResult> {
-  const underCurrentKey = sql`starts_with(${connections.twilioAuthTokenHash}, ${vault.currentEnvelopePrefix})`;
+  // A row is current when its token, and the previous token it keeps during a
+  // rotation grace period (20261130_token_rotation), are both under the current key.
+  const prefix = vault.currentEnvelopePrefix;
+  const underCurrentKey = sql`(starts_with(${connections.twilioAuthTokenHash}, ${prefix})
+    and (${connections.twilioPreviousAuthToken} is null or starts_with(${connections.twilioPreviousAuthToken}, ${prefix})))`;
   const countWhere = async (where: SQL) => {
     const [counted] = await withServiceRole(db, (tx) =>
       tx.select({ count: sql<number>`count(*)::int` }).from(connections).where(where),
@@ -73,6 +77,7 @@ async function rotateAll(
             id: connections.id,
             accountSid: connections.twilioAccountSid,
             envelope: connections.twilioAuthTokenHash,
+            previousEnvelope: connections.twilioPreviousAuthToken,
           })
           .from(connections)
           .where(and(gt(connections.id, after), not(underCurrentKey)))
@@ -81,16 +86,25 @@ async function rotateAll(
           .for('update', { skipLocked: true });
         for (const row of rows) {
           const binding = { rowId: row.id, accountSid: row.accountSid };
+          const previousBinding = { ...binding, slot: 'previous' as const };
           let token: string;
+          let previousToken: string | null;
           try {
             token = vault.decrypt(row.envelope, binding);
+            previousToken =
+              row.previousEnvelope === null ? null : vault.decrypt(row.previousEnvelope, previousBinding);
           } catch (error) {
             throw new Error(`Connection ${row.id}: ${(error as Error).message}`);
           }
           try {
             await tx
               .update(connections)
-              .set({ twilioAuthTokenHash: vault.encrypt(token, binding) })
+              .set({
+                twilioAuthTokenHash: vault.encrypt(token, binding),
+                ...(previousToken === null
+                  ? {}
+                  : { twilioPreviousAuthToken: vault.encrypt(previousToken, previousBinding) }),
+              })
               .where(eq(connections.id, row.id));
           } catch (error) {
             throw withoutQueryParameters(error, `Re-encrypting connection ${row.id}`);

@@ -14,6 +14,13 @@ export interface ActiveConnection {
   organizationId: string;
   /** Decrypted; kept in memory only, never logged or returned. */
   authToken: string;
+  /**
+   * The token the last update replaced, while its grace period lasts (Twilio signs with
+   * it until the new one is promoted); decrypted like authToken. Null when none.
+   */
+  previousAuthToken: string | null;
+  /** When the previous token stops being accepted (ms since epoch); null when none. */
+  previousTokenExpiresAt: number | null;
 }
 
 export interface ConnectionCacheOptions {
@@ -153,13 +160,16 @@ export class ConnectionCache {
     const row = await this.serviceRole.run((on) => findActiveConnectionCredentials(on, id));
     await this.afterQuery?.(id);
     if (!row) return null;
+    const binding = { rowId: row.id, accountSid: row.twilioAccountSid };
+    const previous = row.twilioPreviousAuthToken !== null && row.previousTokenExpiresAtMs !== null;
     return {
       id: row.id,
       organizationId: row.organizationId,
-      authToken: this.vault.decrypt(row.twilioAuthTokenHash, {
-        rowId: row.id,
-        accountSid: row.twilioAccountSid,
-      }),
+      authToken: this.vault.decrypt(row.twilioAuthTokenHash, binding),
+      previousAuthToken: previous
+        ? this.vault.decrypt(row.twilioPreviousAuthToken!, { ...binding, slot: 'previous' })
+        : null,
+      previousTokenExpiresAt: previous ? Number(row.previousTokenExpiresAtMs) : null,
     };
   }
 }

@@ -4,6 +4,7 @@ import type { AppServices } from '../services.ts';
 import { ConnectionCache, type ConnectionCacheOptions } from './connection-cache.ts';
 import { EventBatcher } from './event-batcher.ts';
 import { twilioWebhookRoutes } from './routes.ts';
+import { SignedDeliveryRecorder } from './signed-deliveries.ts';
 import { WebhookWorker, type WebhookWorkerOptions } from './worker.ts';
 
 // Twilio's WhatsApp webhooks, top to bottom: routes.ts (intake) -> connection-cache.ts
@@ -39,12 +40,14 @@ export const twilioWebhooks = fp<TwilioWebhooksOptions>(
     const serviceRole = options.serviceRole ?? ServiceRole.switchingOn(services.sql);
     const connections = new ConnectionCache(serviceRole, services.vault, options.connectionCache);
     const batcher = new EventBatcher(serviceRole);
+    const signedDeliveries = new SignedDeliveryRecorder(serviceRole, app.log);
     const { enabled = true, ...workerOptions } = options.worker ?? { enabled: true };
     const worker = new WebhookWorker(serviceRole, services.metrics, app.log, workerOptions);
     app.decorate('webhookWorker', worker);
     app.decorate('webhookConnections', connections);
+    app.decorate('webhookSignedDeliveries', signedDeliveries);
 
-    await app.register(twilioWebhookRoutes, { services, connections, batcher });
+    await app.register(twilioWebhookRoutes, { services, connections, batcher, signedDeliveries });
 
     app.addHook('onReady', async () => {
       await connections.listen();
@@ -52,6 +55,7 @@ export const twilioWebhooks = fp<TwilioWebhooksOptions>(
     });
     app.addHook('onClose', async () => {
       await batcher.drain();
+      await signedDeliveries.drain();
       await worker.stop();
       await connections.close();
     });
@@ -64,5 +68,7 @@ declare module 'fastify' {
     webhookWorker: WebhookWorker;
     /** The intake's connection cache (tests look into it). */
     webhookConnections: ConnectionCache;
+    /** Which Auth Token signed recent deliveries (tests wait for its writes). */
+    webhookSignedDeliveries: SignedDeliveryRecorder;
   }
 }

@@ -1,11 +1,12 @@
-import { isDatabaseUnavailable, type WebhookEventType } from '@app/db';
+import { isDatabaseUnavailable, type SigningToken, type WebhookEventType } from '@app/db';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppServices } from '../services.ts';
 import { CredentialDecryptionError } from '../vault/credential-vault.ts';
-import type { ConnectionCache } from './connection-cache.ts';
+import type { ActiveConnection, ConnectionCache } from './connection-cache.ts';
 import { type EventBatcher, isMissingConnection, isRowRejected } from './event-batcher.ts';
-import { MalformedFormBodyError, parseFormBody } from './payload.ts';
+import { MalformedFormBodyError, parseFormBody, type WebhookPayload } from './payload.ts';
 import { isValidTwilioSignature, signedWebhookUrl } from './signature.ts';
+import type { SignedDeliveryRecorder } from './signed-deliveries.ts';
 import { webhookEventRow } from './webhook-event.ts';
 import { deliveryCounter } from './webhook-metrics.ts';
 
@@ -13,6 +14,7 @@ export interface TwilioWebhookPluginOptions {
   services: AppServices;
   connections: ConnectionCache;
   batcher: EventBatcher;
+  signedDeliveries: SignedDeliveryRecorder;
 }
 
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
@@ -27,7 +29,7 @@ export const WEBHOOK_BODY_LIMIT = 64 * 1024;
  */
 export const twilioWebhookRoutes: FastifyPluginAsync<TwilioWebhookPluginOptions> = async (
   app,
-  { services, connections, batcher },
+  { services, connections, batcher, signedDeliveries },
 ) => {
   const count = deliveryCounter(services.metrics);
 
@@ -91,10 +93,12 @@ export const twilioWebhookRoutes: FastifyPluginAsync<TwilioWebhookPluginOptions>
     }
 
     const url = signedWebhookUrl(services.publicUrl, request.raw.url ?? request.url);
-    if (!isValidTwilioSignature(connection.authToken, signature, url, params)) {
+    const signedWith = tokenThatSigned(connection, signature, url, params);
+    if (!signedWith) {
       count(eventType, 'rejected_signature');
       return reply.code(403).type('text/plain').send('Invalid X-Twilio-Signature');
     }
+    signedDeliveries.seen(connection.id, signedWith);
 
     const row = webhookEventRow(connection.id, eventType, params, rawBody);
     if (!row) {
@@ -122,6 +126,31 @@ export const twilioWebhookRoutes: FastifyPluginAsync<TwilioWebhookPluginOptions>
     count(eventType, outcome);
     if (eventType === 'message') return reply.code(200).type('text/xml').send(EMPTY_TWIML);
     return reply.code(200).send();
+  }
+
+  /**
+   * Which of the connection's tokens made the signature: the current one first (the
+   * common case costs what it always did), then the one the last update replaced
+   * while its grace period lasts. Until the new token is promoted in Twilio's console
+   * Twilio signs with the old one (https://www.twilio.com/docs/iam/api/authtoken:
+   * promoting deletes the old primary), and a 403 is never retried by Twilio.
+   */
+  function tokenThatSigned(
+    connection: ActiveConnection,
+    signature: string,
+    url: string,
+    params: WebhookPayload,
+  ): SigningToken | null {
+    if (isValidTwilioSignature(connection.authToken, signature, url, params)) return 'current';
+    const { previousAuthToken, previousTokenExpiresAt } = connection;
+    if (
+      previousAuthToken !== null &&
+      previousTokenExpiresAt !== null &&
+      Date.now() < previousTokenExpiresAt &&
+      isValidTwilioSignature(previousAuthToken, signature, url, params)
+    )
+      return 'previous';
+    return null;
   }
 
   function unavailable(

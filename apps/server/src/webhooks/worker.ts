@@ -2,6 +2,7 @@ import {
   type ClaimedWebhookEvent,
   claimDueWebhookEvents,
   countPendingWebhookEvents,
+  erasePreviousAuthTokens,
   failUnconfirmedSends,
   type Listener,
   listenWithReconnect,
@@ -15,6 +16,8 @@ import {
 } from '@app/db';
 import type { FastifyBaseLogger } from 'fastify';
 import type postgres from 'postgres';
+import { CONNECTION_CHANGED_CHANNEL } from '../connections/notify.ts';
+import { PREVIOUS_TOKEN_GRACE_MS, PREVIOUS_TOKEN_SETTLE_MS } from '../connections/token-rotation.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import {
   type ApplyOptions,
@@ -72,7 +75,8 @@ export function failureBackoffMs(attempts: number): number {
  * one), applied in a savepoint (one event per savepoint if the batch fails) and
  * settled in the same transaction: an event is applied and marked processed
  * together, or not at all. Failures retry with backoff until maxAttempts. Pruning
- * runs in one process at a time and never deletes pending events.
+ * runs in one process at a time and never deletes pending events; the same hourly
+ * pass erases previous Auth Tokens whose grace period is over.
  */
 export class WebhookWorker {
   private readonly batchSize: number;
@@ -292,6 +296,12 @@ export class WebhookWorker {
     );
     if (gaveUp > 0)
       this.log.info({ count: gaveUp }, 'outbound messages Twilio never confirmed marked failed');
+    const erased = await this.erasePreviousAuthTokens();
+    if (erased.length > 0)
+      this.log.info(
+        { connectionIds: erased },
+        'previous Auth Tokens erased (grace over, or Twilio signs with the new one)',
+      );
     const retain = { processedMs: this.retainProcessedMs, failedMs: this.retainFailedMs };
     let total = 0;
     for (;;) {
@@ -301,6 +311,22 @@ export class WebhookWorker {
       total += deleted;
       if (deleted < PRUNE_BATCH) return total;
     }
+  }
+
+  /**
+   * Erases the Auth Tokens updates replaced, once their grace period is over or Twilio
+   * has moved to the new token (erasePreviousAuthTokens); caches drop them at commit.
+   */
+  erasePreviousAuthTokens(): Promise<string[]> {
+    return this.serviceRole.transaction(async (tx) =>
+      (await tryLockPruning(tx))
+        ? erasePreviousAuthTokens(tx, {
+            channel: CONNECTION_CHANGED_CHANNEL,
+            graceMs: PREVIOUS_TOKEN_GRACE_MS,
+            settleMs: PREVIOUS_TOKEN_SETTLE_MS,
+          })
+        : [],
+    );
   }
 }
 

@@ -10,6 +10,7 @@ import { DateTime } from '../ui/DateTime.tsx';
 import { CopyField } from './CopyField.tsx';
 import { EventsList } from './EventsList.tsx';
 import type { Feedback } from './feedback.ts';
+import { SigningTokenHint } from './SigningTokenHint.tsx';
 import { UpdateCredentialsForm } from './UpdateCredentialsForm.tsx';
 import { useRefreshConnections } from './use-refresh-connections.ts';
 
@@ -145,6 +146,8 @@ export function ConnectionCard({
           </dd>
         </div>
       </dl>
+
+      <SigningTokenHint connection={connection} />
 
       <section
         className={connection.webhookConfigured ? 'card__webhooks' : 'card__paste'}

@@ -58,7 +58,11 @@ export function UpdateCredentialsForm({
       <h4 id={`update-${connection.id}`} ref={headingRef} tabIndex={-1}>
         Update credentials
       </h4>
-      <p className="muted">Leave the Auth Token empty to keep the current one.</p>
+      <p className="muted">
+        Leave the Auth Token empty to keep the current one. Rotating it? Save the secondary token from
+        Twilio's console here first, then promote it there: until then Twilio signs with the old token, which
+        stays accepted for 7 days.
+      </p>
       <Alert tone="error" alertRef={form.alertRef}>
         {formError}
       </Alert>

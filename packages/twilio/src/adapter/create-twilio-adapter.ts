@@ -17,6 +17,11 @@ import { TWILIO_SANDBOX_NUMBER } from './types.ts';
 
 const accountSidPattern = /^AC[0-9a-fA-F]{32}$/;
 
+/** The refusal for a phone number of the account that is not (yet) a WhatsApp sender. */
+export function notAWhatsappSenderYet(e164: string, accountSid: string): string {
+  return `${e164} is a phone number in account ${accountSid} but not a WhatsApp sender. Register it in the Twilio Console under Messaging → Senders → WhatsApp senders, then connect it here.`;
+}
+
 export function createTwilioAdapter(options: TwilioAdapterOptions = {}): TwilioAdapter {
   const httpClient = new BaseUrlRequestClient({
     timeoutMs: options.timeoutMs ?? 10_000,
@@ -75,26 +80,40 @@ export function createTwilioAdapter(options: TwilioAdapterOptions = {}): TwilioA
       const client = clientFor(c);
       const context = { accountSid: c.accountSid };
 
+      // Only a WhatsApp sender of the account (Senders API, channel whatsapp) can send and
+      // receive WhatsApp: a plain phone number of the account (IncomingPhoneNumbers) would
+      // take the webhooks of its SMS and fail at the first WhatsApp send (63007).
+      // https://www.twilio.com/docs/whatsapp/api/senders
       const senderId = `whatsapp:${e164}`;
       const senders = await call(context, () =>
         client.messaging.v2.channelsSenders.list({ channel: 'whatsapp', pageSize: 100 }),
       ).catch((error: unknown) => {
-        // Accounts without access to the Senders API still send WhatsApp from their numbers.
-        if (error instanceof TwilioAdapterError && (error.httpStatus === 403 || error.httpStatus === 404))
-          return [];
+        // Without the list we cannot tell a WhatsApp sender from any other number, and
+        // guessing is what made a plain number look connectable: refuse, and say why.
+        if (error instanceof TwilioAdapterError && (error.httpStatus === 403 || error.httpStatus === 404)) {
+          throw new TwilioAdapterError(
+            'number_not_found',
+            `Account ${c.accountSid} cannot list its WhatsApp senders (Twilio answered HTTP ${error.httpStatus}), so ${e164} cannot be checked as one. Open Messaging → Senders → WhatsApp senders in the Twilio Console for this account; once the number is listed there, connect it here.`,
+            { httpStatus: error.httpStatus, field: 'whatsappNumber', cause: error },
+          );
+        }
         throw error;
       });
       const sender = senders.find((s) => s.senderId === senderId);
       if (sender?.sid) return { kind: 'sender', sid: sender.sid };
 
+      // Not a sender: tell a phone number of the account (it can be registered) from a
+      // number the account does not have.
       const numbers = await call(context, () =>
         client.api.v2010
           .accounts(c.accountSid)
           .incomingPhoneNumbers.list({ phoneNumber: e164, pageSize: 20 }),
       );
-      const number = numbers.find((n) => n.phoneNumber === e164);
-      if (number) return { kind: 'incoming_number', sid: number.sid };
-
+      if (numbers.some((n) => n.phoneNumber === e164)) {
+        throw new TwilioAdapterError('number_not_found', notAWhatsappSenderYet(e164, c.accountSid), {
+          field: 'whatsappNumber',
+        });
+      }
       throw new TwilioAdapterError(
         'number_not_found',
         `${e164} is not a WhatsApp sender in account ${c.accountSid}. Check the number, or register it as a WhatsApp sender in the Twilio Console.`,

@@ -18,7 +18,10 @@ export interface TwilioAdapterOptions {
 export type WhatsappSender =
   /** A Senders API (Messaging v2) sender, `XE…`. */
   | { kind: 'sender'; sid: string }
-  /** A phone number of the account (`PN…`) used as a WhatsApp sender. */
+  /**
+   * A phone number of the account (`PN…`). No longer connectable (it is not a WhatsApp
+   * sender); kept for connections made before that check, whose webhooks still work.
+   */
   | { kind: 'incoming_number'; sid: string }
   /** Twilio's shared sandbox number; its webhooks are set in the console only. */
   | { kind: 'sandbox'; sid: null };
@@ -50,7 +53,12 @@ export interface SentMessage {
 export interface TwilioAdapter {
   /** Fetches the Account; suspended or closed accounts fail as `account_inactive`. */
   verifyCredentials(c: TwilioCredentials): Promise<VerifiedAccount>;
-  /** Senders API first, then the account's phone numbers; the sandbox number needs no lookup. */
+  /**
+   * The number as a WhatsApp sender of the account (Senders API) or the sandbox (no
+   * lookup); never `incoming_number`. A phone number of the account that is not a
+   * sender, a number the account lacks, and an account that cannot list its senders
+   * are `number_not_found`, each with its own sentence.
+   */
   findWhatsappSender(c: TwilioCredentials, e164: string): Promise<WhatsappSender>;
   /** `configured: false` when Twilio has no API for it (the sandbox): the URLs must be pasted in the console. */
   configureWebhooks(
