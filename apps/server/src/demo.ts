@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { env } from '@app/config';
-import type { WhatsappConnection } from '@app/contracts';
+import { senderKindOf, type WhatsappConnection } from '@app/contracts';
 import {
   createDatabase,
   type Database,
@@ -165,7 +165,7 @@ function seedSimulator(simulator: RunningTwilioSimulator, stored: StoredNumber[]
   for (const number of stored) {
     if (number.accountSid !== ACCOUNT.sid || seeded.has(number.whatsappNumber)) continue;
     seeded.add(number.whatsappNumber);
-    if (number.whatsappNumberSid?.startsWith('PN')) {
+    if (senderKindOf(number.whatsappNumberSid) === 'incoming_number') {
       simulator.sim.addIncomingNumber(ACCOUNT.sid, number.whatsappNumber);
     } else {
       simulator.sim.addWhatsappSender(ACCOUNT.sid, number.whatsappNumber);

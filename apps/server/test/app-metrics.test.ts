@@ -13,7 +13,7 @@ import { TEST_KEY_1, TEST_PASSWORD, TEST_PUBLIC_URL, TestClient, uniqueEmail } f
 import { inboundParams, inboundPath, newMessageSid, twilioRequest } from './webhook-helpers.ts';
 
 // The server as `pnpm start` wires it (startApp): its /metrics must count the Twilio
-// REST calls the connect flow makes and show the webhook families DESIGN.md lists.
+// REST calls the connect flow makes and show the webhook, worker and Twilio families the README lists.
 const database = useTestDatabase();
 let simulator: RunningTwilioSimulator;
 let running: RunningApp;

@@ -1,6 +1,11 @@
 import { type SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import { bare, preparedStatement, type Queryable } from './prepared.ts';
-import { twilioWhatsappWebhookEvents as events, type TwilioWhatsappWebhookEvent } from './schema.ts';
+import {
+  twilioWhatsappWebhookEvents as events,
+  type TwilioWhatsappWebhookEvent,
+  type WebhookEventStatus,
+  type WebhookEventType,
+} from './schema.ts';
 
 // The webhook event queue: the intake's batch insert, the worker's claim and
 // settle, and pruning. Each is one statement.
@@ -32,7 +37,7 @@ const insertBatch = preparedStatement<
   {
     connectionIds: string[];
     messageSids: string[];
-    eventTypes: string[];
+    eventTypes: WebhookEventType[];
     messageStatuses: (string | null)[];
     idempotencyKeys: string[];
     payloads: string;
@@ -122,14 +127,20 @@ export async function claimDueWebhookEvents(on: Queryable, limit: number): Promi
 export interface WebhookEventSettlement {
   id: string;
   /** 'pending' with a delay: tried again then. */
-  status: 'processed' | 'pending' | 'failed';
+  status: WebhookEventStatus;
   delayMs: number;
   attemptsAdded: number;
   error: string | null;
 }
 
 const settleBatch = preparedStatement<
-  { ids: string[]; statuses: string[]; delays: number[]; attemptsAdded: number[]; errors: (string | null)[] },
+  {
+    ids: string[];
+    statuses: WebhookEventStatus[];
+    delays: number[];
+    attemptsAdded: number[];
+    errors: (string | null)[];
+  },
   { lagSeconds: number | null }
 >(sql`
   update ${events}

@@ -5,7 +5,7 @@ import { withServiceRole } from '../src/client.ts';
 import { useTestDatabase } from '../src/vitest.ts';
 import { seedWorld, type World } from './support/world.ts';
 
-// The seed plan's success criteria and the fixes DESIGN.md lists (FIX 1..6),
+// The seed plan's success criteria and the fixes the migrations list (FIX 1..8),
 // checked against the migrated catalog and by behaviour.
 
 const SEED_CONNECTION_COLUMNS = [
