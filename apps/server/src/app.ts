@@ -48,7 +48,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   // Webhook intake and worker: connections that are service_role from login.
   const serviceRole = ServiceRole.openPool(pg.url);
   const twilioApiBaseUrl = options.twilioApiBaseUrl ?? env.TWILIO_API_BASE_URL;
-  const metrics = new Metrics();
+  const metrics = new Metrics({ processMetrics: true });
   const twilioCalls = metrics.counter('twilio_api_calls_total', 'Twilio REST API calls by outcome', [
     'outcome',
   ]);

@@ -13,14 +13,41 @@ export class Metrics {
   readonly registry = new Registry();
   private readonly readers = new Map<string, { gauge: Gauge; read: GaugeReader }>();
 
-  constructor() {
-    collectDefaultMetrics({ register: this.registry });
+  /**
+   * `processMetrics`: also prom-client's process and Node metrics. They start an
+   * event-loop monitor and a GC observer that run for the life of the process, so
+   * only the app `pnpm start` runs asks for them, not every app a test builds.
+   */
+  constructor(options: { processMetrics?: boolean } = {}) {
+    if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
   }
 
-  counter<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
+  /**
+   * A counter. With `fill`, its values are written at scrape time from totals kept
+   * elsewhere (reset, then `fill` adds each total), for hot paths that only count.
+   */
+  counter<L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[] = [],
+    fill?: (counter: Counter<L>) => void,
+  ): Counter<L> {
     const existing = this.registry.getSingleMetric(name);
     if (existing instanceof Counter) return existing as Counter<L>;
-    return new Counter({ name, help, labelNames, registers: [this.registry] });
+    return new Counter({
+      name,
+      help,
+      labelNames,
+      registers: [this.registry],
+      ...(fill
+        ? {
+            collect(this: Counter<L>) {
+              this.reset();
+              fill(this);
+            },
+          }
+        : {}),
+    });
   }
 
   /** Quantiles 0.5, 0.9 and 0.99 over the last ten minutes; _sum and _count over all time. */

@@ -78,11 +78,13 @@ export class ConnectionCache {
   async get(id: string): Promise<ActiveConnection | null> {
     if (!UUID_PATTERN.test(id)) return null;
     const key = id.toLowerCase();
-    // Unheard changes are possible: every lookup reads the row itself.
-    if (!this.trusted) return this.load(key);
-    const hit = this.found.get(key);
-    if (hit) return hit;
-    if (this.misses.has(key)) return null;
+    // While nobody listens, changes could go unheard: nothing cached is served, but
+    // lookups of one id still share the load in flight (and it is not kept).
+    if (this.trusted) {
+      const hit = this.found.get(key);
+      if (hit) return hit;
+      if (this.misses.has(key)) return null;
+    }
     let pending = this.loading.get(key);
     if (!pending) {
       const started: Promise<ActiveConnection | null> = this.load(key).then(
