@@ -8,14 +8,8 @@ import { createOrganizationWithOwner } from './members.ts';
 import { passwordHashForUnknownUser, verifyPassword } from './password.ts';
 import { endSession, loadSignedInUser, type SessionUser, startSession } from './session.ts';
 
-/** What the SPA learns about the signed-in person; never the session id. */
-export interface Me {
-  userId: string;
-  email: string;
-  organizationId: string;
-  organizationName: string;
-  role: SessionUser['role'];
-}
+/** What the SPA learns about the signed-in person: these fields, copied one by one, never more. */
+export type Me = Pick<SessionUser, 'userId' | 'email' | 'organizationId' | 'organizationName' | 'role'>;
 
 const toMe = (user: SessionUser): Me => ({
   userId: user.userId,
