@@ -3,6 +3,7 @@ export * from './connections.ts';
 export * from './errors.ts';
 export * from './listen.ts';
 export * from './messages.ts';
+export * from './reconciliation.ts';
 export type { Queryable } from './prepared.ts';
 export * from './schema.ts';
 export * from './service-role.ts';

@@ -5,7 +5,7 @@ import { webhookUrlsFor } from './webhook-urls.ts';
 
 /** The API's view of a row: every column but the token's ciphertext, plus the webhook URLs. */
 export function presentConnection(
-  row: Omit<TwilioWhatsappConnection, 'twilioAuthTokenHash'>,
+  row: Omit<TwilioWhatsappConnection, 'twilioAuthTokenHash' | 'reconcileLeaseUntil'>,
   publicUrl: URL,
 ): WhatsappConnection {
   return {
@@ -19,6 +19,7 @@ export function presentConnection(
     isActive: row.isActive,
     webhookConfigured: row.webhookConfigured,
     lastVerifiedAt: row.lastVerifiedAt?.toISOString() ?? null,
+    lastReconciledAt: row.lastReconciledAt?.toISOString() ?? null,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     webhookUrls: webhookUrlsFor(publicUrl, row.id),
@@ -32,6 +33,7 @@ export function presentEvent(row: TwilioWhatsappWebhookEvent): WebhookEvent {
     messageSid: row.messageSid,
     messageStatus: row.messageStatus,
     status: row.status,
+    source: row.source,
     attempts: row.attempts,
     errorMessage: row.errorMessage,
     createdAt: row.createdAt.toISOString(),

@@ -18,11 +18,12 @@ import { notifyConnectionChanged } from './notify.ts';
 
 /**
  * A connection as a signed-in user may read it: every column but the token's
- * ciphertext, which authenticated cannot SELECT (column grants, migration 20260205).
+ * ciphertext and the reconciliation lease, which authenticated cannot SELECT
+ * (column grants, migrations 20260205 and 20261130).
  * Queries run as a user name these columns; `select()`/`returning()` without a list
  * would ask for the ciphertext too and fail with 42501.
  */
-export type ConnectionRow = Omit<TwilioWhatsappConnection, 'twilioAuthTokenHash'>;
+export type ConnectionRow = Omit<TwilioWhatsappConnection, 'twilioAuthTokenHash' | 'reconcileLeaseUntil'>;
 
 export const connectionColumns = {
   id: connections.id,
@@ -34,6 +35,7 @@ export const connectionColumns = {
   isActive: connections.isActive,
   webhookConfigured: connections.webhookConfigured,
   lastVerifiedAt: connections.lastVerifiedAt,
+  lastReconciledAt: connections.lastReconciledAt,
   createdAt: connections.createdAt,
   updatedAt: connections.updatedAt,
 } satisfies { [K in keyof ConnectionRow]: (typeof connections)[K] };
