@@ -26,6 +26,8 @@ export interface ReconciliationLease extends ReconciliationConnection {
   lastReconciledMs: number | null;
   /** The database's now(), epoch ms: every process measures windows on one clock. */
   nowMs: number;
+  /** When the connection was made, epoch ms: where a first reconciliation starts. */
+  createdMs: number;
 }
 
 const connectionFields = sql`
@@ -42,7 +44,8 @@ const takeLease = preparedStatement<{ id: string; leaseMs: number }, Reconciliat
   returning ${connectionFields},
     ${connections.reconcileLeaseUntil}::text as lease,
     (extract(epoch from ${connections.lastReconciledAt}) * 1000)::float8 as "lastReconciledMs",
-    (extract(epoch from now()) * 1000)::float8 as "nowMs"
+    (extract(epoch from now()) * 1000)::float8 as "nowMs",
+    (extract(epoch from ${connections.createdAt}) * 1000)::float8 as "createdMs"
 `);
 
 const connectionExists = preparedStatement<{ id: string }, { id: string }>(sql`
@@ -133,28 +136,52 @@ export async function findReconciliationConnection(
   return row;
 }
 
-const storedStatuses = preparedStatement<
-  { connectionId: string; sids: string[] },
-  { messageSid: string; status: MessageStatus }
->(sql`
-  select ${messages.messageSid} as "messageSid", ${messages.status}
+const storedSids = preparedStatement<{ connectionId: string; sids: string[] }, { messageSid: string }>(sql`
+  select ${messages.messageSid} as "messageSid"
   from ${messages}
   where ${messages.connectionId} = ${sql.placeholder('connectionId')}
     and ${messages.messageSid} = any(${sql.placeholder('sids')}::text[])
 `);
 
-/**
- * The stored status of each of these MessageSids the connection has: what
- * reconciliation need not bring again (its events may be pruned by now).
- */
-export async function storedMessageStatuses(
+/** Which of these MessageSids the connection has stored already (their events may be pruned by now). */
+export async function storedMessageSids(
   on: Queryable,
   connectionId: string,
   sids: readonly string[],
-): Promise<Map<string, MessageStatus>> {
-  if (sids.length === 0) return new Map();
-  const rows = await storedStatuses(on, { connectionId, sids: [...sids] });
-  return new Map(rows.map((r) => [r.messageSid, r.status]));
+): Promise<Set<string>> {
+  if (sids.length === 0) return new Set();
+  const rows = await storedSids(on, { connectionId, sids: [...sids] });
+  return new Set(rows.map((r) => r.messageSid));
+}
+
+const statusesAhead = preparedStatement<
+  { connectionId: string; sids: string[]; statuses: string[] },
+  { messageSid: string }
+>(sql`
+  select c.sid as "messageSid"
+  from unnest(${sql.placeholder('sids')}::text[], ${sql.placeholder('statuses')}::text[]) as c(sid, status)
+  left join ${messages} on ${messages.messageSid} = c.sid and ${messages.connectionId} = ${sql.placeholder('connectionId')}
+  where ${messages.id} is null
+     or app_private.twilio_message_status_rank(c.status) > app_private.twilio_message_status_rank(${messages.status})
+`);
+
+/**
+ * Of these (MessageSid, status) pairs, the ones that would move the stored status
+ * forward (the worker's own rank), or whose message is not stored: what a
+ * reconciliation has to bring. A status at or behind the stored one is no news.
+ */
+export async function messageStatusesAhead(
+  on: Queryable,
+  connectionId: string,
+  candidates: readonly { messageSid: string; status: MessageStatus }[],
+): Promise<Set<string>> {
+  if (candidates.length === 0) return new Set();
+  const rows = await statusesAhead(on, {
+    connectionId,
+    sids: candidates.map((c) => c.messageSid),
+    statuses: candidates.map((c) => c.status),
+  });
+  return new Set(rows.map((r) => r.messageSid));
 }
 
 /** Statuses after which Twilio sends no more callbacks for a message (besides 'read' after 'delivered'). */

@@ -29,6 +29,20 @@ export type NewWebhookEvent = Pick<
   payloadJson: string;
 };
 
+/**
+ * The key a delivery is stored once under: 'message:<MessageSid>' for an inbound
+ * message, 'status:<MessageSid>:<MessageStatus>' for a status callback (FIX 2 in
+ * the migration). Webhooks and reconciliation build it here, so the same message
+ * or status from either is one event.
+ */
+export function webhookEventIdempotencyKey(
+  eventType: TwilioWhatsappWebhookEvent['eventType'],
+  messageSid: string,
+  messageStatus: string | null,
+): string {
+  return eventType === 'message' ? `message:${messageSid}` : `status:${messageSid}:${messageStatus ?? ''}`;
+}
+
 /** What was new in a batch, by connection and idempotency key. */
 export type StoredWebhookEventKey = Pick<TwilioWhatsappWebhookEvent, 'connectionId' | 'idempotencyKey'>;
 

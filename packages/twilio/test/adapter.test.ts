@@ -387,15 +387,23 @@ describe('when Twilio is unwell', () => {
 describe('reconciliation reads', () => {
   const customer = 'whatsapp:+15557770009';
   const paging = () =>
-    createTwilioAdapter({ apiBaseUrl: twilioSim.url, listPageSize: 2, readRetry: { attempts: 3, backoffMs: 5 } });
+    createTwilioAdapter({
+      apiBaseUrl: twilioSim.url,
+      listPageSize: 2,
+      readRetry: { attempts: 3, backoffMs: 5 },
+    });
 
   async function numberWithTraffic(number: string) {
-    const sender = { kind: 'incoming_number' as const, sid: twilioSim.sim.addIncomingNumber(account.accountSid, number).sid };
+    const sender = {
+      kind: 'incoming_number' as const,
+      sid: twilioSim.sim.addIncomingNumber(account.accountSid, number).sid,
+    };
     await adapter.configureWebhooks(account, sender, {
       inboundUrl: `${receiver.baseUrl}/in/${number}`,
       statusUrl: `${receiver.baseUrl}/st/${number}`,
     });
-    for (const body of ['one', 'two', 'three']) await twilioSim.sim.deliverInbound({ to: number, from: customer, body });
+    for (const body of ['one', 'two', 'three'])
+      await twilioSim.sim.deliverInbound({ to: number, from: customer, body });
     await twilioSim.sim.deliverInbound({
       to: number,
       from: customer,
@@ -417,12 +425,23 @@ describe('reconciliation reads', () => {
   it('lists inbound and outbound messages of a number, every page followed to the end', async () => {
     const sent = await numberWithTraffic('+15550004001');
     const since = new Date(Date.now() - 60_000);
-    const inbound = await paging().listMessages(account, { to: 'whatsapp:+15550004001', dateSentAfter: since });
+    const inbound = await paging().listMessages(account, {
+      to: 'whatsapp:+15550004001',
+      dateSentAfter: since,
+    });
     expect(inbound.map((m) => m.body)).toEqual(['', 'three', 'two', 'one']);
     expect(inbound.every((m) => m.direction === 'inbound' && m.from === customer)).toBe(true);
-    const outbound = await paging().listMessages(account, { from: 'whatsapp:+15550004001', dateSentAfter: since });
+    const outbound = await paging().listMessages(account, {
+      from: 'whatsapp:+15550004001',
+      dateSentAfter: since,
+    });
     expect(outbound).toHaveLength(1);
-    expect(outbound[0]).toMatchObject({ sid: sent.sid, status: 'read', direction: 'outbound-api', to: customer });
+    expect(outbound[0]).toMatchObject({
+      sid: sent.sid,
+      status: 'read',
+      direction: 'outbound-api',
+      to: customer,
+    });
     const pages = twilioSim.sim.apiRequests().filter((r) => r.operationId === 'ListMessage');
     expect(pages.length).toBeGreaterThanOrEqual(3);
   });
@@ -450,7 +469,7 @@ describe('reconciliation reads', () => {
     expect(error.kind).toBe('not_found');
   });
 
-  it("a 429 is waited out with growing pauses, then the listing goes on; writes stay unretried", async () => {
+  it('a 429 is waited out with growing pauses, then the listing goes on; writes stay unretried', async () => {
     await numberWithTraffic('+15550004004');
     twilioSim.sim.injectFault({ operationId: 'ListMessage', status: 429, code: 20429, count: 2 });
     const started = Date.now();

@@ -24,6 +24,11 @@ export interface TwilioWebhooksOptions {
   /** The worker runs unless `enabled: false` (tests then drive `app.webhookWorker.runOnce()`). */
   worker?: WebhookWorkerOptions;
   connectionCache?: ConnectionCacheOptions;
+  /**
+   * Called each time the intake answers 503 (database unavailable): Twilio will not
+   * send that delivery again, so it must be read back from Twilio later.
+   */
+  onDatabaseUnavailable?: () => void;
 }
 
 /**
@@ -44,7 +49,12 @@ export const twilioWebhooks = fp<TwilioWebhooksOptions>(
     app.decorate('webhookWorker', worker);
     app.decorate('webhookConnections', connections);
 
-    await app.register(twilioWebhookRoutes, { services, connections, batcher });
+    await app.register(twilioWebhookRoutes, {
+      services,
+      connections,
+      batcher,
+      ...(options.onDatabaseUnavailable ? { onDatabaseUnavailable: options.onDatabaseUnavailable } : {}),
+    });
 
     app.addHook('onReady', async () => {
       await connections.listen();

@@ -241,7 +241,10 @@ export function createTwilioAdapter(options: TwilioAdapterOptions = {}): TwilioA
     async fetchMessage(c, sid): Promise<TwilioMessage> {
       const client = clientFor(c);
       const message = await read(
-        { accountSid: c.accountSid, notFoundMessage: `Twilio has no message ${sid} in account ${c.accountSid}.` },
+        {
+          accountSid: c.accountSid,
+          notFoundMessage: `Twilio has no message ${sid} in account ${c.accountSid}.`,
+        },
         () => client.api.v2010.accounts(c.accountSid).messages(sid).fetch(),
       );
       return messageOf(message);
