@@ -324,6 +324,50 @@ describe('whatsapp.connections.sync', () => {
   });
 });
 
+describe('in the background, with no action but the change itself', () => {
+  it('re-activating a connection reads back what the customer wrote while it was off', async () => {
+    const c = await connectedNumber();
+    const off = await world.trpc(
+      'mutation',
+      'whatsapp.connections.setActive',
+      { id: c.connectionId, isActive: false },
+      c.org.admin.cookie,
+    );
+    expect(off.error).toBeUndefined();
+    const sid = await writesUnheard(c, { body: 'anyone there?' });
+    const on = await world.trpc(
+      'mutation',
+      'whatsapp.connections.setActive',
+      { id: c.connectionId, isActive: true },
+      c.org.admin.cookie,
+    );
+    expect(on.error).toBeUndefined();
+    const stored = await until(
+      () => messagesOf(c.connectionId),
+      (m) => m.length === 1,
+    );
+    expect(stored[0]).toMatchObject({ message_sid: sid, body: 'anyone there?' });
+  });
+
+  it('new credentials: what the connection missed is read back with them', async () => {
+    const c = await connectedNumber();
+    const sid = await writesUnheard(c, { body: 'order #12?' });
+    const updated = await world.trpc(
+      'mutation',
+      'whatsapp.connections.update',
+      { id: c.connectionId, authToken: c.account.authToken },
+      c.org.owner.cookie,
+    );
+    expect(updated.error).toBeUndefined();
+    const stored = await until(
+      () => messagesOf(c.connectionId),
+      (m) => m.length === 1,
+    );
+    expect(stored[0]).toMatchObject({ message_sid: sid });
+    expect((await eventsOf(c.connectionId, sid)).map((e) => e.source)).toEqual(['reconciliation']);
+  });
+});
+
 describe('unfinished outbound statuses', () => {
   it('are looked up by SID a few minutes after their last change, and a lost final status is stored', async () => {
     const c = await connectedNumber();
