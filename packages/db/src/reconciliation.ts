@@ -20,7 +20,11 @@ export type ReconciliationConnection = Pick<
 
 /** A lease taken: the connection, the database's clock, and the lease as its token. */
 export interface ReconciliationLease extends ReconciliationConnection {
-  /** The lease's end as the database wrote it (text: full precision); proves the lease is ours. */
+  /**
+   * The lease's end as the database wrote it, as text: microseconds kept (a driver
+   * turning it into a Date would drop them, and the lease would never match again);
+   * proves the lease is ours. Sent back typed as text for the same reason.
+   */
   lease: string;
   /** The end of the last complete window, epoch ms; null: never reconciled. */
   lastReconciledMs: number | null;
@@ -72,7 +76,7 @@ const renewLease = preparedStatement<{ id: string; lease: string; leaseMs: numbe
   update ${connections}
   set reconcile_lease_until = now() + ${sql.placeholder('leaseMs')} * interval '1 millisecond'
   where ${connections.id} = ${sql.placeholder('id')}
-    and ${connections.reconcileLeaseUntil} = ${sql.placeholder('lease')}::timestamptz
+    and ${connections.reconcileLeaseUntil} = ${sql.placeholder('lease')}::text::timestamptz
   returning ${connections.reconcileLeaseUntil}::text as lease
 `);
 
@@ -96,7 +100,7 @@ const releaseLease = preparedStatement<
       last_reconciled_at = coalesce(
         to_timestamp(${sql.placeholder('reconciledUntilMs')}::float8 / 1000), ${connections.lastReconciledAt})
   where ${connections.id} = ${sql.placeholder('id')}
-    and ${connections.reconcileLeaseUntil} = ${sql.placeholder('lease')}::timestamptz
+    and ${connections.reconcileLeaseUntil} = ${sql.placeholder('lease')}::text::timestamptz
   returning ${connections.id}
 `);
 

@@ -10,6 +10,7 @@ import { DateTime } from '../ui/DateTime.tsx';
 import { CopyField } from './CopyField.tsx';
 import { EventsList } from './EventsList.tsx';
 import type { Feedback } from './feedback.ts';
+import { SyncNow } from './SyncNow.tsx';
 import { UpdateCredentialsForm } from './UpdateCredentialsForm.tsx';
 import { useRefreshConnections } from './use-refresh-connections.ts';
 
@@ -226,6 +227,8 @@ export function ConnectionCard({
           </button>
         </div>
       )}
+
+      {canManage && <SyncNow connection={connection} disabled={busy} />}
 
       {canManage && editing && (
         <UpdateCredentialsForm
