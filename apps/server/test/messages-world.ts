@@ -45,7 +45,7 @@ export interface Account {
 
 export interface MessagingWorldOptions {
   worker?: WebhookWorkerOptions;
-  /** The simulator's webhook retries; default 'all'. */
+  /** The simulator's webhook retries; default Twilio's own ('twilio'). */
   retryPolicy?: 'twilio' | 'all';
   /** Adapter options beyond the simulator's URL and a short timeout. */
   adapter?: Omit<TwilioAdapterOptions, 'apiBaseUrl'>;
@@ -57,10 +57,9 @@ export function useMessagingWorld(options: MessagingWorldOptions = {}) {
   let port = 0;
   beforeAll(async () => {
     // Twilio's side of each message runs through its statuses quickly, unless a test pauses it.
-    // Until reconciliation with Twilio's Messages API exists, these tests use the simulator's old retry policy.
     sim = await startTwilioSimulator({
       statusDelayMs: 5,
-      retryPolicy: options.retryPolicy ?? 'all',
+      retryPolicy: options.retryPolicy ?? 'twilio',
       retry: { attempts: 5, backoffMs: 50 },
     });
     port = await freePort();
