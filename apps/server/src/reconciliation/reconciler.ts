@@ -74,7 +74,8 @@ const INSERT_BATCH = 500;
 /**
  * Reconciliation with Twilio's Messages API. Whatever a webhook did not bring
  * (a 503 during a database outage, a server that was down: Twilio retries once,
- * on connection failure only) is read back from Twilio and stored as the event
+ * on connection failure only; "Webhooks (HTTP callbacks): Connection Overrides",
+ * https://www.twilio.com/docs/usage/webhooks/webhooks-connection-overrides) is read back from Twilio and stored as the event
  * a webhook would have stored, under the same idempotency key and through the
  * same worker: a message recovered and also delivered is stored once, and a
  * recovered status never moves a status backwards.
@@ -133,8 +134,10 @@ export class Reconciler {
       const credentials = this.credentialsOf(taken);
       const address = `whatsapp:${taken.whatsappNumber}`;
       const since = new Date(fromMs);
-      // No DateSent< bound: Twilio documents DateSent filters by day, and a bound at
-      // "now" could cut today's messages; a later message read now is stored once too.
+      // No DateSent< bound: Twilio documents the DateSent filters by day ("DateSent<=YYYY-MM-DD":
+      // https://www.twilio.com/docs/messaging/api/message-resource#read-multiple-message-resources),
+      // and a bound at "now" could cut today's messages; a later message read now is stored once too.
+      // For the same reason DateSent> may bring the whole first day: those are stored once as well.
       const [toUs, fromUs] = await this.twilioCall(async () => [
         await this.deps.twilio.listMessages(credentials, { to: address, dateSentAfter: since }),
         await this.deps.twilio.listMessages(credentials, { from: address, dateSentAfter: since }),

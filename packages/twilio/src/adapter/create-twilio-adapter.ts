@@ -103,10 +103,11 @@ export function createTwilioAdapter(options: TwilioAdapterOptions = {}): TwilioA
   const readRetry = options.readRetry ?? { attempts: 4, backoffMs: 1_000 };
 
   /**
-   * A read (a GET: safe to send again) that Twilio answers 429 is tried again after
-   * a growing wait, as Twilio asks ("Twilio API responses and 429 errors":
-   * https://www.twilio.com/docs/usage/rest-api-best-practices, retry with exponential
-   * backoff). Any other failure is thrown at once.
+   * A read that Twilio answers 429 is tried again after a growing wait. Twilio: "Any
+   * requests with Error 429 responses are always safe to retry", with exponential
+   * backoff ("Twilio API response Error 429 Too Many Requests",
+   * https://support.twilio.com/hc/en-us/articles/360044308153; error 20429,
+   * https://www.twilio.com/docs/api/errors/20429). Any other failure is thrown at once.
    */
   async function read<T>(context: FailureContext, run: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
