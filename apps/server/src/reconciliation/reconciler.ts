@@ -323,13 +323,10 @@ export class Reconciler {
   /** Once the server listens: every connection in the background, then the periodic status check. */
   start(): void {
     if (this.options.atStartup) {
-      void this.scheduleAll('startup')
-        .then(() => this.draining)
-        // Statuses may have changed while no server was running: look now, not in minutes.
-        .then(() => (this.stopped ? 0 : this.checkUnfinishedOutbound(0)))
-        .catch((error: unknown) => {
-          this.deps.log.warn({ err: error }, 'reconciliation at startup could not finish');
-        });
+      // Outbound statuses older than the window are the periodic check's (below).
+      this.scheduleAll('startup').catch((error: unknown) => {
+        this.deps.log.warn({ err: error }, 'reconciliation at startup could not start');
+      });
     }
     const every = this.options.unfinishedCheckEveryMs;
     if (every > 0) {
