@@ -32,8 +32,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   let pgPort = await freePort();
   while (pgPort === port) pgPort = await freePort();
 
-  // Until reconciliation with Twilio's Messages API exists, these tests use the simulator's old retry policy.
-  const simulator = await startTwilioSimulator({ statusDelayMs: 50, retryPolicy: 'all' });
+  // Twilio's own retry policy (the default): what a webhook does not bring, reconciliation does.
+  const simulator = await startTwilioSimulator({ statusDelayMs: 50 });
   const serverLog = openSync(path.join(artifactsDir, 'server.log'), 'w');
   // `env` adds the variables to the inherited environment: this file reads none of it.
   const server = spawn(

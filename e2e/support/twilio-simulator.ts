@@ -45,6 +45,26 @@ export class SimulatorControl {
     return this.call('GET', `/accounts/${accountSid}`);
   }
 
+  /**
+   * Points a sender's incoming-message webhook at `callbackUrl` through Twilio's own
+   * REST API (Messaging v2 UpdateChannelsSender), as an edit in the Twilio Console would.
+   */
+  async setSenderInboundWebhook(
+    account: { sid: string; authToken: string },
+    senderSid: string,
+    callbackUrl: string,
+  ): Promise<void> {
+    const response = await fetch(`${this.baseUrl}/v2/Channels/Senders/${senderSid}`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${account.sid}:${account.authToken}`).toString('base64')}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ webhook: { callback_url: callbackUrl, callback_method: 'POST' } }),
+    });
+    if (!response.ok) throw new Error(`UpdateChannelsSender: ${response.status} ${await response.text()}`);
+  }
+
   /** Every REST call the simulated Twilio has received, oldest first. */
   requests(): Promise<{ method: string; path: string; operationId?: string; status?: number }[]> {
     return this.call('GET', '/requests');

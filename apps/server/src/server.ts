@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import { type Database, isQueryError, type ServiceRole, withoutQueryParameters } from '@app/db';
+import { type Database, isQueryError, ServiceRole, withoutQueryParameters } from '@app/db';
 import type { TwilioAdapter } from '@app/twilio';
 import fastifyCookie from '@fastify/cookie';
 import fastifyHelmet from '@fastify/helmet';
@@ -9,6 +9,7 @@ import type postgres from 'postgres';
 import { healthRoutes } from './health/routes.ts';
 import { Metrics } from './observability/metrics.ts';
 import { redactedPaths } from './observability/redact.ts';
+import { Reconciler, type ReconciliationOptions } from './reconciliation/index.ts';
 import type { AppServices } from './services.ts';
 import { registerSpa } from './spa/routes.ts';
 import { createContextFactory } from './trpc/context.ts';
@@ -47,6 +48,8 @@ export interface ServerOptions {
   metrics?: Metrics;
   /** Whole-request deadline, body included (default 30 s); tests lower it. */
   requestTimeoutMs?: number;
+  /** Background reconciliation with Twilio (at startup, after an outage, periodic status checks). */
+  reconciliation?: ReconciliationOptions;
 }
 
 /** Builds the app without listening: tests use `app.inject`, main.ts calls `listen`. */
@@ -74,6 +77,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     return503OnClosing: true,
   });
 
+  const serviceRole = options.serviceRole ?? ServiceRole.switchingOn(options.sql);
+  const reconciliation = new Reconciler(
+    { serviceRole, twilio: options.twilio, vault: options.vault, log: app.log },
+    options.reconciliation,
+  );
   const services: AppServices = {
     db: options.db,
     sql: options.sql,
@@ -81,8 +89,14 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     metrics: options.metrics ?? new Metrics(),
     vault: options.vault,
     twilio: options.twilio,
+    reconciliation,
   };
   app.decorate('services', services);
+  // In the background once the server listens: readiness never waits for Twilio.
+  app.addHook('onListen', () => {
+    reconciliation.start();
+  });
+  app.addHook('onClose', () => reconciliation.stop());
 
   await app.register(fastifyHelmet, {
     contentSecurityPolicy: {
@@ -103,7 +117,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(healthRoutes, { services });
   await app.register(twilioWebhooks, {
     services,
-    ...(options.serviceRole ? { serviceRole: options.serviceRole } : {}),
+    serviceRole,
+    onDatabaseUnavailable: () => reconciliation.deliveriesRefused(),
     ...(options.worker ? { worker: options.worker } : {}),
   });
 

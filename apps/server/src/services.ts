@@ -2,6 +2,7 @@ import type { Database } from '@app/db';
 import type { TwilioAdapter } from '@app/twilio';
 import type postgres from 'postgres';
 import type { Metrics } from './observability/metrics.ts';
+import type { Reconciler } from './reconciliation/reconciler.ts';
 import type { CredentialVault } from './vault/credential-vault.ts';
 
 /** What the tRPC procedures, webhook routes and worker share; built once in buildServer. */
@@ -16,4 +17,6 @@ export interface AppServices {
   vault: CredentialVault;
   /** Every Twilio REST call goes through it (TWILIO_API_BASE_URL points it at the simulator). */
   twilio: TwilioAdapter;
+  /** Reconciliation with Twilio's Messages API: on demand, and in the background. */
+  reconciliation: Reconciler;
 }

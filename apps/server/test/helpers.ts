@@ -33,8 +33,7 @@ export function useTestServer(
   let simulator: RunningTwilioSimulator | undefined;
   const vault = new CredentialVault(TEST_KEY_1);
   beforeAll(async () => {
-    // Until reconciliation with Twilio's Messages API exists, these tests use the simulator's old retry policy.
-    if (options.simulator) simulator = await startTwilioSimulator({ retryPolicy: 'all' });
+    if (options.simulator) simulator = await startTwilioSimulator();
     app = await buildServer({
       db: database.db,
       sql: database.db.$client,

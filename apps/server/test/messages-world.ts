@@ -9,11 +9,12 @@ import {
   withServiceRole,
 } from '@app/db';
 import { freePort } from '@app/db/testing';
-import { createTwilioAdapter } from '@app/twilio';
+import { createTwilioAdapter, type TwilioAdapterOptions } from '@app/twilio';
 import { type RunningTwilioSimulator, startTwilioSimulator } from '@app/twilio/simulator';
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { hashSessionToken, SESSION_COOKIE } from '../src/auth/session.ts';
+import type { ReconciliationOptions } from '../src/reconciliation/index.ts';
 import { CredentialVault } from '../src/vault/credential-vault.ts';
 import type { WebhookWorkerOptions } from '../src/webhooks/index.ts';
 import { useTestServer } from './helpers.ts';
@@ -42,24 +43,33 @@ export interface Account {
   authToken: string;
 }
 
-export function useMessagingWorld(options: { worker?: WebhookWorkerOptions } = {}) {
+export interface MessagingWorldOptions {
+  worker?: WebhookWorkerOptions;
+  /** The simulator's webhook retries; default Twilio's own ('twilio'). */
+  retryPolicy?: 'twilio' | 'all';
+  /** Adapter options beyond the simulator's URL and a short timeout. */
+  adapter?: Omit<TwilioAdapterOptions, 'apiBaseUrl'>;
+  reconciliation?: ReconciliationOptions;
+}
+
+export function useMessagingWorld(options: MessagingWorldOptions = {}) {
   let sim: RunningTwilioSimulator | undefined;
   let port = 0;
   beforeAll(async () => {
     // Twilio's side of each message runs through its statuses quickly, unless a test pauses it.
-    // Until reconciliation with Twilio's Messages API exists, these tests use the simulator's old retry policy.
     sim = await startTwilioSimulator({
       statusDelayMs: 5,
-      retryPolicy: 'all',
+      retryPolicy: options.retryPolicy ?? 'twilio',
       retry: { attempts: 5, backoffMs: 50 },
     });
     port = await freePort();
   });
   const server = useTestServer(() => ({
     publicUrl: new URL(`http://127.0.0.1:${port}`),
-    twilio: createTwilioAdapter({ apiBaseUrl: simulator().url, timeoutMs: 1_500 }),
+    twilio: createTwilioAdapter({ apiBaseUrl: simulator().url, timeoutMs: 1_500, ...options.adapter }),
     vault: new CredentialVault(`test:${randomBytes(32).toString('base64')}`),
     ...(options.worker ? { worker: options.worker } : {}),
+    ...(options.reconciliation ? { reconciliation: options.reconciliation } : {}),
   }));
   beforeAll(async () => {
     await server.app.listen({ host: '127.0.0.1', port });

@@ -81,6 +81,8 @@ it('SIGTERM answers the request in flight, then exits 0 with the port, the pool 
         CREDENTIALS_ENCRYPTION_KEYS: WEBHOOK_TEST_KEYS,
         SESSION_SECRET: 'shutdown-test-session-secret-0123456789',
         LOG_LEVEL: 'error',
+        // Reconciliation reads Twilio at startup: no test may reach the real one.
+        TWILIO_API_BASE_URL: 'http://127.0.0.1:9',
       }),
       stdio: ['ignore', 'ignore', 'pipe'],
     },

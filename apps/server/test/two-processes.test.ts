@@ -50,6 +50,8 @@ async function startServerProcess(): Promise<ServerProcess> {
       SESSION_SECRET: 'two-processes-session-secret-0123456789',
       DATA_DIR: dataDir,
       LOG_LEVEL: 'error',
+      // Reconciliation reads Twilio at startup: no test may reach the real one.
+      TWILIO_API_BASE_URL: 'http://127.0.0.1:9',
     }),
     stdio: ['ignore', 'ignore', 'pipe'],
   });

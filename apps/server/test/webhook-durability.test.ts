@@ -45,6 +45,8 @@ async function startServerProcess(): Promise<ChildProcess> {
       SESSION_SECRET: 'durability-test-session-secret-0123456789',
       DATA_DIR: dataDir,
       LOG_LEVEL: 'error',
+      // Reconciliation reads Twilio at startup: no test may reach the real one.
+      TWILIO_API_BASE_URL: 'http://127.0.0.1:9',
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

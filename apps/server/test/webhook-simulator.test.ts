@@ -42,8 +42,7 @@ async function connectedAccount(sim: Simulator): Promise<SeededConnection> {
 
 describe('the simulator delivering to our routes', () => {
   it('an inbound message with media, location and button, sent three times, is stored once with all of it', async () => {
-    // Until reconciliation with Twilio's Messages API exists, these tests use the simulator's old retry policy.
-    const sim = new Simulator({ retryPolicy: 'all' });
+    const sim = new Simulator();
     const c = await connectedAccount(sim);
     const result = await sim.deliverInbound({
       to: c.whatsappNumber,
@@ -86,9 +85,7 @@ describe('the simulator delivering to our routes', () => {
   });
 
   it('status callbacks shuffled and duplicated end at read, each status stored once', async () => {
-    // Until reconciliation with Twilio's Messages API exists, these tests use the simulator's old retry policy.
     const sim = new Simulator({
-      retryPolicy: 'all',
       shuffleStatusCallbacks: true,
       duplicateStatusCallbacks: 1,
       statusDelayMs: 1,
@@ -122,8 +119,7 @@ describe('the simulator delivering to our routes', () => {
   });
 
   it('a failed send ends failed with its ErrorCode', async () => {
-    // Until reconciliation with Twilio's Messages API exists, these tests use the simulator's old retry policy.
-    const sim = new Simulator({ retryPolicy: 'all', statusDelayMs: 1 });
+    const sim = new Simulator({ statusDelayMs: 1 });
     const c = await connectedAccount(sim);
     sim.openConversation(c.accountSid, c.whatsappNumber, customer);
     sim.setRecipientBehaviour(c.accountSid, customer, 'fail');

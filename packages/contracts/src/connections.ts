@@ -81,6 +81,8 @@ export const whatsappConnection = z.object({
   isActive: z.boolean(),
   webhookConfigured: z.boolean(),
   lastVerifiedAt: isoDateTime.nullable(),
+  /** The end of the last window read from Twilio's Messages API to the end; null: never. */
+  lastReconciledAt: isoDateTime.nullable(),
   createdAt: isoDateTime,
   updatedAt: isoDateTime,
   /** The URLs Twilio must call; shown for manual setup when `webhookConfigured` is false. */
@@ -100,3 +102,14 @@ export const connectionWriteResult = whatsappConnection.extend({
   webhookError: z.string().nullable(),
 });
 export type ConnectionWriteResult = z.infer<typeof connectionWriteResult>;
+
+/** What `whatsapp.connections.sync` found: what was new, in the window it read from Twilio. */
+export const syncConnectionResult = z.object({
+  /** Inbound messages Twilio has that no webhook had brought. */
+  inboundRecovered: z.number().int().nonnegative(),
+  /** Outbound statuses Twilio has that no status callback had brought. */
+  statusesUpdated: z.number().int().nonnegative(),
+  checkedFrom: isoDateTime,
+  checkedTo: isoDateTime,
+});
+export type SyncConnectionResult = z.infer<typeof syncConnectionResult>;

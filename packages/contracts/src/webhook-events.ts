@@ -11,6 +11,14 @@ export const webhookEventStatuses = ['pending', 'processed', 'failed'] as const;
 export const webhookEventStatus = z.enum(webhookEventStatuses);
 export type WebhookEventStatus = z.infer<typeof webhookEventStatus>;
 
+/**
+ * Where a stored event came from: Twilio posted it (webhook), or the server read it
+ * back from Twilio's Messages API (reconciliation).
+ */
+export const webhookEventSources = ['webhook', 'reconciliation'] as const;
+export const webhookEventSource = z.enum(webhookEventSources);
+export type WebhookEventSource = z.infer<typeof webhookEventSource>;
+
 /** A stored webhook delivery, as `whatsapp.events.list` shows it. */
 export const webhookEvent = z.object({
   id: z.uuid(),
@@ -18,6 +26,7 @@ export const webhookEvent = z.object({
   messageSid: z.string(),
   messageStatus: z.string().nullable(),
   status: webhookEventStatus,
+  source: webhookEventSource,
   attempts: z.number().int(),
   errorMessage: z.string().nullable(),
   createdAt: isoDateTime,

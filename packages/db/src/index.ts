@@ -4,6 +4,7 @@ export * from './errors.ts';
 export * from './listen.ts';
 export * from './messages.ts';
 export type { Queryable } from './prepared.ts';
+export * from './reconciliation.ts';
 export * from './schema.ts';
 export * from './service-role.ts';
 export * from './webhook-events.ts';

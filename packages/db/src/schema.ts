@@ -3,6 +3,7 @@ import {
   messageDirections,
   messageStatuses,
   orgRoles,
+  webhookEventSources,
   webhookEventStatuses,
   webhookEventTypes,
 } from '@app/contracts';
@@ -36,8 +37,10 @@ export {
   messageStatuses,
   type OrgRole,
   orgRoles,
+  type WebhookEventSource,
   type WebhookEventStatus,
   type WebhookEventType,
+  webhookEventSources,
   webhookEventStatuses,
   webhookEventTypes,
 } from '@app/contracts';
@@ -114,6 +117,10 @@ export const twilioWhatsappConnections = pgTable(
     isActive: boolean('is_active').notNull().default(true),
     webhookConfigured: boolean('webhook_configured').notNull().default(false),
     lastVerifiedAt: timestamp('last_verified_at', tz),
+    /** The end of the last window read from Twilio's Messages API to the end (20261130). */
+    lastReconciledAt: timestamp('last_reconciled_at', tz),
+    /** One reconciliation per connection at a time across processes; not readable by users (20261130). */
+    reconcileLeaseUntil: timestamp('reconcile_lease_until', tz),
     createdAt: timestamp('created_at', tz).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', tz).notNull().defaultNow(),
     /**
@@ -170,6 +177,8 @@ export const twilioWhatsappWebhookEvents = pgTable(
     processedAt: timestamp('processed_at', tz),
     status: text('status', { enum: webhookEventStatuses }).notNull().default('pending'),
     errorMessage: text('error_message'),
+    /** Posted by Twilio, or read back from its Messages API (20261130). */
+    source: text('source', { enum: webhookEventSources }).notNull().default('webhook'),
     createdAt: timestamp('created_at', tz).notNull().defaultNow(),
   },
   (t) => [
@@ -211,12 +220,19 @@ export const twilioWhatsappMessages = pgTable(
     errorMessage: text('error_message'),
     sentBy: uuid('sent_by').references(() => users.id, { onDelete: 'set null' }),
     statusUpdatedAt: timestamp('status_updated_at', tz).notNull().defaultNow(),
+    /** When the server last fetched an unfinished outbound status from Twilio (20261130). */
+    statusCheckedAt: timestamp('status_checked_at', tz),
     createdAt: timestamp('created_at', tz).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', tz).notNull().defaultNow(),
   },
   (t) => [
     index('idx_twilio_wa_messages_connection').on(t.connectionId, t.createdAt.desc(), t.id.desc()),
     index('idx_twilio_wa_messages_org').on(t.organizationId),
+    index('idx_twilio_wa_messages_unfinished')
+      .on(t.statusUpdatedAt)
+      .where(
+        sql`direction = 'outbound' and message_sid is not null and status in ('accepted', 'scheduled', 'queued', 'sending', 'sent')`,
+      ),
   ],
 );
 

@@ -3,6 +3,7 @@ import { bare, preparedStatement, type Queryable } from './prepared.ts';
 import {
   twilioWhatsappWebhookEvents as events,
   type TwilioWhatsappWebhookEvent,
+  type WebhookEventSource,
   type WebhookEventStatus,
   type WebhookEventType,
 } from './schema.ts';
@@ -30,25 +31,43 @@ export type NewWebhookEvent = Pick<
   payloadJson: string;
 };
 
+/**
+ * The key a delivery is stored once under: 'message:<MessageSid>' for an inbound
+ * message, 'status:<MessageSid>:<MessageStatus>' for a status callback (FIX 2 in
+ * the migration). Webhooks and reconciliation build it here, so the same message
+ * or status from either is one event.
+ */
+export function webhookEventIdempotencyKey(
+  eventType: TwilioWhatsappWebhookEvent['eventType'],
+  messageSid: string,
+  messageStatus: string | null,
+): string {
+  return eventType === 'message' ? `message:${messageSid}` : `status:${messageSid}:${messageStatus ?? ''}`;
+}
+
 /** What was new in a batch, by connection and idempotency key. */
 export type StoredWebhookEventKey = Pick<TwilioWhatsappWebhookEvent, 'connectionId' | 'idempotencyKey'>;
 
-const insertBatch = preparedStatement<
-  {
-    connectionIds: string[];
-    messageSids: string[];
-    eventTypes: WebhookEventType[];
-    messageStatuses: (string | null)[];
-    idempotencyKeys: string[];
-    payloads: string;
-    payloadHashes: (string | null)[];
-  },
-  StoredWebhookEventKey
->(sql`
+type InsertBatchValues = {
+  connectionIds: string[];
+  messageSids: string[];
+  eventTypes: WebhookEventType[];
+  messageStatuses: (string | null)[];
+  idempotencyKeys: string[];
+  payloads: string;
+  payloadHashes: (string | null)[];
+};
+
+/** The batch insert, with its source as a constant: one prepared statement per source. */
+function insertBatchFrom(source: WebhookEventSource) {
+  // A literal from a closed set of constants, not a value from outside.
+  const sourceLiteral = sql.raw(`'${source}'::text`);
+  return preparedStatement<InsertBatchValues, StoredWebhookEventKey>(sql`
   with ins as (
     insert into ${events} (${bare(events.connectionId)}, ${bare(events.messageSid)}, ${bare(events.eventType)},
-      ${bare(events.messageStatus)}, ${bare(events.idempotencyKey)}, ${bare(events.payload)}, ${bare(events.payloadHash)})
-    select * from unnest(
+      ${bare(events.messageStatus)}, ${bare(events.idempotencyKey)}, ${bare(events.payload)}, ${bare(events.payloadHash)},
+      ${bare(events.source)})
+    select *, ${sourceLiteral} from unnest(
       ${sql.placeholder('connectionIds')}::uuid[],
       ${sql.placeholder('messageSids')}::text[],
       ${sql.placeholder('eventTypes')}::text[],
@@ -66,17 +85,25 @@ const insertBatch = preparedStatement<
          (select pg_notify(${WEBHOOK_EVENTS_PENDING_CHANNEL}, '')) is null as notified
   from ins
 `);
+}
+
+const insertBatch = {
+  webhook: insertBatchFrom('webhook'),
+  reconciliation: insertBatchFrom('reconciliation'),
+};
 
 /**
  * Stores a batch in one statement (`on conflict do nothing` on the idempotency
  * key) and NOTIFYs WEBHOOK_EVENTS_PENDING_CHANNEL in it when anything was new.
- * Returns the keys of the rows that were new.
+ * Returns the keys of the rows that were new. `source` 'reconciliation': events read
+ * back from Twilio's Messages API, under the same idempotency keys as the webhooks'.
  */
 export async function insertWebhookEvents(
   on: Queryable,
   rows: readonly NewWebhookEvent[],
+  source: WebhookEventSource = 'webhook',
 ): Promise<StoredWebhookEventKey[]> {
-  return insertBatch(on, {
+  return insertBatch[source](on, {
     connectionIds: rows.map((r) => r.connectionId),
     messageSids: rows.map((r) => r.messageSid),
     eventTypes: rows.map((r) => r.eventType),

@@ -171,6 +171,31 @@ describe('table constraints and triggers', () => {
     expect(after[0]?.updatedAt.getTime()).toBeGreaterThan(before[0]?.updatedAt.getTime() ?? Infinity);
   });
 
+  it('bookkeeping (reconciliation lease and window, which token signed) leaves updated_at alone', async () => {
+    const updatedAt = async () =>
+      (
+        await database.db
+          .select({ updatedAt: connections.updatedAt })
+          .from(connections)
+          .where(eq(connections.id, world.connA))
+      )[0]?.updatedAt.getTime();
+    const before = await updatedAt();
+    for (const set of [
+      { reconcileLeaseUntil: new Date(Date.now() + 60_000) },
+      { reconcileLeaseUntil: null, lastReconciledAt: new Date() },
+      { lastSignedWithCurrentAt: new Date() },
+      { lastSignedWithPreviousAt: new Date() },
+    ]) {
+      await database.db.update(connections).set(set).where(eq(connections.id, world.connA));
+    }
+    expect(await updatedAt()).toBe(before);
+    await database.db
+      .update(connections)
+      .set({ friendlyName: 'renamed', lastReconciledAt: new Date() })
+      .where(eq(connections.id, world.connA));
+    expect(await updatedAt()).toBeGreaterThan(before ?? Infinity);
+  });
+
   it('message statuses rank so that a late callback never moves a message backwards', async () => {
     const order = ['queued', 'sending', 'sent', 'failed', 'delivered', 'read'];
     const rows = await database.db.execute<{ status: string; rank: number }>(sql`

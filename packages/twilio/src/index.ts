@@ -2,14 +2,17 @@ export { createTwilioAdapter, notAWhatsappSenderYet } from './adapter/create-twi
 export type { TwilioAdapterErrorField, TwilioAdapterErrorKind } from './adapter/errors.ts';
 export { describeTwilioError, TwilioAdapterError } from './adapter/errors.ts';
 export type {
+  ListMessagesFilter,
   OutboundWhatsappMessage,
   SentMessage,
   TwilioAdapter,
   TwilioAdapterOptions,
   TwilioApiCallOutcome,
   TwilioCredentials,
+  TwilioMedia,
+  TwilioMessage,
   VerifiedAccount,
   WhatsappSender,
 } from './adapter/types.ts';
-export { TWILIO_SANDBOX_NUMBER } from './adapter/types.ts';
+export { TWILIO_API_ORIGIN, TWILIO_SANDBOX_NUMBER } from './adapter/types.ts';
 export { computeTwilioSignature } from './signature.ts';

@@ -402,6 +402,109 @@ describe('when Twilio is unwell', () => {
   });
 });
 
+describe('reconciliation reads', () => {
+  const customer = 'whatsapp:+15557770009';
+  const paging = () =>
+    createTwilioAdapter({
+      apiBaseUrl: twilioSim.url,
+      listPageSize: 2,
+      readRetry: { attempts: 3, backoffMs: 5 },
+    });
+
+  async function numberWithTraffic(number: string) {
+    const sender = {
+      kind: 'incoming_number' as const,
+      sid: twilioSim.sim.addIncomingNumber(account.accountSid, number).sid,
+    };
+    await adapter.configureWebhooks(account, sender, {
+      inboundUrl: `${receiver.baseUrl}/in/${number}`,
+      statusUrl: `${receiver.baseUrl}/st/${number}`,
+    });
+    for (const body of ['one', 'two', 'three'])
+      await twilioSim.sim.deliverInbound({ to: number, from: customer, body });
+    await twilioSim.sim.deliverInbound({
+      to: number,
+      from: customer,
+      media: [
+        { url: 'https://cdn.example.com/cat.jpg', contentType: 'image/jpeg' },
+        { url: 'https://cdn.example.com/menu.pdf', contentType: 'application/pdf' },
+      ],
+    });
+    const sent = await adapter.sendMessage(account, {
+      from: number,
+      to: customer,
+      body: 'thanks',
+      statusCallback: `${receiver.baseUrl}/st/${number}`,
+    });
+    await twilioSim.sim.waitForIdle();
+    return sent;
+  }
+
+  it('lists inbound and outbound messages of a number, every page followed to the end', async () => {
+    const sent = await numberWithTraffic('+15550004001');
+    const since = new Date(Date.now() - 60_000);
+    const inbound = await paging().listMessages(account, {
+      to: 'whatsapp:+15550004001',
+      dateSentAfter: since,
+    });
+    expect(inbound.map((m) => m.body)).toEqual(['', 'three', 'two', 'one']);
+    expect(inbound.every((m) => m.direction === 'inbound' && m.from === customer)).toBe(true);
+    const outbound = await paging().listMessages(account, {
+      from: 'whatsapp:+15550004001',
+      dateSentAfter: since,
+    });
+    expect(outbound).toHaveLength(1);
+    expect(outbound[0]).toMatchObject({
+      sid: sent.sid,
+      status: 'read',
+      direction: 'outbound-api',
+      to: customer,
+    });
+    const pages = twilioSim.sim.apiRequests().filter((r) => r.operationId === 'ListMessage');
+    expect(pages.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it("recovers a message's media with the URL Twilio's webhook gives, and its content type", async () => {
+    await numberWithTraffic('+15550004002');
+    const [withMedia] = await adapter.listMessages(account, {
+      to: 'whatsapp:+15550004002',
+      dateSentAfter: new Date(Date.now() - 60_000),
+    });
+    expect(withMedia?.numMedia).toBe(2);
+    const media = await paging().listMedia(account, withMedia!.sid);
+    expect(media.map((m) => m.contentType)).toEqual(['image/jpeg', 'application/pdf']);
+    for (const m of media) {
+      expect(m.url).toBe(
+        `https://api.twilio.com/2010-04-01/Accounts/${account.accountSid}/Messages/${withMedia!.sid}/Media/${m.sid}`,
+      );
+    }
+  });
+
+  it('fetches one message by SID; an unknown SID is not_found', async () => {
+    const sent = await numberWithTraffic('+15550004003');
+    expect(await adapter.fetchMessage(account, sent.sid)).toMatchObject({ sid: sent.sid, status: 'read' });
+    const error = await failure(adapter.fetchMessage(account, `SM${'0'.repeat(32)}`));
+    expect(error.kind).toBe('not_found');
+  });
+
+  it('a 429 is waited out with growing pauses, then the listing goes on; writes stay unretried', async () => {
+    await numberWithTraffic('+15550004004');
+    twilioSim.sim.injectFault({ operationId: 'ListMessage', status: 429, code: 20429, count: 2 });
+    const started = Date.now();
+    const listed = await paging().listMessages(account, {
+      to: 'whatsapp:+15550004004',
+      dateSentAfter: new Date(Date.now() - 60_000),
+    });
+    expect(listed).toHaveLength(4);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(15); // 5 ms, then 10 ms
+    twilioSim.sim.injectFault({ operationId: 'ListMessage', status: 429, code: 20429, count: 3 });
+    const error = await failure(
+      paging().listMessages(account, { to: 'whatsapp:+15550004004', dateSentAfter: new Date() }),
+    );
+    expect(error.kind).toBe('rate_limited');
+  });
+});
+
 describe("Twilio's OpenAPI description", () => {
   it('every request the adapter sent, and every answer the simulator gave, conforms to it', () => {
     expect(twilioSim.sim.apiRequests().length).toBeGreaterThan(20);

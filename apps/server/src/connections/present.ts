@@ -9,7 +9,10 @@ import { webhookUrlsFor } from './webhook-urls.ts';
  * URLs and which Auth Token Twilio signs with.
  */
 export function presentConnection(
-  row: Omit<TwilioWhatsappConnection, 'twilioAuthTokenHash' | 'twilioPreviousAuthToken'>,
+  row: Omit<
+    TwilioWhatsappConnection,
+    'twilioAuthTokenHash' | 'twilioPreviousAuthToken' | 'reconcileLeaseUntil'
+  >,
   publicUrl: URL,
 ): WhatsappConnection {
   return {
@@ -23,6 +26,7 @@ export function presentConnection(
     isActive: row.isActive,
     webhookConfigured: row.webhookConfigured,
     lastVerifiedAt: row.lastVerifiedAt?.toISOString() ?? null,
+    lastReconciledAt: row.lastReconciledAt?.toISOString() ?? null,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     webhookUrls: webhookUrlsFor(publicUrl, row.id),
@@ -41,6 +45,7 @@ export function presentEvent(row: TwilioWhatsappWebhookEvent): WebhookEvent {
     messageSid: row.messageSid,
     messageStatus: row.messageStatus,
     status: row.status,
+    source: row.source,
     attempts: row.attempts,
     errorMessage: row.errorMessage,
     createdAt: row.createdAt.toISOString(),

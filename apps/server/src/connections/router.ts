@@ -147,6 +147,8 @@ export const connectionsRouter = {
           ...(senderMoved ? { webhookConfigured: false } : {}),
         }),
       );
+      // Committed: whatever the old credentials or account missed is read back from Twilio.
+      services.reconciliation.schedule(row.id, 'credentials_changed');
       if (!senderMoved) return writeResult(services, row, null);
 
       // Another account or sender: its webhooks point elsewhere until we set them.
@@ -205,6 +207,8 @@ export const connectionsRouter = {
     .output(whatsappConnection)
     .mutation(async ({ ctx, input }) => {
       const row = await ctx.asUser((tx) => updateConnection(tx, input.id, { isActive: input.isActive }));
+      // Committed: what arrived while it was off is read back from Twilio.
+      if (input.isActive) ctx.services.reconciliation.schedule(row.id, 'reactivated');
       return presentConnection(row, ctx.services.publicUrl);
     }),
 

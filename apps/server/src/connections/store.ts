@@ -18,12 +18,16 @@ import { notifyConnectionChanged } from './notify.ts';
 
 /**
  * A connection as a signed-in user may read it: every column but the tokens'
- * ciphertexts, which authenticated cannot SELECT (column grants, migrations 20260205
- * and 20261130_token_rotation). Queries run as a user name these columns;
+ * ciphertexts and the reconciliation lease, which authenticated cannot SELECT
+ * (column grants, migrations 20260205, 20261130_reconciliation and
+ * 20261130_token_rotation). Queries run as a user name these columns;
  * `select()`/`returning()` without a list would ask for the ciphertext too and fail
  * with 42501.
  */
-export type ConnectionRow = Omit<TwilioWhatsappConnection, 'twilioAuthTokenHash' | 'twilioPreviousAuthToken'>;
+export type ConnectionRow = Omit<
+  TwilioWhatsappConnection,
+  'twilioAuthTokenHash' | 'twilioPreviousAuthToken' | 'reconcileLeaseUntil'
+>;
 
 export const connectionColumns = {
   id: connections.id,
@@ -35,6 +39,7 @@ export const connectionColumns = {
   isActive: connections.isActive,
   webhookConfigured: connections.webhookConfigured,
   lastVerifiedAt: connections.lastVerifiedAt,
+  lastReconciledAt: connections.lastReconciledAt,
   createdAt: connections.createdAt,
   updatedAt: connections.updatedAt,
   previousTokenExpiresAt: connections.previousTokenExpiresAt,

@@ -9,10 +9,10 @@ const REJECTED_STORED_CREDENTIALS =
 
 /**
  * What the call to Twilio was for. Connecting checks credentials an admin is
- * looking at; sending uses the stored ones a member cannot change, so the same
- * failure reads differently.
+ * looking at; sending and syncing use the stored ones, so the same failure reads
+ * differently.
  */
-export type TwilioCallPurpose = 'connect' | 'send';
+export type TwilioCallPurpose = 'connect' | 'send' | 'sync';
 
 /** The form fields a sender can correct. */
 const sendFields = new Set(['to', 'mediaUrls']);
@@ -38,7 +38,7 @@ function refusalKind(error: TwilioAdapterError, purpose: TwilioCallPurpose): Dom
   switch (error.kind) {
     case 'rejected_credentials':
     case 'account_inactive':
-      return purpose === 'send' ? 'unmet_condition' : 'invalid';
+      return purpose === 'connect' ? 'invalid' : 'unmet_condition';
     case 'number_not_found':
     case 'not_found':
     case 'invalid_request':
@@ -54,12 +54,14 @@ function refusalKind(error: TwilioAdapterError, purpose: TwilioCallPurpose): Dom
 
 function refusalMessage(error: TwilioAdapterError, purpose: TwilioCallPurpose): string {
   if (error.kind === 'rejected_credentials')
-    return purpose === 'send' ? REJECTED_STORED_CREDENTIALS : REJECTED_CREDENTIALS;
+    return purpose === 'connect' ? REJECTED_CREDENTIALS : REJECTED_STORED_CREDENTIALS;
   if (error.kind === 'unreachable' && purpose === 'connect') return TWILIO_UNREACHABLE;
   return error.message;
 }
 
 function refusalField(error: TwilioAdapterError, purpose: TwilioCallPurpose): string | undefined {
+  // Syncing has no form: nothing to point at.
+  if (purpose === 'sync') return undefined;
   if (purpose === 'send') {
     const correctable =
       error.kind === 'invalid_request' || error.kind === 'not_found' || error.kind === 'number_not_found';

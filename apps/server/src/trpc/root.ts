@@ -2,11 +2,12 @@ import { authRouter } from '../auth/router.ts';
 import { eventsRouter } from '../connections/events-router.ts';
 import { connectionsRouter } from '../connections/router.ts';
 import { messagesRouter } from '../messages/router.ts';
+import { syncRouter } from '../reconciliation/router.ts';
 import { router } from './trpc.ts';
 
 /** `whatsapp.*`: one line per feature router. */
 const whatsappRouter = {
-  connections: connectionsRouter,
+  connections: { ...connectionsRouter, ...syncRouter },
   events: eventsRouter,
   messages: messagesRouter,
 };

@@ -25,6 +25,11 @@ export interface TwilioWebhooksOptions {
   /** The worker runs unless `enabled: false` (tests then drive `app.webhookWorker.runOnce()`). */
   worker?: WebhookWorkerOptions;
   connectionCache?: ConnectionCacheOptions;
+  /**
+   * Called each time the intake answers 503 (database unavailable): Twilio will not
+   * send that delivery again, so it must be read back from Twilio later.
+   */
+  onDatabaseUnavailable?: () => void;
 }
 
 /**
@@ -47,7 +52,13 @@ export const twilioWebhooks = fp<TwilioWebhooksOptions>(
     app.decorate('webhookConnections', connections);
     app.decorate('webhookSignedDeliveries', signedDeliveries);
 
-    await app.register(twilioWebhookRoutes, { services, connections, batcher, signedDeliveries });
+    await app.register(twilioWebhookRoutes, {
+      services,
+      connections,
+      batcher,
+      signedDeliveries,
+      ...(options.onDatabaseUnavailable ? { onDatabaseUnavailable: options.onDatabaseUnavailable } : {}),
+    });
 
     app.addHook('onReady', async () => {
       await connections.listen();

@@ -15,6 +15,8 @@ export interface TwilioWebhookPluginOptions {
   connections: ConnectionCache;
   batcher: EventBatcher;
   signedDeliveries: SignedDeliveryRecorder;
+  /** A delivery was answered 503 (see TwilioWebhooksOptions). */
+  onDatabaseUnavailable?: () => void;
 }
 
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
@@ -29,7 +31,7 @@ export const WEBHOOK_BODY_LIMIT = 64 * 1024;
  */
 export const twilioWebhookRoutes: FastifyPluginAsync<TwilioWebhookPluginOptions> = async (
   app,
-  { services, connections, batcher, signedDeliveries },
+  { services, connections, batcher, signedDeliveries, onDatabaseUnavailable },
 ) => {
   const count = deliveryCounter(services.metrics);
 
@@ -164,6 +166,9 @@ export const twilioWebhookRoutes: FastifyPluginAsync<TwilioWebhookPluginOptions>
     // default; retrying 5xx answers needs a `#rp=` connection override on the URL).
     // Any copy that does arrive later is stored once.
     count(eventType, 'unavailable');
+    // Twilio does not send a 503'd delivery again (it retries a failed connection
+    // only): once the database is back, what was refused is read back from Twilio.
+    onDatabaseUnavailable?.();
     request.log.warn({ err: error }, 'webhook intake: database unavailable');
     return reply.code(503).header('retry-after', '5').type('text/plain').send('Temporarily unavailable');
   }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { NewWebhookEvent, WebhookEventType } from '@app/db';
+import { type NewWebhookEvent, type WebhookEventType, webhookEventIdempotencyKey } from '@app/db';
 import { field, type WebhookPayload } from './payload.ts';
 
 /** The event row of a verified delivery; undefined when it has no MessageSid. */
@@ -18,9 +18,7 @@ export function webhookEventRow(
     messageSid,
     eventType,
     messageStatus,
-    // 'message:<sid>' or 'status:<sid>:<MessageStatus>' (FIX 2 in the migration).
-    idempotencyKey:
-      eventType === 'message' ? `message:${messageSid}` : `status:${messageSid}:${messageStatus}`,
+    idempotencyKey: webhookEventIdempotencyKey(eventType, messageSid, messageStatus),
     payloadJson: JSON.stringify(payload),
     // SHA-256 hex of the raw body.
     payloadHash: createHash('sha256').update(rawBody).digest('hex'),

@@ -11,6 +11,7 @@ import { CopyField } from './CopyField.tsx';
 import { EventsList } from './EventsList.tsx';
 import type { Feedback } from './feedback.ts';
 import { SigningTokenHint } from './SigningTokenHint.tsx';
+import { SyncNow } from './SyncNow.tsx';
 import { UpdateCredentialsForm } from './UpdateCredentialsForm.tsx';
 import { useRefreshConnections } from './use-refresh-connections.ts';
 
@@ -229,6 +230,8 @@ export function ConnectionCard({
           </button>
         </div>
       )}
+
+      {canManage && <SyncNow connection={connection} disabled={busy} />}
 
       {canManage && editing && (
         <UpdateCredentialsForm

@@ -62,6 +62,10 @@ export function EventsList({
                   ? 'Inbound message'
                   : `Status: ${event.messageStatus ?? 'unknown'}`}
               </span>
+              {event.source === 'reconciliation' && (
+                // No webhook brought it: it was read back from Twilio's message log.
+                <span className="badge badge--muted">Read back from Twilio</span>
+              )}
               <code className="event__sid">{event.messageSid}</code>
               <DateTime className="event__time" iso={event.createdAt} />
               {event.errorMessage && (

@@ -1,4 +1,5 @@
 import twilio from 'twilio';
+import type { MessageInstance } from 'twilio/lib/rest/api/v2010/account/message.js';
 import type { MessagingV2ChannelsSenderRequestsUpdate } from 'twilio/lib/rest/messaging/v2/channelsSender.js';
 import { BaseUrlRequestClient } from './base-url-request-client.ts';
 import { TwilioAdapterError } from './errors.ts';
@@ -10,10 +11,42 @@ import type {
   TwilioAdapter,
   TwilioAdapterOptions,
   TwilioCredentials,
+  TwilioMedia,
+  TwilioMessage,
   VerifiedAccount,
   WhatsappSender,
 } from './types.ts';
-import { TWILIO_SANDBOX_NUMBER } from './types.ts';
+import { TWILIO_API_ORIGIN, TWILIO_SANDBOX_NUMBER } from './types.ts';
+
+/** Twilio's largest page: fewest requests for a long window. */
+const MAX_PAGE_SIZE = 1000;
+
+function messageOf(m: MessageInstance): TwilioMessage {
+  const numMedia = Number.parseInt(m.numMedia ?? '0', 10);
+  return {
+    sid: m.sid,
+    accountSid: m.accountSid,
+    direction: m.direction,
+    from: m.from,
+    to: m.to,
+    body: m.body ?? null,
+    status: m.status,
+    errorCode: m.errorCode ?? null,
+    errorMessage: m.errorMessage ?? null,
+    numMedia: Number.isInteger(numMedia) ? numMedia : 0,
+    messagingServiceSid: m.messagingServiceSid ?? null,
+    dateSent: m.dateSent ?? null,
+    dateCreated: m.dateCreated,
+  };
+}
+
+/** What the package's pages offer: their records, and the next page if any. */
+interface Paged<T> {
+  instances: T[];
+  nextPage(): Promise<Paged<T>> | undefined;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const accountSidPattern = /^AC[0-9a-fA-F]{32}$/;
 
@@ -51,6 +84,45 @@ export function createTwilioAdapter(options: TwilioAdapterOptions = {}): TwilioA
       return await run();
     } catch (error) {
       throw mapTwilioFailure(error, context);
+    }
+  }
+
+  /**
+   * Every item of a paged list: page by page rather than the package's list(), so
+   * that each page gets its own 429 backoff and a rate limit on page 5 does not
+   * start the listing over.
+   */
+  async function everyPage<T>(context: FailureContext, first: () => Promise<Paged<T>>): Promise<T[]> {
+    const items: T[] = [];
+    let page = await read(context, first);
+    for (;;) {
+      items.push(...page.instances);
+      const current = page;
+      const next = await read(context, async () => current.nextPage());
+      if (next === undefined) return items;
+      page = next;
+    }
+  }
+
+  const pageSize = options.listPageSize ?? MAX_PAGE_SIZE;
+  const readRetry = options.readRetry ?? { attempts: 4, backoffMs: 1_000 };
+
+  /**
+   * A read that Twilio answers 429 is tried again after a growing wait. Twilio: "Any
+   * requests with Error 429 responses are always safe to retry", with exponential
+   * backoff ("Twilio API response Error 429 Too Many Requests",
+   * https://support.twilio.com/hc/en-us/articles/360044308153; error 20429,
+   * https://www.twilio.com/docs/api/errors/20429). Any other failure is thrown at once.
+   */
+  async function read<T>(context: FailureContext, run: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await call(context, run);
+      } catch (error) {
+        if (!(error instanceof TwilioAdapterError) || error.kind !== 'rate_limited') throw error;
+        if (attempt >= readRetry.attempts) throw error;
+        await sleep(readRetry.backoffMs * 2 ** (attempt - 1));
+      }
     }
   }
 
@@ -158,6 +230,44 @@ export function createTwilioAdapter(options: TwilioAdapterOptions = {}): TwilioA
           }),
       );
       return { configured: true };
+    },
+
+    async listMessages(c, filter): Promise<TwilioMessage[]> {
+      const client = clientFor(c);
+      const messages = await everyPage({ accountSid: c.accountSid }, () =>
+        client.api.v2010.accounts(c.accountSid).messages.page({
+          ...(filter.to === undefined ? {} : { to: filter.to }),
+          ...(filter.from === undefined ? {} : { from: filter.from }),
+          dateSentAfter: filter.dateSentAfter,
+          ...(filter.dateSentBefore === undefined ? {} : { dateSentBefore: filter.dateSentBefore }),
+          pageSize,
+        }),
+      );
+      return messages.map(messageOf);
+    },
+
+    async listMedia(c, messageSid): Promise<TwilioMedia[]> {
+      const client = clientFor(c);
+      const media = await everyPage({ accountSid: c.accountSid }, () =>
+        client.api.v2010.accounts(c.accountSid).messages(messageSid).media.page({ pageSize }),
+      );
+      return media.map((m) => ({
+        sid: m.sid,
+        contentType: m.contentType,
+        url: `${TWILIO_API_ORIGIN}${m.uri.replace(/\.json$/, '')}`,
+      }));
+    },
+
+    async fetchMessage(c, sid): Promise<TwilioMessage> {
+      const client = clientFor(c);
+      const message = await read(
+        {
+          accountSid: c.accountSid,
+          notFoundMessage: `Twilio has no message ${sid} in account ${c.accountSid}.`,
+        },
+        () => client.api.v2010.accounts(c.accountSid).messages(sid).fetch(),
+      );
+      return messageOf(message);
     },
 
     async sendMessage(c, m: OutboundWhatsappMessage): Promise<SentMessage> {

@@ -12,6 +12,52 @@ export interface TwilioAdapterOptions {
   timeoutMs?: number;
   /** Called once per REST call, for metrics. */
   onApiCall?: (outcome: TwilioApiCallOutcome) => void;
+  /**
+   * Reads made for reconciliation (listMessages, listMedia, fetchMessage) answered
+   * 429 are tried again, `attempts` tries in all, waiting `backoffMs * 2^n` between
+   * them. Default 4 tries from 1 000 ms. Writes are never retried.
+   */
+  readRetry?: { attempts: number; backoffMs: number };
+  /** PageSize of list reads; default 1000, Twilio's largest (tests page with less). */
+  listPageSize?: number;
+}
+
+/** A Message resource as reconciliation reads it (Twilio's fields, camelCased). */
+export interface TwilioMessage {
+  sid: string;
+  accountSid: string;
+  /** `inbound`, `outbound-api`, `outbound-call`, `outbound-reply`. */
+  direction: string;
+  /** `whatsapp:+…` for WhatsApp. */
+  from: string;
+  to: string;
+  body: string | null;
+  status: string;
+  errorCode: number | null;
+  errorMessage: string | null;
+  numMedia: number;
+  messagingServiceSid: string | null;
+  dateSent: Date | null;
+  dateCreated: Date;
+}
+
+/** A message's Media resource, with the URL its content is served at. */
+export interface TwilioMedia {
+  sid: string;
+  contentType: string;
+  /**
+   * `https://api.twilio.com` + the resource's `uri` without `.json`: the URL Twilio's
+   * inbound webhook gives as MediaUrl{n}.
+   */
+  url: string;
+}
+
+/** Which messages to list: by address, sent on or after `dateSentAfter` (and before `dateSentBefore`). */
+export interface ListMessagesFilter {
+  to?: string;
+  from?: string;
+  dateSentAfter: Date;
+  dateSentBefore?: Date;
 }
 
 /** Where a WhatsApp number lives in a Twilio account. */
@@ -67,7 +113,16 @@ export interface TwilioAdapter {
     urls: { inboundUrl: string; statusUrl: string },
   ): Promise<{ configured: boolean }>;
   sendMessage(c: TwilioCredentials, m: OutboundWhatsappMessage): Promise<SentMessage>;
+  /** Every matching message, newest first: Twilio's pages followed to the end. */
+  listMessages(c: TwilioCredentials, filter: ListMessagesFilter): Promise<TwilioMessage[]>;
+  /** The message's media (every page). */
+  listMedia(c: TwilioCredentials, messageSid: string): Promise<TwilioMedia[]>;
+  /** One message by SID; `not_found` when Twilio has none. */
+  fetchMessage(c: TwilioCredentials, sid: string): Promise<TwilioMessage>;
 }
+
+/** Where Twilio serves the REST API, and so media content (a Media resource's `uri` is relative). */
+export const TWILIO_API_ORIGIN = 'https://api.twilio.com';
 
 /** Twilio's shared WhatsApp sandbox number. */
 export const TWILIO_SANDBOX_NUMBER = '+14155238886';
