@@ -44,14 +44,20 @@ test('an owner verifies the credentials, sets the webhooks again and reactivates
   await snap('verify-refused');
   await simulator.setAccountStatus(account.sid, 'active');
 
-  await card.getByRole('button', { name: 'Deactivate' }).click();
-  await expect(card.getByText('Inactive', { exact: true })).toBeVisible();
-  await card.getByRole('button', { name: 'Activate', exact: true }).click();
+  await card.getByRole('button', { name: 'Pause sending' }).click();
+  await page
+    .getByRole('dialog', { name: `Pause sending from ${number}?` })
+    .getByRole('button', { name: 'Pause sending' })
+    .click();
+  await expect(card.getByText('Sending paused', { exact: true })).toBeVisible();
+  await card.getByRole('button', { name: 'Resume sending', exact: true }).click();
   await expect(card.getByText('Active', { exact: true })).toBeVisible();
   await expect(
-    card.getByRole('status').filter({ hasText: 'Activated: webhooks for this number are accepted again.' }),
+    card
+      .getByRole('status')
+      .filter({ hasText: 'Sending resumed: messages can be sent from this number again.' }),
   ).toBeVisible();
-  // And Twilio's deliveries are taken again.
+  // And Twilio's deliveries are taken, as they were while paused.
   const inbound = await simulator.deliverInbound({
     to: number,
     from: 'whatsapp:+14155550123',
@@ -80,12 +86,35 @@ test('an owner renames and deactivates the connection, then disconnects it after
   await expect(card.getByRole('button', { name: 'Update credentials' })).toBeFocused();
   await expect(card).toContainText(number);
 
-  await card.getByRole('button', { name: 'Deactivate' }).click();
-  await expect(card.getByText('Inactive', { exact: true })).toBeVisible();
-  await expect(card.getByRole('status').filter({ hasText: 'Deactivated' })).toBeVisible();
-  await expect(card.getByRole('button', { name: 'Activate', exact: true })).toBeEnabled();
-  await expectAccessible('settings, connection inactive');
-  await snap('deactivated');
+  // Pausing asks first, and says what keeps working.
+  await card.getByRole('button', { name: 'Pause sending' }).click();
+  const pause = page.getByRole('dialog', { name: `Pause sending from ${number}?` });
+  await expect(pause).toContainText(
+    "Customers' messages and delivery updates will still arrive and show here; nobody can send from this number until an owner or admin resumes it.",
+  );
+  await expectAccessible('pause confirmation');
+  await snap('pause-confirmation');
+  await pause.getByRole('button', { name: 'Pause sending' }).click();
+  await expect(pause).toBeHidden();
+  await expect(card.getByText('Sending paused', { exact: true })).toBeVisible();
+  await expect(
+    card
+      .getByRole('status')
+      .filter({ hasText: "Sending paused. Customers' messages and delivery updates still arrive and show here." }),
+  ).toBeVisible();
+  await expect(card.getByRole('button', { name: 'Resume sending', exact: true })).toBeEnabled();
+  await expect(card).toContainText('Sending from this number is paused');
+
+  // The customer writes while sending is paused: the message arrives and shows.
+  const inbound = await simulator.deliverInbound({
+    to: number,
+    from: 'whatsapp:+14155550188',
+    body: 'Anyone there while you are paused?',
+  });
+  expect(inbound.deliveries.map((d) => d.outcome)).toEqual(['delivered']);
+  await expect(card.getByText('Anyone there while you are paused?')).toBeVisible();
+  await expectAccessible('settings, sending paused');
+  await snap('paused');
 
   // Escape backs out of the confirmation and leaves everything as it was.
   const disconnect = card.getByRole('button', { name: 'Disconnect' });

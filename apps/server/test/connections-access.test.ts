@@ -241,7 +241,7 @@ describe('whatsapp.connections: access and input', () => {
     const [row] = await withServiceRole(server.db, (tx) =>
       tx.select().from(connections).where(eq(connections.id, id)),
     );
-    const parts = row!.twilioAuthTokenHash.split('.');
+    const parts = row!.twilioAuthTokenHash!.split('.');
     const body = Buffer.from(parts[4]!, 'base64url');
     body[0] = body[0]! ^ 1;
     parts[4] = body.toString('base64url');

@@ -85,7 +85,7 @@ describe('whatsapp.connections: the connect flow against the Twilio simulator', 
     expect(row?.twilioAuthTokenHash).toMatch(/^v1\.k1\./);
     expect(row?.twilioAuthTokenHash).not.toContain(account.authToken);
     expect(
-      server.vault.decrypt(row!.twilioAuthTokenHash, { rowId: created.id, accountSid: account.accountSid }),
+      server.vault.decrypt(row!.twilioAuthTokenHash!, { rowId: created.id, accountSid: account.accountSid }),
     ).toBe(account.authToken);
 
     const sender = server.simulator.sim.senders.get(account.senderSid);
@@ -345,7 +345,10 @@ describe('whatsapp.connections: the connect flow against the Twilio simulator', 
     expect(ok.error).toBeUndefined();
     const [after] = await storedRows(org.organizationId);
     expect(
-      server.vault.decrypt(after!.twilioAuthTokenHash, { rowId: created.id, accountSid: account.accountSid }),
+      server.vault.decrypt(after!.twilioAuthTokenHash!, {
+        rowId: created.id,
+        accountSid: account.accountSid,
+      }),
     ).toBe(newToken);
   });
 
@@ -378,7 +381,7 @@ describe('whatsapp.connections: the connect flow against the Twilio simulator', 
     );
     const [row] = await storedRows(org.organizationId);
     expect(
-      server.vault.decrypt(row!.twilioAuthTokenHash, { rowId: created.id, accountSid: second.sid }),
+      server.vault.decrypt(row!.twilioAuthTokenHash!, { rowId: created.id, accountSid: second.sid }),
     ).toBe(second.authToken);
   });
 

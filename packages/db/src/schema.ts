@@ -93,6 +93,14 @@ export const profiles = pgTable(
   (t) => [index('idx_profiles_org').on(t.organizationId)],
 );
 
+/** A sender's or number's webhook settings as Twilio held them (null: not set). */
+export interface StoredWebhookSettings {
+  inboundUrl: string | null;
+  inboundMethod: string | null;
+  statusUrl: string | null;
+  statusMethod: string | null;
+}
+
 export const twilioWhatsappConnections = pgTable(
   'twilio_whatsapp_connections',
   {
@@ -106,7 +114,7 @@ export const twilioWhatsappConnections = pgTable(
      * authenticated may write it but not read it (column grants, FIX 7): read it with
      * withServiceRole, and name columns (connectionColumns) in queries run as a user.
      */
-    twilioAuthTokenHash: text('twilio_auth_token_hash').notNull(),
+    twilioAuthTokenHash: text('twilio_auth_token_hash'),
     whatsappNumber: text('whatsapp_number').notNull(),
     whatsappNumberSid: text('whatsapp_number_sid'),
     friendlyName: text('friendly_name'),
@@ -115,6 +123,11 @@ export const twilioWhatsappConnections = pgTable(
     lastVerifiedAt: timestamp('last_verified_at', tz),
     createdAt: timestamp('created_at', tz).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', tz).notNull().defaultNow(),
+    /** Disconnected: the token is erased (NULL above), the row and its history kept (20261130). */
+    disconnectedAt: timestamp('disconnected_at', tz),
+    disconnectedBy: uuid('disconnected_by').references(() => users.id, { onDelete: 'set null' }),
+    /** Twilio's settings before ours, restored at disconnect; service role only (column grants). */
+    twilioWebhooksBefore: jsonb('twilio_webhooks_before').$type<StoredWebhookSettings>(),
   },
   (t) => [
     // A real number is connected once across organizations; Twilio's sandbox number

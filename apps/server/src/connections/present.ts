@@ -5,7 +5,7 @@ import { webhookUrlsFor } from './webhook-urls.ts';
 
 /** The API's view of a row: every column but the token's ciphertext, plus the webhook URLs. */
 export function presentConnection(
-  row: Omit<TwilioWhatsappConnection, 'twilioAuthTokenHash'>,
+  row: Omit<TwilioWhatsappConnection, 'twilioAuthTokenHash' | 'twilioWebhooksBefore'>,
   publicUrl: URL,
 ): WhatsappConnection {
   return {

@@ -22,7 +22,7 @@ import { notifyConnectionChanged } from './notify.ts';
  * Queries run as a user name these columns; `select()`/`returning()` without a list
  * would ask for the ciphertext too and fail with 42501.
  */
-export type ConnectionRow = Omit<TwilioWhatsappConnection, 'twilioAuthTokenHash'>;
+export type ConnectionRow = Omit<TwilioWhatsappConnection, 'twilioAuthTokenHash' | 'twilioWebhooksBefore'>;
 
 export const connectionColumns = {
   id: connections.id,
@@ -36,6 +36,8 @@ export const connectionColumns = {
   lastVerifiedAt: connections.lastVerifiedAt,
   createdAt: connections.createdAt,
   updatedAt: connections.updatedAt,
+  disconnectedAt: connections.disconnectedAt,
+  disconnectedBy: connections.disconnectedBy,
 } satisfies { [K in keyof ConnectionRow]: (typeof connections)[K] };
 
 /**

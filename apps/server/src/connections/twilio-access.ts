@@ -1,7 +1,11 @@
 import { TwilioAdapterError, type TwilioCredentials, type WhatsappSender } from '@app/twilio';
 import type { AppServices } from '../services.ts';
 import { CredentialDecryptionError } from '../vault/credential-vault.ts';
-import { ConnectionNotFoundError, StoredTokenUnreadableError } from './errors.ts';
+import {
+  ConnectionDisconnectedError,
+  ConnectionNotFoundError,
+  StoredTokenUnreadableError,
+} from './errors.ts';
 import { senderOf } from './present.ts';
 import { type ConnectionRow, storedSecret } from './store.ts';
 import { asTwilioRefusal } from './twilio-errors.ts';
@@ -69,6 +73,7 @@ export async function storedCredentials(
 ): Promise<TwilioCredentials> {
   const secret = await storedSecret(services.db, row.id);
   if (!secret) throw new ConnectionNotFoundError();
+  if (secret.twilioAuthTokenHash === null) throw new ConnectionDisconnectedError();
   try {
     const authToken = services.vault.decrypt(secret.twilioAuthTokenHash, {
       rowId: secret.id,

@@ -72,7 +72,7 @@ export const twilioWebhookRoutes: FastifyPluginAsync<TwilioWebhookPluginOptions>
     }
     if (!connection) {
       count(eventType, 'not_found');
-      return reply.code(404).type('text/plain').send('Unknown or inactive connection');
+      return reply.code(404).type('text/plain').send('Unknown or disconnected connection');
     }
 
     const signature = request.headers['x-twilio-signature'];
@@ -109,7 +109,7 @@ export const twilioWebhookRoutes: FastifyPluginAsync<TwilioWebhookPluginOptions>
       if (isMissingConnection(error)) {
         connections.invalidate(connection.id);
         count(eventType, 'not_found');
-        return reply.code(404).type('text/plain').send('Unknown or inactive connection');
+        return reply.code(404).type('text/plain').send('Unknown or disconnected connection');
       }
       if (isRowRejected(error)) {
         count(eventType, 'bad_request');

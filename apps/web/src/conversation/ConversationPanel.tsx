@@ -95,7 +95,10 @@ export function ConversationPanel({
           onSent={() => void refresh()}
         />
       ) : (
-        <p className="muted">This number is inactive: an owner or admin can activate it to send messages.</p>
+        <p className="muted">
+          Sending from this number is paused: an owner or admin can resume it with "Resume sending" above.
+          Customers' messages still arrive here.
+        </p>
       )}
     </section>
   );

@@ -43,7 +43,7 @@ export function ConnectionCard({
       ? { tone: 'error' as const, text: `Twilio's webhooks could not be set: ${webhookError}` }
       : actionFeedback;
   const [editing, setEditing] = useState(false);
-  const [confirming, setConfirming] = useState(false);
+  const [confirming, setConfirming] = useState<'pause' | 'disconnect' | null>(null);
   const updateButtonRef = useRef<HTMLButtonElement>(null);
   const refreshList = useRefreshConnections();
   const onError = (error: unknown) => setFeedback({ tone: 'error', text: messageOf(error) });
@@ -80,14 +80,16 @@ export function ConnectionCard({
       onMutate: () => setFeedback(null),
       onSuccess: async (_result, input) => {
         await refreshList();
+        setConfirming(null);
         setFeedback({
           tone: 'success',
           text: input.isActive
-            ? 'Activated: webhooks for this number are accepted again.'
-            : 'Deactivated: webhooks for this number are refused until you activate it.',
+            ? 'Sending resumed: messages can be sent from this number again.'
+            : "Sending paused. Customers' messages and delivery updates still arrive and show here.",
         });
       },
-      onError,
+      // Pausing reports its failure in its dialog; resuming on the card.
+      onError: (error, input) => (input.isActive ? onError(error) : undefined),
     }),
   );
   const remove = useMutation(
@@ -95,7 +97,7 @@ export function ConnectionCard({
       onSuccess: async () => {
         // The list first: focus then goes to what replaced this card, not to the card.
         await refreshList();
-        setConfirming(false);
+        setConfirming(null);
         onDisconnected(connection);
       },
     }),
@@ -113,7 +115,7 @@ export function ConnectionCard({
         </h3>
         <div className="card__badges">
           <span className={`badge ${connection.isActive ? 'badge--processed' : 'badge--muted'}`}>
-            {connection.isActive ? 'Active' : 'Inactive'}
+            {connection.isActive ? 'Active' : 'Sending paused'}
           </span>
           <span className={`badge ${connection.webhookConfigured ? 'badge--processed' : 'badge--pending'}`}>
             {connection.webhookConfigured ? 'Webhooks configured' : 'Webhooks need setup'}
@@ -205,21 +207,35 @@ export function ConnectionCard({
           >
             Update credentials
           </button>
-          <button
-            type="button"
-            className="button"
-            disabled={busy}
-            onClick={() => setActive.mutate({ id: connection.id, isActive: !connection.isActive })}
-          >
-            {setActive.isPending ? 'Saving…' : connection.isActive ? 'Deactivate' : 'Activate'}
-          </button>
+          {connection.isActive ? (
+            <button
+              type="button"
+              className="button"
+              disabled={busy}
+              onClick={() => {
+                setActive.reset();
+                setConfirming('pause');
+              }}
+            >
+              Pause sending
+            </button>
+          ) : (
+            <button
+              type="button"
+              className="button"
+              disabled={busy}
+              onClick={() => setActive.mutate({ id: connection.id, isActive: true })}
+            >
+              {setActive.isPending ? 'Resuming…' : 'Resume sending'}
+            </button>
+          )}
           <button
             type="button"
             className="button button--danger"
             disabled={busy}
             onClick={() => {
               remove.reset();
-              setConfirming(true);
+              setConfirming('disconnect');
             }}
           >
             Disconnect
@@ -254,13 +270,30 @@ export function ConnectionCard({
 
       {canManage && (
         <ConfirmDialog
-          open={confirming}
+          open={confirming === 'pause'}
+          title={`Pause sending from ${connection.whatsappNumber}?`}
+          confirmLabel="Pause sending"
+          busy={setActive.isPending}
+          error={setActive.error ? messageOf(setActive.error) : null}
+          onConfirm={() => setActive.mutate({ id: connection.id, isActive: false })}
+          onCancel={() => setConfirming(null)}
+        >
+          <p>
+            Customers' messages and delivery updates will still arrive and show here; nobody can send from
+            this number until an owner or admin resumes it.
+          </p>
+        </ConfirmDialog>
+      )}
+
+      {canManage && (
+        <ConfirmDialog
+          open={confirming === 'disconnect'}
           title={`Disconnect ${title}?`}
           confirmLabel="Disconnect"
           busy={remove.isPending}
           error={remove.error ? messageOf(remove.error) : null}
           onConfirm={() => remove.mutate({ id: connection.id })}
-          onCancel={() => setConfirming(false)}
+          onCancel={() => setConfirming(null)}
         >
           <p>
             We will forget this number's credentials and its webhook events, and stop accepting its webhooks.
