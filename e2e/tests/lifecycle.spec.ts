@@ -98,9 +98,9 @@ test('an owner renames and deactivates the connection, then disconnects it after
   await expect(pause).toBeHidden();
   await expect(card.getByText('Sending paused', { exact: true })).toBeVisible();
   await expect(
-    card
-      .getByRole('status')
-      .filter({ hasText: "Sending paused. Customers' messages and delivery updates still arrive and show here." }),
+    card.getByRole('status').filter({
+      hasText: "Sending paused. Customers' messages and delivery updates still arrive and show here.",
+    }),
   ).toBeVisible();
   await expect(card.getByRole('button', { name: 'Resume sending', exact: true })).toBeEnabled();
   await expect(card).toContainText('Sending from this number is paused');

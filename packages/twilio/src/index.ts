@@ -1,6 +1,7 @@
 export { createTwilioAdapter } from './adapter/create-twilio-adapter.ts';
 export type { TwilioAdapterErrorField, TwilioAdapterErrorKind } from './adapter/errors.ts';
 export { describeTwilioError, TwilioAdapterError } from './adapter/errors.ts';
+export { formatSeconds } from './adapter/map-twilio-failure.ts';
 export type {
   OutboundWhatsappMessage,
   SentMessage,

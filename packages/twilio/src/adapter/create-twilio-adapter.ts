@@ -18,8 +18,11 @@ import { TWILIO_SANDBOX_NUMBER } from './types.ts';
 const accountSidPattern = /^AC[0-9a-fA-F]{32}$/;
 
 export function createTwilioAdapter(options: TwilioAdapterOptions = {}): TwilioAdapter {
+  // Every call made inside a person's request must answer (or fail) well before the
+  // server's request and socket timeouts, or the browser sees a dropped connection.
+  const timeoutMs = options.timeoutMs ?? 10_000;
   const httpClient = new BaseUrlRequestClient({
-    timeoutMs: options.timeoutMs ?? 10_000,
+    timeoutMs,
     ...(options.apiBaseUrl === undefined ? {} : { apiBaseUrl: options.apiBaseUrl }),
     ...(options.onApiCall === undefined ? {} : { onApiCall: options.onApiCall }),
   });
@@ -45,7 +48,7 @@ export function createTwilioAdapter(options: TwilioAdapterOptions = {}): TwilioA
     try {
       return await run();
     } catch (error) {
-      throw mapTwilioFailure(error, context);
+      throw mapTwilioFailure(error, { ...context, timeoutMs });
     }
   }
 

@@ -8,7 +8,10 @@ export type TwilioApiCallOutcome = 'ok' | 'client_error' | 'server_error' | 'unr
 export interface TwilioAdapterOptions {
   /** TWILIO_API_BASE_URL: every REST call goes to this origin, keeping its path and query. */
   apiBaseUrl?: string;
-  /** Per request; a request that takes longer fails as `unreachable`. Default 10 000. */
+  /**
+   * Per request: a call Twilio does not answer in time fails as `unreachable` with
+   * `timedOutAfterMs`. Keep it well under the server's request timeout. Default 10 000.
+   */
   timeoutMs?: number;
   /** Called once per REST call, for metrics. */
   onApiCall?: (outcome: TwilioApiCallOutcome) => void;
