@@ -4,6 +4,7 @@ import type { AppServices } from '../services.ts';
 import { CredentialDecryptionError } from '../vault/credential-vault.ts';
 import type { ConnectionCache } from './connection-cache.ts';
 import { type EventBatcher, isMissingConnection, isRowRejected } from './event-batcher.ts';
+import { OutageLog } from './outage-log.ts';
 import { MalformedFormBodyError, parseFormBody } from './payload.ts';
 import { isValidTwilioSignature, signedWebhookUrl } from './signature.ts';
 import { webhookEventRow } from './webhook-event.ts';
@@ -30,6 +31,8 @@ export const twilioWebhookRoutes: FastifyPluginAsync<TwilioWebhookPluginOptions>
   { services, connections, batcher },
 ) => {
   const count = deliveryCounter(services.metrics);
+  // The server's logger, not a request's: the outage's lines are about the process.
+  const outageLog = new OutageLog(app.log);
 
   // Only the form parser in this scope: JSON, text and anything else get 415.
   app.removeAllContentTypeParsers();
@@ -62,7 +65,7 @@ export const twilioWebhookRoutes: FastifyPluginAsync<TwilioWebhookPluginOptions>
     try {
       connection = await connections.get(connectionId);
     } catch (error) {
-      if (isDatabaseUnavailable(error)) return unavailable(eventType, request, reply, error);
+      if (isDatabaseUnavailable(error)) return unavailable(eventType, reply, error);
       // Anything else is a fault of ours, not the database's absence: 500 (error handler).
       if (!(error instanceof CredentialDecryptionError)) throw error;
       // A key missing from CREDENTIALS_ENCRYPTION_KEYS: an operator must act.
@@ -116,26 +119,22 @@ export const twilioWebhookRoutes: FastifyPluginAsync<TwilioWebhookPluginOptions>
         request.log.warn({ err: error }, 'webhook intake: delivery refused by the database');
         return reply.code(400).type('text/plain').send('This delivery cannot be stored');
       }
-      if (isDatabaseUnavailable(error)) return unavailable(eventType, request, reply, error);
+      if (isDatabaseUnavailable(error)) return unavailable(eventType, reply, error);
       throw error;
     }
+    outageLog.reachable();
     count(eventType, outcome);
     if (eventType === 'message') return reply.code(200).type('text/xml').send(EMPTY_TWIML);
     return reply.code(200).send();
   }
 
-  function unavailable(
-    eventType: WebhookEventType,
-    request: FastifyRequest,
-    reply: FastifyReply,
-    error: unknown,
-  ) {
+  function unavailable(eventType: WebhookEventType, reply: FastifyReply, error: unknown) {
     // Not acknowledged: nothing was stored. Whether Twilio sends it again depends on
     // the URL's retry policy (Twilio documents retries of failed connections by
     // default; retrying 5xx answers needs a `#rp=` connection override on the URL).
     // Any copy that does arrive later is stored once.
     count(eventType, 'unavailable');
-    request.log.warn({ err: error }, 'webhook intake: database unavailable');
+    outageLog.unavailable(error);
     return reply.code(503).header('retry-after', '5').type('text/plain').send('Temporarily unavailable');
   }
 
