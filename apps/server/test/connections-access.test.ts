@@ -72,6 +72,7 @@ describe('whatsapp.connections: access and input', () => {
     ['whatsapp.connections.configureWebhooks', { id }],
     ['whatsapp.connections.setActive', { id, isActive: false }],
     ['whatsapp.connections.delete', { id }],
+    ['whatsapp.connections.deleteHistory', { id, confirmation: '+15550000000' }],
   ];
 
   it('a member sees the list and each connection', async () => {

@@ -10,6 +10,7 @@ export type {
   TwilioApiCallOutcome,
   TwilioCredentials,
   VerifiedAccount,
+  WebhookSettings,
   WhatsappSender,
 } from './adapter/types.ts';
 export { TWILIO_SANDBOX_NUMBER } from './adapter/types.ts';

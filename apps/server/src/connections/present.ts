@@ -7,6 +7,8 @@ import { webhookUrlsFor } from './webhook-urls.ts';
 export function presentConnection(
   row: Omit<TwilioWhatsappConnection, 'twilioAuthTokenHash' | 'twilioWebhooksBefore'>,
   publicUrl: URL,
+  /** Who disconnected which connection (disconnectorNames), for `disconnectedBy`. */
+  disconnectors: ReadonlyMap<string, string> = new Map(),
 ): WhatsappConnection {
   return {
     id: row.id,
@@ -22,6 +24,8 @@ export function presentConnection(
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     webhookUrls: webhookUrlsFor(publicUrl, row.id),
+    disconnectedAt: row.disconnectedAt?.toISOString() ?? null,
+    disconnectedBy: row.disconnectedBy === null ? null : (disconnectors.get(row.disconnectedBy) ?? null),
   };
 }
 

@@ -50,6 +50,19 @@ export interface SentMessage {
   errorMessage: string | null;
 }
 
+/**
+ * The webhook settings we change on a sender or number, as Twilio holds them (null:
+ * not set). Senders API v2: `webhook.callback_url`/`callback_method`/
+ * `status_callback_url`/`status_callback_method`; IncomingPhoneNumbers: `SmsUrl`,
+ * `SmsMethod`, `StatusCallback`, `StatusCallbackMethod`.
+ */
+export interface WebhookSettings {
+  inboundUrl: string | null;
+  inboundMethod: string | null;
+  statusUrl: string | null;
+  statusMethod: string | null;
+}
+
 export interface TwilioAdapter {
   /** Fetches the Account; suspended or closed accounts fail as `account_inactive`. */
   verifyCredentials(c: TwilioCredentials): Promise<VerifiedAccount>;
@@ -61,6 +74,14 @@ export interface TwilioAdapter {
     sender: WhatsappSender,
     urls: { inboundUrl: string; statusUrl: string },
   ): Promise<{ configured: boolean }>;
+  /** What the sender's (or number's) webhooks are now; null for the sandbox (no API). */
+  readWebhooks(c: TwilioCredentials, sender: WhatsappSender): Promise<WebhookSettings | null>;
+  /** Puts earlier settings back (null fields are cleared); `restored: false` for the sandbox. */
+  restoreWebhooks(
+    c: TwilioCredentials,
+    sender: WhatsappSender,
+    settings: WebhookSettings,
+  ): Promise<{ restored: boolean }>;
   sendMessage(c: TwilioCredentials, m: OutboundWhatsappMessage): Promise<SentMessage>;
 }
 
