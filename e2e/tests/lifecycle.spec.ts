@@ -1,4 +1,12 @@
-import { connectionCard, connectNewSender, expect, newOwner, signUp, test } from '../support/fixtures.ts';
+import {
+  connectionCard,
+  connectNewSender,
+  expect,
+  fillConnectForm,
+  newOwner,
+  signUp,
+  test,
+} from '../support/fixtures.ts';
 
 test('an owner verifies the credentials, sets the webhooks again and reactivates the connection', async ({
   page,
@@ -72,7 +80,10 @@ test('an owner renames and deactivates the connection, then disconnects it after
   snap,
   expectAccessible,
 }) => {
-  await signUp(page, newOwner('Lifecycle'));
+  // Pause, a delivery while paused, disconnect: more steps than the default budget allows here.
+  test.slow();
+  const owner = newOwner('Lifecycle');
+  await signUp(page, owner);
   const { number } = await connectNewSender(page, simulator);
   // Without a name, the number is the card's title.
   await expect(connectionCard(page, number).getByText('Active', { exact: true })).toBeVisible();
@@ -128,18 +139,105 @@ test('an owner renames and deactivates the connection, then disconnects it after
 
   await disconnect.click();
   await expect(dialog).toBeVisible();
+  // The dialog says what is erased and what is kept.
+  await expect(dialog).toContainText('Erased: the Auth Token we stored.');
+  await expect(dialog).toContainText(
+    "Twilio's webhook settings for this number are put back to what they were before it was connected.",
+  );
+  await expect(dialog).toContainText(
+    'Kept: its conversation and webhook events stay here, readable as now; connecting the number again continues them.',
+  );
   await expectAccessible('disconnect confirmation');
   await snap('disconnect-confirmation');
   await dialog.getByRole('button', { name: 'Disconnect' }).click();
 
+  // The card stays, disconnected, with when and by whom, and its conversation.
   await expect(dialog).toBeHidden();
-  await expect(card).toHaveCount(0);
-  const emptyHeading = page.getByRole('heading', { name: 'No WhatsApp number connected yet' });
-  await expect(emptyHeading).toBeFocused();
-  await expect(page.getByRole('status').filter({ hasText: `Disconnected ${number}.` })).toBeVisible();
+  await expect(card.getByText('Disconnected', { exact: true })).toBeVisible();
+  await expect(card).toContainText(`by ${owner.email}`);
+  await expect(card.getByText('Anyone there while you are paused?')).toBeVisible();
+  await expect(card.getByRole('heading', { name: 'Reception' })).toBeFocused();
+  await expect(
+    page.getByRole('status').filter({
+      hasText: `Disconnected ${number}. Twilio's webhook URLs for ${number} were cleared, as they were before it was connected.`,
+    }),
+  ).toBeVisible();
+  for (const action of ['Pause sending', 'Resume sending', 'Verify now', 'Disconnect']) {
+    await expect(card.getByRole('button', { name: action, exact: true })).toHaveCount(0);
+  }
   await expectAccessible('settings, after disconnect');
   await snap('disconnected');
 
   await page.reload();
-  await expect(emptyHeading).toBeVisible();
+  await expect(connectionCard(page, 'Reception').getByText('Disconnected', { exact: true })).toBeVisible();
+});
+
+test('an owner connects a disconnected number again and its history continues; then deletes that history', async ({
+  page,
+  simulator,
+  snap,
+  expectAccessible,
+}) => {
+  test.slow();
+  await signUp(page, newOwner('History'));
+  const { number, account } = await connectNewSender(page, simulator, 'Front desk');
+  const card = connectionCard(page, 'Front desk');
+  await expect(card.getByText('Webhooks configured')).toBeVisible();
+  await simulator.deliverInbound({ to: number, from: 'whatsapp:+14155550177', body: 'First visit' });
+  await expect(card.getByText('First visit')).toBeVisible();
+
+  await card.getByRole('button', { name: 'Disconnect' }).click();
+  await page
+    .getByRole('dialog', { name: 'Disconnect Front desk?' })
+    .getByRole('button', { name: 'Disconnect' })
+    .click();
+  await expect(card.getByText('Disconnected', { exact: true })).toBeVisible();
+  // Twilio's side: the sender was read, then put back (it had no webhooks before).
+  const [sender] = (await simulator.account(account.sid)).senders;
+  expect(sender?.webhook.callback_url).toBeNull();
+  const calls = (await simulator.requests()).filter((r) => r.path.endsWith(`/${sender?.sid}`));
+  expect(calls.slice(-2).map((r) => `${r.method} ${r.operationId}`)).toEqual([
+    'GET FetchChannelsSender',
+    'POST UpdateChannelsSender',
+  ]);
+
+  // Connected again: the same card, Active, with the conversation from before.
+  await page.getByRole('button', { name: 'Connect another number' }).click();
+  await fillConnectForm(page, {
+    accountSid: account.sid,
+    authToken: account.authToken,
+    whatsappNumber: number,
+    friendlyName: 'Front desk',
+  });
+  await page.getByRole('button', { name: 'Connect', exact: true }).click();
+  await expect(card.getByText('Active', { exact: true })).toBeVisible();
+  await expect(connectionCard(page, 'Front desk')).toHaveCount(1);
+  await expect(card.getByText('First visit')).toBeVisible();
+  await simulator.deliverInbound({ to: number, from: 'whatsapp:+14155550177', body: 'Second visit' });
+  await expect(card.getByText('Second visit')).toBeVisible();
+
+  // Delete history: disconnect first, then the number typed again.
+  await card.getByRole('button', { name: 'Disconnect' }).click();
+  await page
+    .getByRole('dialog', { name: 'Disconnect Front desk?' })
+    .getByRole('button', { name: 'Disconnect' })
+    .click();
+  await card.getByRole('button', { name: 'Delete history' }).click();
+  const confirm = page.getByRole('dialog', { name: `Delete the history of ${number}?` });
+  const deleteButton = confirm.getByRole('button', { name: 'Delete history' });
+  await expect(deleteButton).toBeDisabled();
+  await confirm.getByLabel(`Type ${number} to confirm`).fill('+15550000000');
+  await expect(deleteButton).toBeDisabled();
+  await confirm.getByLabel(`Type ${number} to confirm`).fill(number);
+  await expectAccessible('delete history confirmation');
+  await snap('delete-history-confirmation');
+  await deleteButton.click();
+
+  await expect(confirm).toBeHidden();
+  await expect(card).toHaveCount(0);
+  const emptyHeading = page.getByRole('heading', { name: 'No WhatsApp number connected yet' });
+  await expect(emptyHeading).toBeFocused();
+  await expect(
+    page.getByRole('status').filter({ hasText: `Deleted the history of ${number}.` }),
+  ).toBeVisible();
 });

@@ -25,10 +25,13 @@ export function ConversationPanel({
   connectionId,
   whatsappNumber,
   isActive,
+  disconnected = false,
 }: {
   connectionId: string;
   whatsappNumber: string;
   isActive: boolean;
+  /** Disconnected: the history is shown, nothing can be sent. */
+  disconnected?: boolean;
 }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -88,7 +91,12 @@ export function ConversationPanel({
           ))}
         </ol>
       )}
-      {isActive ? (
+      {disconnected ? (
+        <p className="muted">
+          This number is disconnected; its history stays here. An owner or admin can connect it again to send
+          and receive.
+        </p>
+      ) : isActive ? (
         <SendForm
           connectionId={connectionId}
           suggestedTo={lastCustomer(newestFirst)}
