@@ -65,6 +65,11 @@ export class SimulatorControl {
     if (!response.ok) throw new Error(`UpdateChannelsSender: ${response.status} ${await response.text()}`);
   }
 
+  /** Twilio holds its answer to the account's next call of `operationId` this long (a hang). */
+  hang(accountSid: string, operationId: string, delayMs: number): Promise<void> {
+    return this.call('POST', '/faults', { operationId, accountSid, delayMs });
+  }
+
   /** Every REST call the simulated Twilio has received, oldest first. */
   requests(): Promise<{ method: string; path: string; operationId?: string; status?: number }[]> {
     return this.call('GET', '/requests');

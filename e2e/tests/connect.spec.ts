@@ -183,3 +183,41 @@ test('the sandbox number is connected with the two URLs to paste into Twilio', a
   await expectAccessible('settings, sandbox connected');
   await snap('sandbox-urls-to-paste');
 });
+
+test('a Twilio that hangs: the connect form says so within 15 s, and nothing is saved', async ({
+  page,
+  simulator,
+  snap,
+  expectAccessible,
+}) => {
+  await signUp(page, newOwner('Hang'));
+  const account = await simulator.seedAccount();
+  const number = uniqueWhatsappNumber();
+  await simulator.addWhatsappSender(account.sid, number);
+  // Twilio accepts the connection and never answers in time (the server's deadline is 10 s).
+  await simulator.hang(account.sid, 'FetchAccount', 20_000);
+  await fillConnectForm(page, {
+    accountSid: account.sid,
+    authToken: account.authToken,
+    whatsappNumber: number,
+  });
+  const started = Date.now();
+  await page.getByRole('button', { name: 'Connect', exact: true }).click();
+  await expect(
+    page
+      .getByRole('alert')
+      .filter({ hasText: 'Twilio did not answer within 10 s; nothing was saved. Try again in a minute.' }),
+  ).toBeVisible({ timeout: 15_000 });
+  expect(Date.now() - started).toBeLessThan(15_000);
+  // Asked once: the browser did not send the request again.
+  const asked = (await simulator.requests()).filter(
+    (r) => r.operationId === 'FetchAccount' && r.path.includes(account.sid),
+  );
+  expect(asked).toHaveLength(1);
+  await expect(page.getByRole('button', { name: 'Connect', exact: true })).toBeEnabled();
+  await expectAccessible('connect form, Twilio hangs');
+  await snap('twilio-hangs');
+
+  const list = await page.request.get('/trpc/whatsapp.connections.list');
+  expect((await list.json()).result.data).toEqual([]);
+});

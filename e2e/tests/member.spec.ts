@@ -52,7 +52,7 @@ test('a member signs in and sees the connection with no admin actions, only the 
       'Verify now',
       'Configure webhooks',
       'Update credentials',
-      'Deactivate',
+      'Pause sending',
       'Disconnect',
       'Connect another number',
     ]) {

@@ -71,7 +71,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     // deadline every connectionsCheckingInterval (default 30 s, i.e. up to 30 s late).
     requestTimeout,
     http: { requestTimeout, connectionsCheckingInterval: Math.min(1_000, requestTimeout / 4) },
-    connectionTimeout: 10_000,
+    // The idle timeout must stay above the deadline of any Twilio call a handler waits for
+    // (10 s, the adapter's timeoutMs): at 10 s it closed the socket while the handler still
+    // waited, Chromium re-sent the POST, and 40 s later the person read "We could not reach
+    // the server" (measured). requestTimeout still bounds the whole request.
+    connectionTimeout: requestTimeout + 5_000,
     keepAliveTimeout: 72_000,
     routerOptions: { maxParamLength: 5000 },
     return503OnClosing: true,

@@ -72,6 +72,7 @@ describe('whatsapp.connections: access and input', () => {
     ['whatsapp.connections.configureWebhooks', { id }],
     ['whatsapp.connections.setActive', { id, isActive: false }],
     ['whatsapp.connections.delete', { id }],
+    ['whatsapp.connections.deleteHistory', { id, confirmation: '+15550000000' }],
   ];
 
   it('a member sees the list and each connection', async () => {
@@ -241,7 +242,7 @@ describe('whatsapp.connections: access and input', () => {
     const [row] = await withServiceRole(server.db, (tx) =>
       tx.select().from(connections).where(eq(connections.id, id)),
     );
-    const parts = row!.twilioAuthTokenHash.split('.');
+    const parts = row!.twilioAuthTokenHash!.split('.');
     const body = Buffer.from(parts[4]!, 'base64url');
     body[0] = body[0]! ^ 1;
     parts[4] = body.toString('base64url');

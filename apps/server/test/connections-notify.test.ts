@@ -74,7 +74,7 @@ describe('connection changes reach every webhook intake at once', () => {
     }
   }
 
-  it('setActive(false): the next delivery is refused with 404', async () => {
+  it("setActive(false) pauses sending only: every server still accepts the customer's messages", async () => {
     const account = seedTwilioAccount(server.simulator);
     const created = await connectSender(acme.owner, account);
     await cachedEverywhere(created.id, account.authToken);
@@ -83,7 +83,14 @@ describe('connection changes reach every webhook intake at once', () => {
       isActive: false,
     });
     expect(res.error).toBeUndefined();
-    await soonEverywhere(created.id, account.authToken, 404);
+    // Dropped by the NOTIFY, then read again: still found, still accepted.
+    for (const app of [server.app, second]) {
+      await vi.waitFor(() => expect(app.webhookConnections.holds(created.id)).toBe(false), {
+        timeout: 2_000,
+        interval: 20,
+      });
+      expect(await deliver(app, created.id, account.authToken)).toBe(200);
+    }
   });
 
   it('delete: the next delivery is refused with 404', async () => {

@@ -56,7 +56,7 @@ describe('no token, ciphertext, password or session token in any answer or log l
     keep(await admin.query('whatsapp.events.list', { connectionId: id }));
     keep(await admin.mutation('whatsapp.connections.setActive', { id, isActive: false }));
     const [row] = await withServiceRole(server.db, (tx) => tx.select().from(connections));
-    const ciphertext = row!.twilioAuthTokenHash;
+    const ciphertext = row!.twilioAuthTokenHash!;
     keep(await admin.mutation('whatsapp.connections.delete', { id }));
     keep(await admin.mutation('auth.signIn', { email: org.ownerEmail, password: `${TEST_PASSWORD}!` }));
     const sessionToken = decodeURIComponent(admin.cookie!.slice('wa_session='.length)).split('.')[0]!;

@@ -86,7 +86,7 @@ describe('whatsapp.connections: the connect flow against the Twilio simulator', 
     expect(row?.twilioAuthTokenHash).toMatch(/^v1\.k1\./);
     expect(row?.twilioAuthTokenHash).not.toContain(account.authToken);
     expect(
-      server.vault.decrypt(row!.twilioAuthTokenHash, { rowId: created.id, accountSid: account.accountSid }),
+      server.vault.decrypt(row!.twilioAuthTokenHash!, { rowId: created.id, accountSid: account.accountSid }),
     ).toBe(account.authToken);
 
     const sender = server.simulator.sim.senders.get(account.senderSid);
@@ -381,7 +381,10 @@ describe('whatsapp.connections: the connect flow against the Twilio simulator', 
     expect(ok.error).toBeUndefined();
     const [after] = await storedRows(org.organizationId);
     expect(
-      server.vault.decrypt(after!.twilioAuthTokenHash, { rowId: created.id, accountSid: account.accountSid }),
+      server.vault.decrypt(after!.twilioAuthTokenHash!, {
+        rowId: created.id,
+        accountSid: account.accountSid,
+      }),
     ).toBe(newToken);
   });
 
@@ -414,7 +417,7 @@ describe('whatsapp.connections: the connect flow against the Twilio simulator', 
     );
     const [row] = await storedRows(org.organizationId);
     expect(
-      server.vault.decrypt(row!.twilioAuthTokenHash, { rowId: created.id, accountSid: second.sid }),
+      server.vault.decrypt(row!.twilioAuthTokenHash!, { rowId: created.id, accountSid: second.sid }),
     ).toBe(second.authToken);
   });
 
@@ -488,24 +491,37 @@ describe('whatsapp.connections: the connect flow against the Twilio simulator', 
     }
   });
 
-  it('delete removes the connection and its webhook events', async () => {
+  it('delete disconnects and keeps the webhook events; delete history (owner, number typed) removes them', async () => {
     const org = await signUpOrganization(server, 'Deleter');
-    const created = await connectSender(org.owner, seedTwilioAccount(server.simulator));
+    const account = seedTwilioAccount(server.simulator);
+    const created = await connectSender(org.owner, account);
     await insertEvent(created.id, 'SM00000000000000000000000000000001');
     const events = await org.owner.query<WebhookEvent[]>('whatsapp.events.list', {
       connectionId: created.id,
     });
     expect(events.data).toHaveLength(1);
+    const eventsLeft = async () => {
+      const [left] = await withServiceRole(server.db, (tx) =>
+        tx
+          .select({ n: sql<number>`count(*)::int` })
+          .from(twilioWhatsappWebhookEvents)
+          .where(eq(twilioWhatsappWebhookEvents.connectionId, created.id)),
+      );
+      return left?.n;
+    };
 
-    const res = await org.owner.mutation('whatsapp.connections.delete', { id: created.id });
-    expect(res.data).toEqual({ id: created.id });
-    const [left] = await withServiceRole(server.db, (tx) =>
-      tx
-        .select({ n: sql<number>`count(*)::int` })
-        .from(twilioWhatsappWebhookEvents)
-        .where(eq(twilioWhatsappWebhookEvents.connectionId, created.id)),
-    );
-    expect(left?.n).toBe(0);
+    const res = await org.owner.mutation<{ id: string }>('whatsapp.connections.delete', { id: created.id });
+    expect(res.data.id).toBe(created.id);
+    expect(await eventsLeft()).toBe(1);
+    const kept = await org.owner.query<WhatsappConnection>('whatsapp.connections.get', { id: created.id });
+    expect(kept.data.disconnectedAt).not.toBeNull();
+
+    const gone = await org.owner.mutation('whatsapp.connections.deleteHistory', {
+      id: created.id,
+      confirmation: account.senderNumber,
+    });
+    expect(gone.data).toEqual({ id: created.id });
+    expect(await eventsLeft()).toBe(0);
     expect((await org.owner.query('whatsapp.connections.get', { id: created.id })).error?.code).toBe(
       'NOT_FOUND',
     );

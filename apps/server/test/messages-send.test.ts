@@ -278,7 +278,7 @@ describe('whatsapp.messages.send', () => {
     await world.eventually(acme.admin.cookie, sandboxId, again.data!.id, (m) => m.status === 'read');
   });
 
-  it('a paused connection does not send', async () => {
+  it('paused: the customer still writes and it shows; sending is refused with how to resume; resumed, it sends', async () => {
     const paused = await world.trpc(
       'mutation',
       'whatsapp.connections.setActive',
@@ -287,9 +287,30 @@ describe('whatsapp.messages.send', () => {
     );
     expect(paused.error).toBeUndefined();
     try {
+      const sentToTwilio = () =>
+        world.sim.messages(account.sid).filter((m) => m.direction === 'outbound-api').length;
+      const before = sentToTwilio();
+      // Twilio delivers the customer's message to the paused connection: stored and shown.
+      const inbound = await world.sim.deliverInbound({ from: CUSTOMER, to: SENDER, body: 'Still there?' });
+      expect(inbound.deliveries.map((d) => d.outcome)).toEqual(['delivered']);
+      const listed = await vi.waitFor(
+        async () => {
+          const page = await world.list(acme.member.cookie, { connectionId, limit: 10 });
+          const found = page.data?.items.find((m) => m.messageSid === inbound.messageSid);
+          expect(found).toBeDefined();
+          return found;
+        },
+        { timeout: 10_000, interval: 25 },
+      );
+      expect(listed).toMatchObject({ direction: 'inbound', body: 'Still there?', status: 'received' });
+
       const sent = await world.send(acme.member.cookie, { connectionId, to: CUSTOMER, body: 'Paused?' });
       expect(sent.error?.data.code).toBe('PRECONDITION_FAILED');
-      expect(sent.error?.message).toMatch(/paused/);
+      expect(sent.error?.message).toBe(
+        'Sending from this WhatsApp number is paused. An owner or admin can resume it with "Resume sending" in Settings > WhatsApp.',
+      );
+      // Nothing reached Twilio.
+      expect(sentToTwilio()).toBe(before);
     } finally {
       await world.trpc(
         'mutation',
@@ -298,6 +319,9 @@ describe('whatsapp.messages.send', () => {
         acme.owner.cookie,
       );
     }
+    const resumed = await world.send(acme.member.cookie, { connectionId, to: CUSTOMER, body: 'Back!' });
+    expect(resumed.error).toBeUndefined();
+    expect(resumed.data?.messageSid).toMatch(/^SM/);
   });
 
   it('a status is never shown going backwards, even when callbacks arrive in reverse order', async () => {

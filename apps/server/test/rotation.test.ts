@@ -37,12 +37,12 @@ describe('credential key rotation (pnpm credentials:rotate)', () => {
     expect(batches).toEqual([3, 6, 7]);
     const after = await rows();
     after.forEach((row, i) => {
-      expect(CredentialVault.keyIdOf(row.twilioAuthTokenHash)).toBe('k2');
+      expect(CredentialVault.keyIdOf(row.twilioAuthTokenHash!)).toBe('k2');
       expect(
-        k2Alone.decrypt(row.twilioAuthTokenHash, { rowId: row.id, accountSid: row.twilioAccountSid }),
+        k2Alone.decrypt(row.twilioAuthTokenHash!, { rowId: row.id, accountSid: row.twilioAccountSid }),
       ).toBe(tokenOf(i));
       expect(() =>
-        k1.decrypt(row.twilioAuthTokenHash, { rowId: row.id, accountSid: row.twilioAccountSid }),
+        k1.decrypt(row.twilioAuthTokenHash!, { rowId: row.id, accountSid: row.twilioAccountSid }),
       ).toThrow(CredentialDecryptionError);
     });
   });
@@ -69,7 +69,7 @@ describe('credential key rotation (pnpm credentials:rotate)', () => {
       }),
     ).rejects.toThrow('interrupted');
     const midway = await rows();
-    expect(midway.filter((r) => CredentialVault.keyIdOf(r.twilioAuthTokenHash) === 'k1')).toHaveLength(2);
+    expect(midway.filter((r) => CredentialVault.keyIdOf(r.twilioAuthTokenHash!) === 'k1')).toHaveLength(2);
     expect(await rotateCredentials(database.db, k1First, { batchSize: 2 })).toEqual({
       rotated: ROWS - 2,
       alreadyCurrent: 2,
@@ -86,7 +86,7 @@ describe('credential key rotation (pnpm credentials:rotate)', () => {
   it('a tampered ciphertext fails loudly, naming the row', async () => {
     await rotateCredentials(database.db, k1First);
     const [first] = await rows();
-    const original = first!.twilioAuthTokenHash;
+    const original = first!.twilioAuthTokenHash!;
     const parts = original.split('.');
     const body = Buffer.from(parts[4]!, 'base64url');
     body[0] = body[0]! ^ 1;
@@ -121,7 +121,7 @@ describe('credential key rotation (pnpm credentials:rotate)', () => {
     expect(() => k2Alone.decrypt(after!.twilioPreviousAuthToken!, binding)).toThrow(
       CredentialDecryptionError,
     );
-    expect(k2Alone.decrypt(after!.twilioAuthTokenHash, binding)).toBe(tokenOf(0));
+    expect(k2Alone.decrypt(after!.twilioAuthTokenHash!, binding)).toBe(tokenOf(0));
 
     // The current token under the new key but the previous under the old one: rotated.
     await withServiceRole(database.db, (tx) =>
@@ -143,9 +143,9 @@ describe('credential key rotation (pnpm credentials:rotate)', () => {
     await rotateCredentials(database.db, k1First);
     const [a, b] = await rows();
     expect(() =>
-      k1.decrypt(a!.twilioAuthTokenHash, { rowId: b!.id, accountSid: b!.twilioAccountSid }),
+      k1.decrypt(a!.twilioAuthTokenHash!, { rowId: b!.id, accountSid: b!.twilioAccountSid }),
     ).toThrow(CredentialDecryptionError);
-    await setEnvelope(b!.id, a!.twilioAuthTokenHash);
+    await setEnvelope(b!.id, a!.twilioAuthTokenHash!);
     await expect(rotateCredentials(database.db, k2ThenK1)).rejects.toThrow(
       new RegExp(`${b!.id}.*altered or belongs to another row`),
     );

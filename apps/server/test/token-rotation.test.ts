@@ -83,7 +83,7 @@ describe('Auth Token rotation without lockout', () => {
 
     const row = await stored(id);
     const binding = { rowId: id, accountSid: account.accountSid };
-    expect(server.vault.decrypt(row.twilioAuthTokenHash, binding)).toBe(newToken);
+    expect(server.vault.decrypt(row.twilioAuthTokenHash!, binding)).toBe(newToken);
     expect(server.vault.decrypt(row.twilioPreviousAuthToken!, { ...binding, slot: 'previous' })).toBe(
       oldToken,
     );
@@ -91,7 +91,7 @@ describe('Auth Token rotation without lockout', () => {
     expect(() => server.vault.decrypt(row.twilioPreviousAuthToken!, binding)).toThrow(
       CredentialDecryptionError,
     );
-    expect(() => server.vault.decrypt(row.twilioAuthTokenHash, { ...binding, slot: 'previous' })).toThrow(
+    expect(() => server.vault.decrypt(row.twilioAuthTokenHash!, { ...binding, slot: 'previous' })).toThrow(
       CredentialDecryptionError,
     );
   });

@@ -2,6 +2,7 @@ import { ServiceRole } from '@app/db';
 import { describe, expect, it, vi } from 'vitest';
 import { ConnectionCache } from '../src/webhooks/index.ts';
 import {
+  disconnectInDatabase,
   inboundParams,
   inboundPath,
   newMessageSid,
@@ -50,13 +51,13 @@ async function cacheWithHeldLoads(held = 1) {
 }
 
 describe('connection cache and a change while a load is in flight', () => {
-  it('a lookup after the invalidation starts a fresh load and sees the deactivation', async () => {
+  it('a lookup after the invalidation starts a fresh load and sees the disconnection', async () => {
     const c = await seedConnection(server.sql, server.vault);
     const { cache, queried, release } = await cacheWithHeldLoads();
     try {
       const before = cache.get(c.id);
       await queried[0]; // the first load read the row while it was still active
-      await server.sql`update twilio_whatsapp_connections set is_active = false where id = ${c.id}`;
+      await disconnectInDatabase(server.sql, c.id);
       cache.invalidate(c.id); // what the NOTIFY does
 
       const after = cache.get(c.id);
@@ -97,7 +98,7 @@ describe('connection cache and a change while a load is in flight', () => {
     try {
       const before = cache.get(c.id);
       await queried[0];
-      await server.sql`update twilio_whatsapp_connections set is_active = false where id = ${c.id}`;
+      await disconnectInDatabase(server.sql, c.id);
       cache.clear();
       const after = cache.get(c.id);
       release[0]!();
@@ -163,7 +164,7 @@ describe('connection cache while its LISTEN connection is down', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 
-  it('a connection deactivated while no one listened is refused at once, and caching resumes once LISTEN is back', async () => {
+  it('a connection disconnected while no one listened is refused at once, and caching resumes once LISTEN is back', async () => {
     const c = await seedConnection(server.sql, server.vault);
     expect(await deliver(c)).toBe(200);
     expect(server.app.webhookConnections.holds(c.id)).toBe(true);
@@ -171,7 +172,7 @@ describe('connection cache while its LISTEN connection is down', () => {
     await terminateListeners();
     // The change and its NOTIFY happen while the listening connection is gone: unheard.
     await server.sql.begin(async (tx) => {
-      await tx`update twilio_whatsapp_connections set is_active = false where id = ${c.id}`;
+      await disconnectInDatabase(tx, c.id);
       await tx`select pg_notify('twilio_connection_changed', ${c.id})`;
     });
     expect(await deliver(c)).toBe(404);

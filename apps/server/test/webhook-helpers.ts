@@ -46,6 +46,14 @@ export async function seedConnection(
   return { id, organizationId, accountSid, authToken, whatsappNumber };
 }
 
+/** Disconnects a connection as `whatsapp.connections.delete` leaves it: token erased, row kept. */
+export async function disconnectInDatabase(sql: postgres.Sql | postgres.TransactionSql, id: string) {
+  await sql`
+    update twilio_whatsapp_connections
+    set twilio_auth_token_hash = null, disconnected_at = now(), is_active = false
+    where id = ${id}`;
+}
+
 export const newMessageSid = (prefix = 'SM') => `${prefix}${randomBytes(16).toString('hex')}`;
 
 export function inboundParams(

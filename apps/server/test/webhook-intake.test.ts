@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   countEvents,
   countMessages,
+  disconnectInDatabase,
   drainWorker,
   inboundParams,
   inboundPath,
@@ -178,17 +179,39 @@ describe('bad input is refused, nothing is stored, and the server stays healthy'
     expect(await countEvents(server.sql, c.id)).toBe(0);
   });
 
-  it('an unknown, inactive or malformed connection id gets 404', async () => {
-    const inactive = await seedConnection(server.sql, server.vault, { isActive: false });
-    for (const id of [randomUUID(), inactive.id, 'not-a-uuid', "1' or '1'='1"]) {
+  it('an unknown, disconnected or malformed connection id gets 404', async () => {
+    const disconnected = await seedConnection(server.sql, server.vault);
+    await disconnectInDatabase(server.sql, disconnected.id);
+    for (const id of [randomUUID(), disconnected.id, 'not-a-uuid', "1' or '1'='1"]) {
       const path = inboundPath(encodeURIComponent(id));
       const res = await server.app.inject(
-        twilioRequest(path, inboundParams(newMessageSid()), inactive.authToken),
+        twilioRequest(path, inboundParams(newMessageSid()), disconnected.authToken),
       );
       expect(res.statusCode, id).toBe(404);
     }
-    expect(await countEvents(server.sql, inactive.id)).toBe(0);
+    expect(await countEvents(server.sql, disconnected.id)).toBe(0);
     await expectHealthy();
+  });
+
+  it("a paused connection's customer messages and status callbacks are still verified, stored and applied", async () => {
+    const paused = await seedConnection(server.sql, server.vault, { isActive: false });
+    const messageSid = newMessageSid();
+    const inbound = await server.app.inject(
+      twilioRequest(inboundPath(paused.id), inboundParams(messageSid), paused.authToken),
+    );
+    expect(inbound.statusCode).toBe(200);
+    const status = await server.app.inject(
+      twilioRequest(statusPath(paused.id), statusParams(newMessageSid(), 'delivered'), paused.authToken),
+    );
+    expect(status.statusCode).toBe(200);
+    // Still signed by its own token: a forged delivery is refused as for an active one.
+    const forged = await server.app.inject(
+      twilioRequest(inboundPath(paused.id), inboundParams(newMessageSid()), 'f'.repeat(32)),
+    );
+    expect(forged.statusCode).toBe(403);
+    expect(await countEvents(server.sql, paused.id)).toBe(2);
+    await drainWorker(server.app);
+    expect(await countMessages(server.sql, paused.id)).toBe(1);
   });
 
   describe('over real sockets', () => {
@@ -284,16 +307,16 @@ describe('connection cache', () => {
   it('serves a connection from memory: a change without NOTIFY is not seen until the TTL', async () => {
     const c = await seedConnection(server.sql, server.vault);
     expect(await deliver(server.app, c)).toBe(200);
-    await server.sql`update twilio_whatsapp_connections set is_active = false where id = ${c.id}`;
+    await disconnectInDatabase(server.sql, c.id);
     expect(await deliver(server.app, c)).toBe(200);
   });
 
-  it('a deactivation announced by NOTIFY is seen at once by every server', async () => {
+  it('a disconnection announced by NOTIFY is seen at once by every server', async () => {
     const c = await seedConnection(server.sql, server.vault);
     expect(await deliver(server.app, c)).toBe(200);
     expect(await deliver(second.app, c)).toBe(200);
     await server.sql.begin(async (tx) => {
-      await tx`update twilio_whatsapp_connections set is_active = false where id = ${c.id}`;
+      await disconnectInDatabase(tx, c.id);
       await tx`select pg_notify('twilio_connection_changed', ${c.id})`;
     });
     // NOTIFY arrives asynchronously (milliseconds); the cache TTL is 30 s.

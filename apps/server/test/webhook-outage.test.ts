@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { createDatabase } from '@app/db';
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from '@app/db/embedded';
 import { applyMigrations } from '@app/db/migrate';
@@ -28,13 +29,27 @@ let server: WebhookServer;
 let cached: SeededConnection;
 let uncached: SeededConnection;
 
+/** The server's log lines, as JSON. */
+const logLines: { level: number; msg: string; stack?: unknown; err?: unknown }[] = [];
+const logStream = new Writable({
+  write(chunk: Buffer, _encoding, done) {
+    for (const line of chunk.toString().split('\n').filter(Boolean)) logLines.push(JSON.parse(line));
+    done();
+  },
+});
+const intakeLines = () => logLines.filter((l) => l.msg.startsWith('webhook intake'));
+
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'webhook-outage-pg-'));
   port = await freePort();
   pg = await startEmbeddedPostgres({ dataDir, port });
   await applyMigrations(pg.url);
   pool = createDatabase(pg.url, { max: 4 });
-  server = await startWebhookServer(pool.db, pg.url, { worker: { enabled: true, pollIntervalMs: 200 } });
+  server = await startWebhookServer(pool.db, pg.url, {
+    worker: { enabled: true, pollIntervalMs: 200 },
+    logLevel: 'warn',
+    logStream,
+  });
   const vault = new CredentialVault(WEBHOOK_TEST_KEYS);
   cached = await seedConnection(pool.client, vault);
   uncached = await seedConnection(pool.client, vault);
@@ -59,6 +74,11 @@ it('with PostgreSQL down deliveries get 503, never 200; when it is back the serv
     whileDown.push((await deliver(cached)).statusCode, (await deliver(uncached)).statusCode);
   }
   expect(new Set(whileDown)).toEqual(new Set([503]));
+  // Twenty 503s: one line that the outage started, without a stack; not one per 503.
+  expect(intakeLines().map((l) => l.msg)).toEqual([
+    'webhook intake: database unavailable; answering 503 until it is back',
+  ]);
+  expect(JSON.stringify(intakeLines())).not.toContain('    at ');
   expect((await server.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(503);
   expect((await server.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
 
@@ -69,6 +89,11 @@ it('with PostgreSQL down deliveries get 503, never 200; when it is back the serv
     interval: 100,
   });
   expect((await deliver(uncached)).statusCode).toBe(200);
+  // And one line when it is over (the 503s while PostgreSQL restarted are counted in it).
+  expect(intakeLines().map((l) => l.msg)).toEqual([
+    'webhook intake: database unavailable; answering 503 until it is back',
+    'webhook intake: database reachable again',
+  ]);
 
   // The worker is back too: what was accepted gets applied.
   await vi.waitFor(

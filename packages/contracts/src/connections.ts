@@ -58,6 +58,12 @@ export const updateConnectionInput = z
 export type UpdateConnectionInput = z.input<typeof updateConnectionInput>;
 
 export const connectionIdInput = z.object({ id: connectionId });
+/** Delete history: the number, typed again, confirms which history goes. */
+export const deleteHistoryInput = z.object({
+  id: connectionId,
+  confirmation: z.string().trim().min(1, 'Type the number to confirm.'),
+});
+export type DeleteHistoryInput = z.input<typeof deleteHistoryInput>;
 export const setActiveInput = z.object({ id: connectionId, isActive: z.boolean() });
 
 // Outputs
@@ -91,8 +97,26 @@ export const whatsappConnection = z.object({
   signingToken: z.enum(signingTokens),
   /** Until when signatures made with the Auth Token replaced by the last update are accepted; null when none is kept. */
   previousTokenExpiresAt: isoDateTime.nullable(),
+  /**
+   * Set once disconnected: the Auth Token is erased, the history kept (readable as
+   * before); connecting the number again continues it.
+   */
+  disconnectedAt: isoDateTime.nullable(),
+  /** Who disconnected it: their name (or email), null when unknown or once they left. */
+  disconnectedBy: z.string().nullable(),
 });
 export type WhatsappConnection = z.infer<typeof whatsappConnection>;
+
+/**
+ * What `delete` (disconnect) answers: whether Twilio's earlier webhook settings were
+ * put back, and a sentence saying what happened there or what to clear by hand.
+ */
+export const disconnectResult = z.object({
+  id: z.uuid(),
+  webhooksRestored: z.boolean(),
+  webhookNote: z.string(),
+});
+export type DisconnectResult = z.infer<typeof disconnectResult>;
 
 /**
  * What create / update / configureWebhooks answer: the stored connection, and why

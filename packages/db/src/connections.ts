@@ -5,14 +5,19 @@ import { twilioWhatsappConnections as connections, type TwilioWhatsappConnection
 /** What the webhook intake needs of a connection to check a delivery's signature. */
 export type ConnectionCredentials = Pick<
   TwilioWhatsappConnection,
-  'id' | 'organizationId' | 'twilioAccountSid' | 'twilioAuthTokenHash' | 'twilioPreviousAuthToken'
+  'id' | 'organizationId' | 'twilioAccountSid' | 'twilioPreviousAuthToken'
 > & {
+  twilioAuthTokenHash: string;
   /** previous_token_expires_at in ms since the epoch, while the grace lasts; else null. */
   previousTokenExpiresAtMs: number | null;
 };
 
-// The previous token only while its grace lasts (by the database's clock, as the sweep's).
-const activeCredentials = preparedStatement<{ id: string }, ConnectionCredentials>(sql`
+// Active or paused alike: pausing stops sending only, so a paused connection's
+// customers' messages and status callbacks are still verified and stored (Twilio
+// does not retry a 404: refusing them would lose them). A disconnected connection
+// has no token left to verify a signature with: it is not found (404). The previous
+// token only while its grace lasts (by the database's clock, as the sweep's).
+const connectedCredentials = preparedStatement<{ id: string }, ConnectionCredentials>(sql`
   select ${connections.id}, ${connections.organizationId} as "organizationId",
          ${connections.twilioAccountSid} as "twilioAccountSid",
          ${connections.twilioAuthTokenHash} as "twilioAuthTokenHash",
@@ -22,15 +27,20 @@ const activeCredentials = preparedStatement<{ id: string }, ConnectionCredential
               then (extract(epoch from ${connections.previousTokenExpiresAt}) * 1000)::float8
          end as "previousTokenExpiresAtMs"
   from ${connections}
-  where ${connections.id} = ${sql.placeholder('id')} and ${connections.isActive}
+  where ${connections.id} = ${sql.placeholder('id')}
+    and ${connections.disconnectedAt} is null and ${connections.twilioAuthTokenHash} is not null
 `);
 
-/** The active connection's id, organization and encrypted token(s) (read as service_role), or undefined. */
-export async function findActiveConnectionCredentials(
+/**
+ * The connection's id, organization and encrypted token(s) (read as service_role),
+ * whether sending is active or paused; undefined when there is no such connection or
+ * it is disconnected.
+ */
+export async function findConnectedConnectionCredentials(
   on: Queryable,
   id: string,
 ): Promise<ConnectionCredentials | undefined> {
-  const [row] = await activeCredentials(on, { id });
+  const [row] = await connectedCredentials(on, { id });
   return row;
 }
 

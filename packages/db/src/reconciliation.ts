@@ -15,8 +15,8 @@ import {
 /** What a reconciliation needs of its connection: who it is, and its encrypted token. */
 export type ReconciliationConnection = Pick<
   TwilioWhatsappConnection,
-  'id' | 'organizationId' | 'twilioAccountSid' | 'twilioAuthTokenHash' | 'whatsappNumber'
->;
+  'id' | 'organizationId' | 'twilioAccountSid' | 'whatsappNumber'
+> & { twilioAuthTokenHash: string };
 
 /** A lease taken: the connection, the database's clock, and the lease as its token. */
 export interface ReconciliationLease extends ReconciliationConnection {
@@ -44,6 +44,7 @@ const takeLease = preparedStatement<{ id: string; leaseMs: number }, Reconciliat
   update ${connections}
   set reconcile_lease_until = now() + ${sql.placeholder('leaseMs')} * interval '1 millisecond'
   where ${connections.id} = ${sql.placeholder('id')}
+    and ${connections.disconnectedAt} is null and ${connections.twilioAuthTokenHash} is not null
     and (${connections.reconcileLeaseUntil} is null or ${connections.reconcileLeaseUntil} < now())
   returning ${connectionFields},
     ${connections.reconcileLeaseUntil}::text as lease,
@@ -53,13 +54,14 @@ const takeLease = preparedStatement<{ id: string; leaseMs: number }, Reconciliat
 `);
 
 const connectionExists = preparedStatement<{ id: string }, { id: string }>(sql`
-  select ${connections.id} from ${connections} where ${connections.id} = ${sql.placeholder('id')}
+  select ${connections.id} from ${connections}
+  where ${connections.id} = ${sql.placeholder('id')} and ${connections.disconnectedAt} is null
 `);
 
 /**
  * Takes the connection's reconciliation lease for `leaseMs` when nobody holds it (or
  * the holder's lease ran out: a process that died mid-run). 'busy': another run
- * holds it; 'missing': no such connection.
+ * holds it; 'missing': no such connection, or a disconnected one (no token to ask Twilio with).
  */
 export async function takeReconciliationLease(
   on: Queryable,
@@ -119,7 +121,9 @@ export async function releaseReconciliationLease(
 }
 
 const allConnectionIds = preparedStatement<Record<string, never>, { id: string }>(sql`
-  select ${connections.id} from ${connections} order by ${connections.createdAt}
+  select ${connections.id} from ${connections}
+  where ${connections.disconnectedAt} is null
+  order by ${connections.createdAt}
 `);
 
 /** Every connection's id, oldest first: what a reconciliation of everything goes through. */
@@ -128,7 +132,9 @@ export async function listConnectionIdsForReconciliation(on: Queryable): Promise
 }
 
 const oneConnection = preparedStatement<{ id: string }, ReconciliationConnection>(sql`
-  select ${connectionFields} from ${connections} where ${connections.id} = ${sql.placeholder('id')}
+  select ${connectionFields} from ${connections}
+  where ${connections.id} = ${sql.placeholder('id')}
+    and ${connections.disconnectedAt} is null and ${connections.twilioAuthTokenHash} is not null
 `);
 
 /** One connection with its encrypted token (service_role), or undefined. */

@@ -97,6 +97,14 @@ export const profiles = pgTable(
   (t) => [index('idx_profiles_org').on(t.organizationId)],
 );
 
+/** A sender's or number's webhook settings as Twilio held them (null: not set). */
+export interface StoredWebhookSettings {
+  inboundUrl: string | null;
+  inboundMethod: string | null;
+  statusUrl: string | null;
+  statusMethod: string | null;
+}
+
 export const twilioWhatsappConnections = pgTable(
   'twilio_whatsapp_connections',
   {
@@ -110,7 +118,7 @@ export const twilioWhatsappConnections = pgTable(
      * authenticated may write it but not read it (column grants, FIX 7): read it with
      * withServiceRole, and name columns (connectionColumns) in queries run as a user.
      */
-    twilioAuthTokenHash: text('twilio_auth_token_hash').notNull(),
+    twilioAuthTokenHash: text('twilio_auth_token_hash'),
     whatsappNumber: text('whatsapp_number').notNull(),
     whatsappNumberSid: text('whatsapp_number_sid'),
     friendlyName: text('friendly_name'),
@@ -134,6 +142,11 @@ export const twilioWhatsappConnections = pgTable(
     /** Last delivery seen signed with each token (to about a minute); reset at each rotation. */
     lastSignedWithCurrentAt: timestamp('last_signed_with_current_at', tz),
     lastSignedWithPreviousAt: timestamp('last_signed_with_previous_at', tz),
+    /** Disconnected: the token is erased (NULL above), the row and its history kept (20261130). */
+    disconnectedAt: timestamp('disconnected_at', tz),
+    disconnectedBy: uuid('disconnected_by').references(() => users.id, { onDelete: 'set null' }),
+    /** Twilio's settings before ours, restored at disconnect; service role only (column grants). */
+    twilioWebhooksBefore: jsonb('twilio_webhooks_before').$type<StoredWebhookSettings>(),
   },
   (t) => [
     // A previous token always has the end of its grace period (20261130_token_rotation).

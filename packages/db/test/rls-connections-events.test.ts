@@ -47,8 +47,20 @@ const selectConnectionsWithoutToken: Operation = (tx) =>
       previousTokenExpiresAt: connections.previousTokenExpiresAt,
       lastSignedWithCurrentAt: connections.lastSignedWithCurrentAt,
       lastSignedWithPreviousAt: connections.lastSignedWithPreviousAt,
+      // 20261130: when and by whom a connection was disconnected (the card shows it).
+      disconnectedAt: connections.disconnectedAt,
+      disconnectedBy: connections.disconnectedBy,
     })
     .from(connections);
+// 20261130: Twilio's earlier webhook settings can carry another system's credentials in a URL.
+const selectWebhooksBefore: Operation = (tx) =>
+  tx.select({ id: connections.id, before: connections.twilioWebhooksBefore }).from(connections);
+const disconnectConnectionOfA: Operation = (tx, w) =>
+  tx
+    .update(connections)
+    .set({ twilioAuthTokenHash: null, disconnectedAt: new Date(), isActive: false })
+    .where(eq(connections.id, w.connA))
+    .returning({ id: connections.id });
 const selectTokenCiphertext: Operation = (tx) =>
   tx.select({ id: connections.id, token: connections.twilioAuthTokenHash }).from(connections);
 const selectPreviousTokenCiphertext: Operation = (tx) =>
@@ -117,6 +129,9 @@ const connectionCases: Case[] = [
   { behaviour: 'an admin of A cannot read the previous token’s ciphertext', actor: 'admin of A', operation: selectPreviousTokenCiphertext, expected: denied },
   { behaviour: 'a member of A cannot read the previous token’s ciphertext', actor: 'member of A', operation: selectPreviousTokenCiphertext, expected: denied },
   { behaviour: 'the service role reads the previous token’s ciphertext', actor: 'service role', operation: selectPreviousTokenCiphertext, expected: rows('connA', 'connB') },
+  { behaviour: 'the owner of A cannot read Twilio’s earlier webhook settings', actor: 'owner of A', operation: selectWebhooksBefore, expected: denied },
+  { behaviour: 'a member of A cannot read Twilio’s earlier webhook settings', actor: 'member of A', operation: selectWebhooksBefore, expected: denied },
+  { behaviour: 'the service role reads Twilio’s earlier webhook settings', actor: 'service role', operation: selectWebhooksBefore, expected: rows('connA', 'connB') },
   // insert
   { behaviour: 'the owner of A can add a connection to A', actor: 'owner of A', operation: insertConnectionIntoA, expected: insertsOneRow },
   { behaviour: 'an admin of A can add a connection to A', actor: 'admin of A', operation: insertConnectionIntoA, expected: insertsOneRow },
@@ -131,6 +146,9 @@ const connectionCases: Case[] = [
   { behaviour: 'an admin of A can store a new token ciphertext (write, not read)', actor: 'admin of A', operation: replaceTokenOfA, expected: rows('connA') },
   { behaviour: 'a member cannot store a token ciphertext', actor: 'member of A', operation: replaceTokenOfA, expected: none },
   { behaviour: 'a user of B cannot update A’s connection', actor: 'user of B', operation: renameConnectionOfA, expected: none },
+  { behaviour: 'an admin of A can disconnect A’s connection (erase its token)', actor: 'admin of A', operation: disconnectConnectionOfA, expected: rows('connA') },
+  { behaviour: 'a member cannot disconnect a connection', actor: 'member of A', operation: disconnectConnectionOfA, expected: none },
+  { behaviour: 'a user of B cannot disconnect A’s connection', actor: 'user of B', operation: disconnectConnectionOfA, expected: none },
   { behaviour: 'anon cannot update a connection', actor: 'anon', operation: renameConnectionOfA, expected: denied },
   { behaviour: 'an admin cannot move a connection into another organization', actor: 'admin of A', operation: moveConnectionOfAToB, expected: denied },
   { behaviour: 'an owner cannot move a connection into another organization', actor: 'owner of A', operation: moveConnectionOfAToB, expected: denied },

@@ -1,6 +1,7 @@
 export { createTwilioAdapter, notAWhatsappSenderYet } from './adapter/create-twilio-adapter.ts';
 export type { TwilioAdapterErrorField, TwilioAdapterErrorKind } from './adapter/errors.ts';
 export { describeTwilioError, TwilioAdapterError } from './adapter/errors.ts';
+export { formatSeconds } from './adapter/map-twilio-failure.ts';
 export type {
   ListMessagesFilter,
   OutboundWhatsappMessage,
@@ -12,6 +13,7 @@ export type {
   TwilioMedia,
   TwilioMessage,
   VerifiedAccount,
+  WebhookSettings,
   WhatsappSender,
 } from './adapter/types.ts';
 export { TWILIO_API_ORIGIN, TWILIO_SANDBOX_NUMBER } from './adapter/types.ts';

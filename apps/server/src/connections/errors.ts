@@ -22,7 +22,20 @@ export class ConnectionPausedError extends DomainError {
   readonly kind = 'unmet_condition';
 
   constructor() {
-    super('This WhatsApp connection is paused. An owner or admin can resume it in Settings.');
+    super(
+      'Sending from this WhatsApp number is paused. An owner or admin can resume it with "Resume sending" in Settings > WhatsApp.',
+    );
+  }
+}
+
+/** Acting on a disconnected connection: its Auth Token is erased, only its history is kept. */
+export class ConnectionDisconnectedError extends DomainError {
+  readonly kind = 'unmet_condition';
+
+  constructor() {
+    super(
+      'This WhatsApp number is disconnected: its Auth Token was erased. An owner or admin can connect it again in Settings > WhatsApp; its history continues.',
+    );
   }
 }
 

@@ -11,9 +11,11 @@ import { webhookUrlsFor } from './webhook-urls.ts';
 export function presentConnection(
   row: Omit<
     TwilioWhatsappConnection,
-    'twilioAuthTokenHash' | 'twilioPreviousAuthToken' | 'reconcileLeaseUntil'
+    'twilioAuthTokenHash' | 'twilioPreviousAuthToken' | 'reconcileLeaseUntil' | 'twilioWebhooksBefore'
   >,
   publicUrl: URL,
+  /** Who disconnected which connection (disconnectorNames), for `disconnectedBy`. */
+  disconnectors: ReadonlyMap<string, string> = new Map(),
 ): WhatsappConnection {
   return {
     id: row.id,
@@ -35,6 +37,8 @@ export function presentConnection(
       row.previousTokenExpiresAt !== null && row.previousTokenExpiresAt > new Date()
         ? row.previousTokenExpiresAt.toISOString()
         : null,
+    disconnectedAt: row.disconnectedAt?.toISOString() ?? null,
+    disconnectedBy: row.disconnectedBy === null ? null : (disconnectors.get(row.disconnectedBy) ?? null),
   };
 }
 

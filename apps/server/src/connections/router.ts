@@ -4,24 +4,34 @@ import {
   connectionIdInput,
   connectionWriteResult,
   createConnectionInput,
+  deleteHistoryInput,
+  disconnectResult,
   setActiveInput,
   updateConnectionInput,
   whatsappConnection,
 } from '@app/contracts';
 import { retryOnDeadlock } from '@app/db';
-import type { TRPCRouterRecord } from '@trpc/server';
+import { TRPCError, type TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
 import type { AppServices } from '../services.ts';
 import { adminProcedure, protectedProcedure } from '../trpc/trpc.ts';
+import {
+  HistoryConfirmationMismatchError,
+  restoreTwilioWebhooks,
+  StillConnectedError,
+} from './disconnect.ts';
+import { ConnectionDisconnectedError } from './errors.ts';
 import { presentConnection } from './present.ts';
 import {
   alreadyConnected,
   type ConnectionRow,
+  connectionHoldingNumber,
   deleteConnection,
+  disconnectorNames,
   findConnection,
+  heldByAnotherHistory,
   insertConnection,
   listConnections,
-  organizationHoldingNumber,
   updateConnection,
 } from './store.ts';
 import { signingTokenOf, tokenRotationPatch } from './token-rotation.ts';
@@ -30,6 +40,7 @@ import {
   storedCredentials,
   storedTokenPair,
   verifyTwilioAccess,
+  webhookSetupPatch,
 } from './twilio-access.ts';
 
 function writeResult(services: AppServices, row: ConnectionRow, webhookError: string | null) {
@@ -43,7 +54,8 @@ function writeResult(services: AppServices, row: ConnectionRow, webhookError: st
 export const connectionsRouter = {
   list: protectedProcedure.output(z.array(whatsappConnection)).query(async ({ ctx }) => {
     const rows = await ctx.asUser((tx) => listConnections(tx));
-    return rows.map((row) => presentConnection(row, ctx.services.publicUrl));
+    const names = await disconnectorNames(ctx.services.db, rows);
+    return rows.map((row) => presentConnection(row, ctx.services.publicUrl, names));
   }),
 
   get: protectedProcedure
@@ -51,7 +63,7 @@ export const connectionsRouter = {
     .output(whatsappConnection)
     .query(async ({ ctx, input }) => {
       const row = await ctx.asUser((tx) => findConnection(tx, input.id));
-      return presentConnection(row, ctx.services.publicUrl);
+      return presentConnection(row, ctx.services.publicUrl, await disconnectorNames(ctx.services.db, [row]));
     }),
 
   /**
@@ -70,32 +82,47 @@ export const connectionsRouter = {
       // Only once Twilio accepted the credentials: for the sandbox number (shared by
       // every account) the answer says whether that account is connected here, which
       // nobody without its Auth Token may learn.
-      const holder = await organizationHoldingNumber(services.db, input.whatsappNumber, input.accountSid);
-      if (holder) throw alreadyConnected(input.whatsappNumber, holder === user.organizationId);
+      const holder = await connectionHoldingNumber(services.db, input.whatsappNumber, input.accountSid);
+      const ours = holder?.organizationId === user.organizationId;
+      if (holder && !holder.disconnected) throw alreadyConnected(input.whatsappNumber, ours);
+      if (holder && !ours) throw heldByAnotherHistory(input.whatsappNumber);
 
-      // The id is made here so the ciphertext can be bound to its row before the insert.
-      const id = randomUUID();
-      const inserted = await ctx.asUser((tx) =>
-        insertConnection(tx, {
-          id,
-          organizationId: user.organizationId,
-          twilioAccountSid: input.accountSid,
-          twilioAuthTokenHash: services.vault.encrypt(input.authToken, {
-            rowId: id,
-            accountSid: input.accountSid,
-          }),
-          whatsappNumber: input.whatsappNumber,
-          whatsappNumberSid: sender.sid,
-          friendlyName: input.friendlyName ?? null,
-          webhookConfigured: false,
-          lastVerifiedAt: new Date(),
+      // Connected again in the same organization: the disconnected row comes back with
+      // the new credentials, keeping its id, so its conversation and events continue.
+      // Otherwise the id is made here so the ciphertext can be bound to its row before the insert.
+      const id = holder?.id ?? randomUUID();
+      const fields = {
+        twilioAccountSid: input.accountSid,
+        twilioAuthTokenHash: services.vault.encrypt(input.authToken, {
+          rowId: id,
+          accountSid: input.accountSid,
         }),
+        whatsappNumberSid: sender.sid,
+        webhookConfigured: false,
+        lastVerifiedAt: new Date(),
+      };
+      const stored = await ctx.asUser((tx) =>
+        holder
+          ? updateConnection(tx, id, {
+              ...fields,
+              ...(input.friendlyName === undefined ? {} : { friendlyName: input.friendlyName }),
+              isActive: true,
+              disconnectedAt: null,
+              disconnectedBy: null,
+            })
+          : insertConnection(tx, {
+              ...fields,
+              id,
+              organizationId: user.organizationId,
+              whatsappNumber: input.whatsappNumber,
+              friendlyName: input.friendlyName ?? null,
+            }),
       );
 
-      const webhooks = await configureTwilioWebhooks(services, credentials, inserted);
+      const webhooks = await configureTwilioWebhooks(services, credentials, stored);
       const row = webhooks.configured
-        ? await ctx.asUser((tx) => updateConnection(tx, id, { webhookConfigured: true }))
-        : inserted;
+        ? await ctx.asUser((tx) => updateConnection(tx, id, webhookSetupPatch(webhooks)))
+        : stored;
       if (webhooks.error)
         ctx.req.log.warn({ connectionId: id }, 'connection stored; webhooks not configured');
       return writeResult(services, row, webhooks.error);
@@ -118,6 +145,8 @@ export const connectionsRouter = {
       }
 
       const current = await ctx.asUser((tx) => findConnection(tx, input.id));
+      // Its token is erased: new credentials come through connecting the number again.
+      if (current.disconnectedAt) throw new ConnectionDisconnectedError();
       const credentials = {
         accountSid: input.accountSid ?? current.twilioAccountSid,
         authToken: input.authToken,
@@ -154,7 +183,7 @@ export const connectionsRouter = {
       // Another account or sender: its webhooks point elsewhere until we set them.
       const webhooks = await configureTwilioWebhooks(services, credentials, row);
       if (webhooks.configured)
-        row = await ctx.asUser((tx) => updateConnection(tx, row.id, { webhookConfigured: true }));
+        row = await ctx.asUser((tx) => updateConnection(tx, row.id, webhookSetupPatch(webhooks)));
       return writeResult(services, row, webhooks.error);
     }),
 
@@ -194,10 +223,8 @@ export const connectionsRouter = {
       );
       // A failed attempt says nothing about what Twilio holds now: the flag stays as it was.
       const row =
-        webhooks.error === null && webhooks.configured !== current.webhookConfigured
-          ? await ctx.asUser((tx) =>
-              updateConnection(tx, input.id, { webhookConfigured: webhooks.configured }),
-            )
+        webhooks.error === null && (webhooks.configured !== current.webhookConfigured || webhooks.before)
+          ? await ctx.asUser((tx) => updateConnection(tx, input.id, webhookSetupPatch(webhooks)))
           : current;
       return writeResult(services, row, webhooks.error);
     }),
@@ -206,18 +233,76 @@ export const connectionsRouter = {
     .input(setActiveInput)
     .output(whatsappConnection)
     .mutation(async ({ ctx, input }) => {
-      const row = await ctx.asUser((tx) => updateConnection(tx, input.id, { isActive: input.isActive }));
-      // Committed: what arrived while it was off is read back from Twilio.
+      // Pausing stops sending only; the intake keeps accepting the number's webhooks.
+      const row = await ctx.asUser(async (tx) => {
+        if ((await findConnection(tx, input.id)).disconnectedAt) throw new ConnectionDisconnectedError();
+        return updateConnection(tx, input.id, { isActive: input.isActive });
+      });
+      // Committed: whatever Twilio could not deliver meanwhile is read back from it.
       if (input.isActive) ctx.services.reconciliation.schedule(row.id, 'reactivated');
       return presentConnection(row, ctx.services.publicUrl);
     }),
 
-  /** Removes the connection; its webhook events and messages go with it (ON DELETE CASCADE). */
+  /**
+   * Disconnects (the contract's name is kept): Twilio's earlier webhook settings are put
+   * back with the still-known token, then the token is erased. The row stays, marked
+   * disconnected by whom and when, with its conversation and events readable as before.
+   */
   delete: adminProcedure
     .input(connectionIdInput)
+    .output(disconnectResult)
+    .mutation(async ({ ctx, input }) => {
+      const { services, user } = ctx;
+      const current = await ctx.asUser((tx) => findConnection(tx, input.id));
+      if (current.disconnectedAt) {
+        return {
+          id: current.id,
+          webhooksRestored: false,
+          webhookNote: `${current.whatsappNumber} was disconnected already.`,
+        };
+      }
+      const restore = await restoreTwilioWebhooks(services, current);
+      if (!restore.restored)
+        ctx.req.log.warn({ connectionId: current.id }, 'disconnect: Twilio webhooks not restored');
+      await ctx.asUser((tx) =>
+        updateConnection(tx, input.id, {
+          twilioAuthTokenHash: null,
+          // The token a rotation replaced goes too: nothing of the account's is kept.
+          twilioPreviousAuthToken: null,
+          previousTokenExpiresAt: null,
+          twilioWebhooksBefore: null,
+          disconnectedAt: new Date(),
+          disconnectedBy: user.userId,
+          isActive: false,
+          webhookConfigured: false,
+        }),
+      );
+      return { id: current.id, webhooksRestored: restore.restored, webhookNote: restore.note };
+    }),
+
+  /**
+   * Owner only, for a disconnected connection: deletes its messages and webhook events
+   * (ON DELETE CASCADE) with the row. The number typed again confirms which history.
+   */
+  deleteHistory: adminProcedure
+    .input(deleteHistoryInput)
     .output(z.object({ id: z.uuid() }))
     .mutation(async ({ ctx, input }) => {
-      await retryOnDeadlock(() => ctx.asUser((tx) => deleteConnection(tx, input.id)));
+      if (ctx.user.role !== 'owner') {
+        throw new TRPCError({
+          code: 'FORBIDDEN',
+          message: "Only an owner of your organization can delete a number's history. Ask one of them.",
+        });
+      }
+      await retryOnDeadlock(() =>
+        ctx.asUser(async (tx) => {
+          const current = await findConnection(tx, input.id);
+          if (!current.disconnectedAt) throw new StillConnectedError(current.whatsappNumber);
+          if (input.confirmation !== current.whatsappNumber)
+            throw new HistoryConfirmationMismatchError(current.whatsappNumber);
+          await deleteConnection(tx, input.id);
+        }),
+      );
       return { id: input.id };
     }),
 } satisfies TRPCRouterRecord;

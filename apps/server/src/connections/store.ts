@@ -3,13 +3,16 @@ import {
   type Database,
   isUniqueViolation,
   type NewTwilioWhatsappConnection,
+  profiles,
+  type StoredWebhookSettings,
   type TwilioWhatsappConnection,
   type Tx,
+  users,
   withoutQueryParameters,
   withServiceRole,
 } from '@app/db';
 import { TWILIO_SANDBOX_NUMBER } from '@app/twilio';
-import { and, desc, eq, ne } from 'drizzle-orm';
+import { and, desc, eq, inArray, ne } from 'drizzle-orm';
 import { ConnectionNotFoundError, NumberAlreadyConnectedError } from './errors.ts';
 import { notifyConnectionChanged } from './notify.ts';
 
@@ -26,7 +29,7 @@ import { notifyConnectionChanged } from './notify.ts';
  */
 export type ConnectionRow = Omit<
   TwilioWhatsappConnection,
-  'twilioAuthTokenHash' | 'twilioPreviousAuthToken' | 'reconcileLeaseUntil'
+  'twilioAuthTokenHash' | 'twilioPreviousAuthToken' | 'reconcileLeaseUntil' | 'twilioWebhooksBefore'
 >;
 
 export const connectionColumns = {
@@ -45,6 +48,8 @@ export const connectionColumns = {
   previousTokenExpiresAt: connections.previousTokenExpiresAt,
   lastSignedWithCurrentAt: connections.lastSignedWithCurrentAt,
   lastSignedWithPreviousAt: connections.lastSignedWithPreviousAt,
+  disconnectedAt: connections.disconnectedAt,
+  disconnectedBy: connections.disconnectedBy,
 } satisfies { [K in keyof ConnectionRow]: (typeof connections)[K] };
 
 /**
@@ -81,20 +86,42 @@ export function alreadyConnected(number: string, ours: boolean): NumberAlreadyCo
 }
 
 /**
- * Which organization, if any, has this number connected. Read as the service role
- * because a number is unique across organizations; the caller only learns
- * whether it is theirs, never whose it is. The sandbox number is shared by every
- * Twilio account, so for it only the same account's connection counts.
+ * Another organization disconnected this number and kept its history. Connecting it
+ * here would either hand that history over or fork it under the same number, so it
+ * waits until that organization deletes the history (decided in issue 11).
  */
-export async function organizationHoldingNumber(
+export function heldByAnotherHistory(number: string): NumberAlreadyConnectedError {
+  return new NumberAlreadyConnectedError(
+    `${number} was connected to another organization, which keeps its message history. It can be connected here once an owner there deletes that history.`,
+  );
+}
+
+export interface NumberHolder {
+  id: string;
+  organizationId: string;
+  /** Disconnected: only its history is held (same organization: connecting again continues it). */
+  disconnected: boolean;
+}
+
+/**
+ * The connection, if any, that holds this number, connected or disconnected. Read as
+ * the service role because a number is unique across organizations; the caller only
+ * learns whether it is theirs, never whose it is. The sandbox number is shared by
+ * every Twilio account, so for it only the same account's connection counts.
+ */
+export async function connectionHoldingNumber(
   db: Database,
   number: string,
   accountSid: string,
-): Promise<string | null> {
+): Promise<NumberHolder | null> {
   const sameNumber = eq(connections.whatsappNumber, number);
   const [row] = await withServiceRole(db, (tx) =>
     tx
-      .select({ organizationId: connections.organizationId })
+      .select({
+        id: connections.id,
+        organizationId: connections.organizationId,
+        disconnectedAt: connections.disconnectedAt,
+      })
       .from(connections)
       .where(
         number === TWILIO_SANDBOX_NUMBER
@@ -103,7 +130,49 @@ export async function organizationHoldingNumber(
       )
       .limit(1),
   );
-  return row?.organizationId ?? null;
+  return row
+    ? { id: row.id, organizationId: row.organizationId, disconnected: row.disconnectedAt !== null }
+    : null;
+}
+
+/**
+ * Twilio's webhook settings from before we configured ours, read as the service role
+ * (signed-in users cannot SELECT them: a URL can carry another system's credentials).
+ * Call it only after the caller's RLS read of the same row proved access.
+ */
+export async function storedWebhooksBefore(db: Database, id: string): Promise<StoredWebhookSettings | null> {
+  const [row] = await withServiceRole(db, (tx) =>
+    tx
+      .select({ before: connections.twilioWebhooksBefore })
+      .from(connections)
+      .where(eq(connections.id, id))
+      .limit(1),
+  );
+  return row?.before ?? null;
+}
+
+/**
+ * Who disconnected each of these connections, by name (or email when they gave no
+ * name), for the card's "by whom". Read as the service role (users cannot read
+ * auth.users), and only people of the connection's own organization: the rows come
+ * from the caller's RLS read.
+ */
+export async function disconnectorNames(
+  db: Database,
+  rows: Pick<ConnectionRow, 'organizationId' | 'disconnectedBy'>[],
+): Promise<Map<string, string>> {
+  const wanted = rows.filter((r) => r.disconnectedBy !== null);
+  if (wanted.length === 0) return new Map();
+  const ids = [...new Set(wanted.map((r) => r.disconnectedBy as string))];
+  const organizationIds = [...new Set(wanted.map((r) => r.organizationId))];
+  const people = await withServiceRole(db, (tx) =>
+    tx
+      .select({ id: profiles.id, name: profiles.displayName, email: users.email })
+      .from(profiles)
+      .innerJoin(users, eq(users.id, profiles.id))
+      .where(and(inArray(profiles.id, ids), inArray(profiles.organizationId, organizationIds))),
+  );
+  return new Map(people.map((p) => [p.id, p.name ?? p.email]));
 }
 
 export function listConnections(tx: Tx): Promise<ConnectionRow[]> {
@@ -153,6 +222,9 @@ export type ConnectionPatch = Partial<
     | 'isActive'
     | 'webhookConfigured'
     | 'lastVerifiedAt'
+    | 'twilioWebhooksBefore'
+    | 'disconnectedAt'
+    | 'disconnectedBy'
   >
 >;
 

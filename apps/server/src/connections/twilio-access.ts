@@ -1,7 +1,16 @@
-import { TwilioAdapterError, type TwilioCredentials, type WhatsappSender } from '@app/twilio';
+import {
+  TwilioAdapterError,
+  type TwilioCredentials,
+  type WebhookSettings,
+  type WhatsappSender,
+} from '@app/twilio';
 import type { AppServices } from '../services.ts';
 import { CredentialDecryptionError } from '../vault/credential-vault.ts';
-import { ConnectionNotFoundError, StoredTokenUnreadableError } from './errors.ts';
+import {
+  ConnectionDisconnectedError,
+  ConnectionNotFoundError,
+  StoredTokenUnreadableError,
+} from './errors.ts';
 import { senderOf } from './present.ts';
 import { type ConnectionRow, storedSecret } from './store.ts';
 import { asTwilioRefusal } from './twilio-errors.ts';
@@ -27,12 +36,26 @@ export async function verifyTwilioAccess(
 export const WEBHOOKS_NOT_SET =
   'Twilio could not be reached to set the webhooks. Try "Configure webhooks" again, or paste the URLs in the Twilio Console.';
 
-export type WebhookSetup = { configured: boolean; error: string | null };
+export type WebhookSetup = {
+  configured: boolean;
+  error: string | null;
+  /**
+   * What Twilio held before this call pointed the webhooks here, to put back at
+   * disconnect; null when nothing new was learnt (the sandbox, a failure, or the
+   * settings already pointed here, so the earlier ones stay as stored).
+   */
+  before: WebhookSettings | null;
+};
+
+/** Whether Twilio's settings point at this connection's URLs. */
+export function pointsHere(settings: WebhookSettings, urls: { inbound: string; status: string }): boolean {
+  return settings.inboundUrl === urls.inbound || settings.statusUrl === urls.status;
+}
 
 /**
- * Points the sender's (or number's) webhooks at this connection's URLs. A failure
- * is reported, not thrown: the connection is stored already and the person can
- * retry, or paste the URLs by hand.
+ * Points the sender's (or number's) webhooks at this connection's URLs, after reading
+ * what they were (restored at disconnect). A failure is reported, not thrown: the
+ * connection is stored already and the person can retry, or paste the URLs by hand.
  */
 export async function configureTwilioWebhooks(
   services: Pick<AppServices, 'twilio' | 'publicUrl'>,
@@ -40,12 +63,14 @@ export async function configureTwilioWebhooks(
   row: Pick<ConnectionRow, 'id' | 'whatsappNumberSid'>,
 ): Promise<WebhookSetup> {
   const urls = webhookUrlsFor(services.publicUrl, row.id);
+  const sender = senderOf(row);
   try {
-    const { configured } = await services.twilio.configureWebhooks(credentials, senderOf(row), {
+    const current = await services.twilio.readWebhooks(credentials, sender);
+    const { configured } = await services.twilio.configureWebhooks(credentials, sender, {
       inboundUrl: urls.inbound,
       statusUrl: urls.status,
     });
-    return { configured, error: null };
+    return { configured, error: null, before: current && !pointsHere(current, urls) ? current : null };
   } catch (error) {
     // Said after the connection was stored: Twilio's own reason, never "nothing was saved".
     return {
@@ -54,8 +79,17 @@ export async function configureTwilioWebhooks(
         error instanceof TwilioAdapterError && error.kind !== 'unreachable'
           ? error.message
           : WEBHOOKS_NOT_SET,
+      before: null,
     };
   }
+}
+
+/** The row's fields for a WebhookSetup: the flag, and the earlier settings when newly learnt. */
+export function webhookSetupPatch(setup: WebhookSetup) {
+  return {
+    webhookConfigured: setup.configured,
+    ...(setup.before ? { twilioWebhooksBefore: setup.before } : {}),
+  };
 }
 
 /**
@@ -69,6 +103,7 @@ export async function storedCredentials(
 ): Promise<TwilioCredentials> {
   const secret = await storedSecret(services.db, row.id);
   if (!secret) throw new ConnectionNotFoundError();
+  if (secret.twilioAuthTokenHash === null) throw new ConnectionDisconnectedError();
   try {
     const authToken = services.vault.decrypt(secret.twilioAuthTokenHash, {
       rowId: secret.id,

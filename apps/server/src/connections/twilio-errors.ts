@@ -1,7 +1,11 @@
-import { TwilioAdapterError } from '@app/twilio';
+import { formatSeconds, TwilioAdapterError } from '@app/twilio';
 import { DomainError, type DomainErrorKind } from '../domain-error.ts';
 
 export const TWILIO_UNREACHABLE = 'Twilio could not be reached. Nothing was saved; try again.';
+/** The connect flow's answer when Twilio accepted the connection but never answered. */
+export function twilioDidNotAnswer(timeoutMs: number): string {
+  return `Twilio did not answer within ${formatSeconds(timeoutMs)}; nothing was saved. Try again in a minute.`;
+}
 const REJECTED_CREDENTIALS =
   'Twilio rejected these credentials (20003). Check the Account SID and Auth Token.';
 const REJECTED_STORED_CREDENTIALS =
@@ -55,7 +59,10 @@ function refusalKind(error: TwilioAdapterError, purpose: TwilioCallPurpose): Dom
 function refusalMessage(error: TwilioAdapterError, purpose: TwilioCallPurpose): string {
   if (error.kind === 'rejected_credentials')
     return purpose === 'connect' ? REJECTED_CREDENTIALS : REJECTED_STORED_CREDENTIALS;
-  if (error.kind === 'unreachable' && purpose === 'connect') return TWILIO_UNREACHABLE;
+  if (error.kind === 'unreachable' && purpose === 'connect')
+    return error.timedOutAfterMs === undefined
+      ? TWILIO_UNREACHABLE
+      : twilioDidNotAnswer(error.timedOutAfterMs);
   return error.message;
 }
 

@@ -9,7 +9,7 @@ import {
 import { type SentMessage, type TwilioAdapter, TwilioAdapterError } from '@app/twilio';
 import { and, eq, isNull, or, sql } from 'drizzle-orm';
 import { type ActingUser, asUser } from '../auth/acting-user.ts';
-import { ConnectionPausedError } from '../connections/errors.ts';
+import { ConnectionDisconnectedError, ConnectionPausedError } from '../connections/errors.ts';
 import { findConnection } from '../connections/store.ts';
 import { storedCredentials } from '../connections/twilio-access.ts';
 import { TwilioRefusalError } from '../connections/twilio-errors.ts';
@@ -56,6 +56,7 @@ export async function sendWhatsappMessage({
 }): Promise<WhatsappMessage> {
   const { connection, queued } = await asUser(services.db, sender, async (tx) => {
     const connection = await findConnection(tx, message.connectionId);
+    if (connection.disconnectedAt) throw new ConnectionDisconnectedError();
     if (!connection.isActive) throw new ConnectionPausedError();
     // Exactly what the insert policy allows a member: outbound, queued, no SID yet, sent by themself.
     const [queued] = await tx

@@ -2,7 +2,7 @@ import type { Tx } from '@app/db';
 import { initTRPC, TRPCError } from '@trpc/server';
 import { ZodError, z } from 'zod';
 import { asUser } from '../auth/acting-user.ts';
-import { DomainError } from '../domain-error.ts';
+import { DomainError, type DomainErrorKind } from '../domain-error.ts';
 import type { Context } from './context.ts';
 import { asTRPCError } from './domain-errors.ts';
 import { isCrossSiteMutation } from './origin-guard.ts';
@@ -37,11 +37,22 @@ export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
 /** Services throw domain errors; every procedure reports them with their API code. */
-const mapDomainErrors = t.middleware(async ({ next }) => {
+const mapDomainErrors = t.middleware(async ({ ctx, path, next }) => {
   const result = await next();
-  if (!result.ok) throw asTRPCError(result.error);
+  if (!result.ok) {
+    const error = asTRPCError(result.error);
+    // A third party (Twilio) that hung, failed or could not be reached is the operator's
+    // business too: one warning line, with the sentence the person read (never a secret).
+    if (error.cause instanceof DomainError && thirdPartyFailures.has(error.cause.kind))
+      ctx.req.log.warn(
+        { path, kind: error.cause.kind, reason: error.cause.message },
+        'procedure: Twilio failed',
+      );
+    throw error;
+  }
   return result;
 });
+const thirdPartyFailures = new Set<DomainErrorKind>(['unavailable', 'upstream_failed', 'outcome_unknown']);
 
 /** Refuses a mutation sent from another site before the procedure runs (see isCrossSiteMutation). */
 const refuseCrossSite = t.middleware(({ ctx, next }) => {

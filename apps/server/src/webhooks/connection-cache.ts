@@ -1,6 +1,6 @@
 import { UUID_PATTERN } from '@app/contracts';
 import {
-  findActiveConnectionCredentials,
+  findConnectedConnectionCredentials,
   type Listener,
   listenWithReconnect,
   type ServiceRole,
@@ -9,6 +9,7 @@ import { LRUCache } from 'lru-cache';
 import { CONNECTION_CHANGED_CHANNEL } from '../connections/notify.ts';
 import type { CredentialVault } from '../vault/credential-vault.ts';
 
+/** A connection whose webhooks are accepted: active or paused (pausing stops sending only). */
 export interface ActiveConnection {
   id: string;
   organizationId: string;
@@ -26,7 +27,7 @@ export interface ActiveConnection {
 export interface ConnectionCacheOptions {
   /** How long a found connection is trusted without a NOTIFY (fallback for a missed one). */
   ttlMs?: number;
-  /** How long "no such active connection" is remembered (short: a new connection must work at once). */
+  /** How long "no such connection" is remembered (short: a new connection must work at once). */
   negativeTtlMs?: number;
   maxEntries?: number;
   /** How many "no such connection" answers are remembered at most (kept apart from found ones). */
@@ -36,7 +37,7 @@ export interface ConnectionCacheOptions {
 }
 
 /**
- * Active connections with their decrypted auth token, so the webhook hot path
+ * Connections (active or paused) with their decrypted auth token, so the webhook hot path
  * neither queries nor decrypts per request. A connection is dropped the moment any
  * process NOTIFYs a change to it (LISTEN), and after its TTL in any case. While
  * the LISTEN connection is down a change would go unheard, so nothing cached is
@@ -50,7 +51,7 @@ export interface ConnectionCacheOptions {
 export class ConnectionCache {
   private readonly found: LRUCache<string, ActiveConnection>;
   /**
-   * "No such active connection", kept apart and smaller: lookups of random ids (before
+   * "No such connection", kept apart and smaller: lookups of random ids (before
    * any signature check) must never push the tenants' real connections out.
    */
   private readonly misses: LRUCache<string, true>;
@@ -74,7 +75,7 @@ export class ConnectionCache {
     return this.listener?.listening === true;
   }
 
-  /** The active connection with this id, or null (unknown, inactive, or not a UUID). */
+  /** The connection with this id, active or paused, or null (unknown, or not a UUID). */
   async get(id: string): Promise<ActiveConnection | null> {
     if (!UUID_PATTERN.test(id)) return null;
     const key = id.toLowerCase();
@@ -159,7 +160,7 @@ export class ConnectionCache {
   }
 
   private async load(id: string): Promise<ActiveConnection | null> {
-    const row = await this.serviceRole.run((on) => findActiveConnectionCredentials(on, id));
+    const row = await this.serviceRole.run((on) => findConnectedConnectionCredentials(on, id));
     await this.afterQuery?.(id);
     if (!row) return null;
     const binding = { rowId: row.id, accountSid: row.twilioAccountSid };

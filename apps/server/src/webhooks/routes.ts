@@ -4,6 +4,7 @@ import type { AppServices } from '../services.ts';
 import { CredentialDecryptionError } from '../vault/credential-vault.ts';
 import type { ActiveConnection, ConnectionCache } from './connection-cache.ts';
 import { type EventBatcher, isMissingConnection, isRowRejected } from './event-batcher.ts';
+import { OutageLog } from './outage-log.ts';
 import { MalformedFormBodyError, parseFormBody, type WebhookPayload } from './payload.ts';
 import { isValidTwilioSignature, signedWebhookUrl } from './signature.ts';
 import type { SignedDeliveryRecorder } from './signed-deliveries.ts';
@@ -34,6 +35,8 @@ export const twilioWebhookRoutes: FastifyPluginAsync<TwilioWebhookPluginOptions>
   { services, connections, batcher, signedDeliveries, onDatabaseUnavailable },
 ) => {
   const count = deliveryCounter(services.metrics);
+  // The server's logger, not a request's: the outage's lines are about the process.
+  const outageLog = new OutageLog(app.log);
 
   // Only the form parser in this scope: JSON, text and anything else get 415.
   app.removeAllContentTypeParsers();
@@ -66,7 +69,7 @@ export const twilioWebhookRoutes: FastifyPluginAsync<TwilioWebhookPluginOptions>
     try {
       connection = await connections.get(connectionId);
     } catch (error) {
-      if (isDatabaseUnavailable(error)) return unavailable(eventType, request, reply, error);
+      if (isDatabaseUnavailable(error)) return unavailable(eventType, reply, error);
       // Anything else is a fault of ours, not the database's absence: 500 (error handler).
       if (!(error instanceof CredentialDecryptionError)) throw error;
       // A key missing from CREDENTIALS_ENCRYPTION_KEYS: an operator must act.
@@ -76,7 +79,7 @@ export const twilioWebhookRoutes: FastifyPluginAsync<TwilioWebhookPluginOptions>
     }
     if (!connection) {
       count(eventType, 'not_found');
-      return reply.code(404).type('text/plain').send('Unknown or inactive connection');
+      return reply.code(404).type('text/plain').send('Unknown or disconnected connection');
     }
 
     const signature = request.headers['x-twilio-signature'];
@@ -115,16 +118,17 @@ export const twilioWebhookRoutes: FastifyPluginAsync<TwilioWebhookPluginOptions>
       if (isMissingConnection(error)) {
         connections.invalidate(connection.id);
         count(eventType, 'not_found');
-        return reply.code(404).type('text/plain').send('Unknown or inactive connection');
+        return reply.code(404).type('text/plain').send('Unknown or disconnected connection');
       }
       if (isRowRejected(error)) {
         count(eventType, 'bad_request');
         request.log.warn({ err: error }, 'webhook intake: delivery refused by the database');
         return reply.code(400).type('text/plain').send('This delivery cannot be stored');
       }
-      if (isDatabaseUnavailable(error)) return unavailable(eventType, request, reply, error);
+      if (isDatabaseUnavailable(error)) return unavailable(eventType, reply, error);
       throw error;
     }
+    outageLog.reachable();
     count(eventType, outcome);
     if (eventType === 'message') return reply.code(200).type('text/xml').send(EMPTY_TWIML);
     return reply.code(200).send();
@@ -155,12 +159,7 @@ export const twilioWebhookRoutes: FastifyPluginAsync<TwilioWebhookPluginOptions>
     return null;
   }
 
-  function unavailable(
-    eventType: WebhookEventType,
-    request: FastifyRequest,
-    reply: FastifyReply,
-    error: unknown,
-  ) {
+  function unavailable(eventType: WebhookEventType, reply: FastifyReply, error: unknown) {
     // Not acknowledged: nothing was stored. Whether Twilio sends it again depends on
     // the URL's retry policy (Twilio documents retries of failed connections by
     // default; retrying 5xx answers needs a `#rp=` connection override on the URL).
@@ -169,7 +168,7 @@ export const twilioWebhookRoutes: FastifyPluginAsync<TwilioWebhookPluginOptions>
     // Twilio does not send a 503'd delivery again (it retries a failed connection
     // only): once the database is back, what was refused is read back from Twilio.
     onDatabaseUnavailable?.();
-    request.log.warn({ err: error }, 'webhook intake: database unavailable');
+    outageLog.unavailable(error);
     return reply.code(503).header('retry-after', '5').type('text/plain').send('Temporarily unavailable');
   }
 

@@ -25,10 +25,13 @@ export function ConversationPanel({
   connectionId,
   whatsappNumber,
   isActive,
+  disconnected = false,
 }: {
   connectionId: string;
   whatsappNumber: string;
   isActive: boolean;
+  /** Disconnected: the history is shown, nothing can be sent. */
+  disconnected?: boolean;
 }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -88,14 +91,22 @@ export function ConversationPanel({
           ))}
         </ol>
       )}
-      {isActive ? (
+      {disconnected ? (
+        <p className="muted">
+          This number is disconnected; its history stays here. An owner or admin can connect it again to send
+          and receive.
+        </p>
+      ) : isActive ? (
         <SendForm
           connectionId={connectionId}
           suggestedTo={lastCustomer(newestFirst)}
           onSent={() => void refresh()}
         />
       ) : (
-        <p className="muted">This number is inactive: an owner or admin can activate it to send messages.</p>
+        <p className="muted">
+          Sending from this number is paused: an owner or admin can resume it with "Resume sending" above.
+          Customers' messages still arrive here.
+        </p>
       )}
     </section>
   );

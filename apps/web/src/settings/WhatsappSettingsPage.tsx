@@ -115,8 +115,14 @@ export default function WhatsappSettingsPage({ user }: { user: Me }) {
               connection={connection}
               canManage={canManage}
               webhookError={lastWrite?.id === connection.id ? lastWrite.webhookError : null}
-              onDisconnected={(gone) => {
-                setResult(`Disconnected ${gone.whatsappNumber}.`);
+              isOwner={user.role === 'owner'}
+              onDisconnected={(gone, note) => {
+                setResult(`Disconnected ${gone.whatsappNumber}. ${note}`);
+                // The card stays, showing its history as disconnected.
+                setFocusTarget(gone.id);
+              }}
+              onHistoryDeleted={(gone) => {
+                setResult(`Deleted the history of ${gone.whatsappNumber}.`);
                 setFocusTarget('list');
               }}
             />

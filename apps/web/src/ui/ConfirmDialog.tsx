@@ -11,6 +11,7 @@ export function ConfirmDialog({
   children,
   confirmLabel,
   busy,
+  confirmDisabled = false,
   error,
   onConfirm,
   onCancel,
@@ -20,6 +21,8 @@ export function ConfirmDialog({
   children: ReactNode;
   confirmLabel: string;
   busy: boolean;
+  /** The confirm button waits for something (e.g. a typed confirmation). */
+  confirmDisabled?: boolean;
   error: string | null;
   onConfirm: () => void;
   onCancel: () => void;
@@ -51,7 +54,12 @@ export function ConfirmDialog({
       <div className="dialog__body">{children}</div>
       <Alert tone="error">{error}</Alert>
       <div className="form__actions">
-        <button type="button" className="button button--danger" onClick={onConfirm} disabled={busy}>
+        <button
+          type="button"
+          className="button button--danger"
+          onClick={onConfirm}
+          disabled={busy || confirmDisabled}
+        >
           {busy ? 'Working…' : confirmLabel}
         </button>
         <button type="button" className="button" ref={cancelRef} onClick={onCancel} disabled={busy}>

@@ -14,6 +14,7 @@ import type {
   TwilioMedia,
   TwilioMessage,
   VerifiedAccount,
+  WebhookSettings,
   WhatsappSender,
 } from './types.ts';
 import { TWILIO_API_ORIGIN, TWILIO_SANDBOX_NUMBER } from './types.ts';
@@ -55,9 +56,25 @@ export function notAWhatsappSenderYet(e164: string, accountSid: string): string 
   return `${e164} is a phone number in account ${accountSid} but not a WhatsApp sender. Register it in the Twilio Console under Messaging → Senders → WhatsApp senders, then connect it here.`;
 }
 
+/** The Senders API's webhook object on the wire (snake_case, as its OpenAPI description says). */
+interface SenderWebhookWire {
+  callback_url: string | null;
+  callback_method: string | null;
+  status_callback_url: string | null;
+  status_callback_method: string | null;
+}
+
+const senderGone = (sid: string, accountSid: string) =>
+  `The WhatsApp sender ${sid} no longer exists in account ${accountSid}. Look the number up again.`;
+const numberGone = (sid: string, accountSid: string) =>
+  `The phone number ${sid} no longer exists in account ${accountSid}. Look the number up again.`;
+
 export function createTwilioAdapter(options: TwilioAdapterOptions = {}): TwilioAdapter {
+  // Every call made inside a person's request must answer (or fail) well before the
+  // server's request and socket timeouts, or the browser sees a dropped connection.
+  const timeoutMs = options.timeoutMs ?? 10_000;
   const httpClient = new BaseUrlRequestClient({
-    timeoutMs: options.timeoutMs ?? 10_000,
+    timeoutMs,
     ...(options.apiBaseUrl === undefined ? {} : { apiBaseUrl: options.apiBaseUrl }),
     ...(options.onApiCall === undefined ? {} : { onApiCall: options.onApiCall }),
   });
@@ -83,7 +100,7 @@ export function createTwilioAdapter(options: TwilioAdapterOptions = {}): TwilioA
     try {
       return await run();
     } catch (error) {
-      throw mapTwilioFailure(error, context);
+      throw mapTwilioFailure(error, { ...context, timeoutMs });
     }
   }
 
@@ -268,6 +285,72 @@ export function createTwilioAdapter(options: TwilioAdapterOptions = {}): TwilioA
         () => client.api.v2010.accounts(c.accountSid).messages(sid).fetch(),
       );
       return messageOf(message);
+    },
+
+    async readWebhooks(c, sender): Promise<WebhookSettings | null> {
+      if (sender.kind === 'sandbox') return null;
+      const client = clientFor(c);
+      if (sender.kind === 'sender') {
+        // FetchChannelsSender (Messaging v2): its `webhook` object.
+        const found = await call(
+          { accountSid: c.accountSid, notFoundMessage: senderGone(sender.sid, c.accountSid) },
+          () => client.messaging.v2.channelsSenders(sender.sid).fetch(),
+        );
+        // The package hands the answer's webhook object back in camelCase.
+        const webhook = found.webhook;
+        return {
+          inboundUrl: webhook?.callbackUrl ?? null,
+          inboundMethod: webhook?.callbackMethod ?? null,
+          statusUrl: webhook?.statusCallbackUrl ?? null,
+          statusMethod: webhook?.statusCallbackMethod ?? null,
+        };
+      }
+      // FetchIncomingPhoneNumber (v2010).
+      const number = await call(
+        { accountSid: c.accountSid, notFoundMessage: numberGone(sender.sid, c.accountSid) },
+        () => client.api.v2010.accounts(c.accountSid).incomingPhoneNumbers(sender.sid).fetch(),
+      );
+      return {
+        inboundUrl: number.smsUrl || null,
+        inboundMethod: number.smsMethod || null,
+        statusUrl: number.statusCallback || null,
+        statusMethod: number.statusCallbackMethod || null,
+      };
+    },
+
+    async restoreWebhooks(c, sender, settings) {
+      if (sender.kind === 'sandbox') return { restored: false };
+      const client = clientFor(c);
+      if (sender.kind === 'sender') {
+        // The webhook object's fields are nullable in Twilio's description of
+        // UpdateChannelsSender (twilio_messaging_v2.json): null clears one.
+        const body = {
+          webhook: {
+            callback_url: settings.inboundUrl,
+            callback_method: settings.inboundMethod,
+            status_callback_url: settings.statusUrl,
+            status_callback_method: settings.statusMethod,
+          } satisfies SenderWebhookWire,
+        } as unknown as MessagingV2ChannelsSenderRequestsUpdate;
+        await call({ accountSid: c.accountSid, notFoundMessage: senderGone(sender.sid, c.accountSid) }, () =>
+          client.messaging.v2.channelsSenders(sender.sid).update(body),
+        );
+        return { restored: true };
+      }
+      // UpdateIncomingPhoneNumber: an empty SmsUrl / StatusCallback clears it; the
+      // methods only take GET or POST (POST is Twilio's default).
+      await call({ accountSid: c.accountSid, notFoundMessage: numberGone(sender.sid, c.accountSid) }, () =>
+        client.api.v2010
+          .accounts(c.accountSid)
+          .incomingPhoneNumbers(sender.sid)
+          .update({
+            smsUrl: settings.inboundUrl ?? '',
+            smsMethod: settings.inboundMethod === 'GET' ? 'GET' : 'POST',
+            statusCallback: settings.statusUrl ?? '',
+            statusCallbackMethod: settings.statusMethod === 'GET' ? 'GET' : 'POST',
+          }),
+      );
+      return { restored: true };
     },
 
     async sendMessage(c, m: OutboundWhatsappMessage): Promise<SentMessage> {

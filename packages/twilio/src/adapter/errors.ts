@@ -28,6 +28,11 @@ export class TwilioAdapterError extends Error {
    * be marked failed: Twilio may have accepted the message.
    */
   readonly requestMayHaveReachedTwilio: boolean;
+  /**
+   * Set when the failure is our deadline: Twilio accepted the connection but sent no
+   * answer within this many milliseconds (an `unreachable` failure).
+   */
+  readonly timedOutAfterMs?: number;
 
   constructor(
     kind: TwilioAdapterErrorKind,
@@ -39,6 +44,7 @@ export class TwilioAdapterError extends Error {
       cause?: unknown;
       /** Default: true for `unreachable` (nothing proves otherwise), false for the rest. */
       requestMayHaveReachedTwilio?: boolean;
+      timedOutAfterMs?: number;
     } = {},
   ) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -48,6 +54,7 @@ export class TwilioAdapterError extends Error {
     if (details.httpStatus !== undefined) this.httpStatus = details.httpStatus;
     if (details.field !== undefined) this.field = details.field;
     this.requestMayHaveReachedTwilio = details.requestMayHaveReachedTwilio ?? kind === 'unreachable';
+    if (details.timedOutAfterMs !== undefined) this.timedOutAfterMs = details.timedOutAfterMs;
   }
 }
 

@@ -76,6 +76,19 @@ function provesNotSent(error: object): boolean {
   );
 }
 
+/** Our own deadline ran out (axios: ECONNABORTED, or ETIMEDOUT with clarified timeouts). */
+const deadlineCodes = new Set(['ECONNABORTED', 'ETIMEDOUT', 'ESOCKETTIMEDOUT']);
+
+function isDeadline(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && deadlineCodes.has(code);
+}
+
+/** 10000 -> "10 s", 1500 -> "1.5 s". */
+export function formatSeconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(1))} s`;
+}
+
 const fieldByCode: Record<number, TwilioAdapterErrorField> = {
   20003: 'authToken',
   21211: 'to',
@@ -88,6 +101,8 @@ const fieldByCode: Record<number, TwilioAdapterErrorField> = {
 
 export interface FailureContext {
   accountSid: string;
+  /** The per-request deadline, named in the message when a call runs out of it. */
+  timeoutMs?: number;
   /** The sentence for a 404 in this call, when the generic one would not say what is missing. */
   notFoundMessage?: string;
 }
@@ -97,9 +112,17 @@ export function mapTwilioFailure(error: unknown, context: FailureContext): Twili
   if (error instanceof TwilioAdapterError) return error;
   if (isTwilioHttpFailure(error)) return fromHttpFailure(error, context);
   if (isNetworkFailure(error)) {
+    const notSent = provedNotSent(error);
+    if (!notSent && isDeadline(error) && context.timeoutMs !== undefined) {
+      return new TwilioAdapterError(
+        'unreachable',
+        `Twilio did not answer within ${formatSeconds(context.timeoutMs)}. Try again in a minute.`,
+        { cause: error, requestMayHaveReachedTwilio: true, timedOutAfterMs: context.timeoutMs },
+      );
+    }
     return new TwilioAdapterError('unreachable', 'Twilio could not be reached. Try again in a minute.', {
       cause: error,
-      requestMayHaveReachedTwilio: !provedNotSent(error),
+      requestMayHaveReachedTwilio: !notSent,
     });
   }
   return new TwilioAdapterError(

@@ -8,7 +8,10 @@ export type TwilioApiCallOutcome = 'ok' | 'client_error' | 'server_error' | 'unr
 export interface TwilioAdapterOptions {
   /** TWILIO_API_BASE_URL: every REST call goes to this origin, keeping its path and query. */
   apiBaseUrl?: string;
-  /** Per request; a request that takes longer fails as `unreachable`. Default 10 000. */
+  /**
+   * Per request: a call Twilio does not answer in time fails as `unreachable` with
+   * `timedOutAfterMs`. Keep it well under the server's request timeout. Default 10 000.
+   */
   timeoutMs?: number;
   /** Called once per REST call, for metrics. */
   onApiCall?: (outcome: TwilioApiCallOutcome) => void;
@@ -96,6 +99,19 @@ export interface SentMessage {
   errorMessage: string | null;
 }
 
+/**
+ * The webhook settings we change on a sender or number, as Twilio holds them (null:
+ * not set). Senders API v2: `webhook.callback_url`/`callback_method`/
+ * `status_callback_url`/`status_callback_method`; IncomingPhoneNumbers: `SmsUrl`,
+ * `SmsMethod`, `StatusCallback`, `StatusCallbackMethod`.
+ */
+export interface WebhookSettings {
+  inboundUrl: string | null;
+  inboundMethod: string | null;
+  statusUrl: string | null;
+  statusMethod: string | null;
+}
+
 export interface TwilioAdapter {
   /** Fetches the Account; suspended or closed accounts fail as `account_inactive`. */
   verifyCredentials(c: TwilioCredentials): Promise<VerifiedAccount>;
@@ -112,6 +128,14 @@ export interface TwilioAdapter {
     sender: WhatsappSender,
     urls: { inboundUrl: string; statusUrl: string },
   ): Promise<{ configured: boolean }>;
+  /** What the sender's (or number's) webhooks are now; null for the sandbox (no API). */
+  readWebhooks(c: TwilioCredentials, sender: WhatsappSender): Promise<WebhookSettings | null>;
+  /** Puts earlier settings back (null fields are cleared); `restored: false` for the sandbox. */
+  restoreWebhooks(
+    c: TwilioCredentials,
+    sender: WhatsappSender,
+    settings: WebhookSettings,
+  ): Promise<{ restored: boolean }>;
   sendMessage(c: TwilioCredentials, m: OutboundWhatsappMessage): Promise<SentMessage>;
   /** Every matching message, newest first: Twilio's pages followed to the end. */
   listMessages(c: TwilioCredentials, filter: ListMessagesFilter): Promise<TwilioMessage[]>;

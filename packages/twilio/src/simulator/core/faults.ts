@@ -2,6 +2,8 @@
 export interface InjectedFault {
   /** Only calls to this operation (e.g. 'FetchAccount'); all when absent. */
   operationId?: string;
+  /** Only calls made with this account's credentials (tests sharing one simulator); all when absent. */
+  accountSid?: string;
   status?: number;
   code?: number;
   /** Hold the answer this long before answering (or, without `status`, before the normal answer). */
@@ -23,8 +25,12 @@ export class FaultQueue {
   }
 
   /** The first fault for this operation, counted as used. */
-  take(operationId: string | undefined): InjectedFault | undefined {
-    const index = this.#faults.findIndex((f) => f.operationId === undefined || f.operationId === operationId);
+  take(operationId: string | undefined, accountSid?: string): InjectedFault | undefined {
+    const index = this.#faults.findIndex(
+      (f) =>
+        (f.operationId === undefined || f.operationId === operationId) &&
+        (f.accountSid === undefined || f.accountSid === accountSid),
+    );
     if (index === -1) return undefined;
     const fault = this.#faults[index]!;
     fault.remaining -= 1;

@@ -103,12 +103,12 @@ function checkAnswer(
 
 async function answerFor({ core, operations }: RestDeps, received: ReceivedRequest): Promise<Answer> {
   const { matched, path } = received;
-  const fault = core.faults.take(matched?.operationId);
+  const account = core.accounts.authenticate(received.authorization);
+  const fault = core.faults.take(matched?.operationId, account?.sid);
   if (fault?.delayMs !== undefined) await sleep(fault.delayMs);
   if (fault?.status !== undefined) {
     return twilioError(fault.status, fault.code ?? fault.status * 100, 'Simulated failure');
   }
-  const account = core.accounts.authenticate(received.authorization);
   if (!account) return twilioError(401, 20003, 'Authenticate');
   if (!matched) return notFound(path);
   const pathAccount = matched.pathParams.AccountSid;

@@ -76,7 +76,15 @@ export class SchemaChecker {
       // Errors carry the value they are about (to tell `null` apart).
       verbose: true,
     });
-    if (use !== 'answer') addFormats(this.#ajv, [...checkedFormats]);
+    if (use !== 'answer') {
+      addFormats(this.#ajv, [...checkedFormats]);
+      // In a form (text), an empty URL parameter is how a v2010 update clears it
+      // (SmsUrl, StatusCallback: "an empty URL clears it", accounts/product.ts); any
+      // other value must still be a URI.
+      const uri = this.#ajv.formats.uri;
+      if (use === 'text' && typeof uri === 'function')
+        this.#ajv.addFormat('uri', (value: string) => value === '' || uri(value));
+    }
     this.#ajv.addFormat('phone-number', phoneNumber);
     documents.forEach((document, index) => {
       for (const format of formatsIn(document)) {
