@@ -262,7 +262,8 @@ export const connectionsRouter = {
         };
       }
       const restore = await restoreTwilioWebhooks(services, current);
-      if (!restore.restored)
+      // The sandbox has no API: its manual step is expected, not a failure.
+      if (!restore.restored && current.whatsappNumberSid !== null)
         ctx.req.log.warn({ connectionId: current.id }, 'disconnect: Twilio webhooks not restored');
       await ctx.asUser((tx) =>
         updateConnection(tx, input.id, {
