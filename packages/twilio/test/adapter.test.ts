@@ -412,9 +412,10 @@ describe('reconciliation reads', () => {
     });
 
   async function numberWithTraffic(number: string) {
+    // A WhatsApp sender: Twilio refuses to send from a plain phone number (63007).
     const sender = {
-      kind: 'incoming_number' as const,
-      sid: twilioSim.sim.addIncomingNumber(account.accountSid, number).sid,
+      kind: 'sender' as const,
+      sid: twilioSim.sim.addWhatsappSender(account.accountSid, number).sid,
     };
     await adapter.configureWebhooks(account, sender, {
       inboundUrl: `${receiver.baseUrl}/in/${number}`,
