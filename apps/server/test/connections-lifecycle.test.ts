@@ -151,22 +151,37 @@ describe('disconnect keeps the history; delete history is separate; connecting a
     expect(again.data.webhookNote).toBe(`${account.senderNumber} was disconnected already.`);
   });
 
-  it("a phone number's SmsUrl and StatusCallback go back to what they were", async () => {
+  it('a phone-number connection (from before the sender check): its SmsUrl and StatusCallback go back', async () => {
+    // Phone numbers can no longer be connected (only WhatsApp senders); a connection
+    // made from one earlier is disconnected like any other. Stored as connect stored it.
     const org = await signUpOrganization(server, 'Numbers');
     const account = seedTwilioAccount(server.simulator);
+    const id = crypto.randomUUID();
+    await withServiceRole(server.db, (tx) =>
+      tx.insert(connections).values({
+        id,
+        organizationId: org.organizationId,
+        twilioAccountSid: account.accountSid,
+        twilioAuthTokenHash: server.vault.encrypt(account.authToken, {
+          rowId: id,
+          accountSid: account.accountSid,
+        }),
+        whatsappNumber: account.phoneNumber,
+        whatsappNumberSid: account.phoneNumberSid,
+        webhookConfigured: true,
+        twilioWebhooksBefore: {
+          inboundUrl: 'https://earlier.example.com/sms',
+          inboundMethod: 'GET',
+          statusUrl: null,
+          statusMethod: null,
+        },
+      }),
+    );
+    const listed = await org.owner.query<WhatsappConnection>('whatsapp.connections.get', { id });
     const number = server.simulator.sim.incomingNumbers.get(account.phoneNumberSid)!;
-    number.smsUrl = 'https://earlier.example.com/sms';
-    number.smsMethod = 'GET';
-    number.statusCallback = null;
-    const created = await org.owner.mutation<WhatsappConnection>('whatsapp.connections.create', {
-      accountSid: account.accountSid,
-      authToken: account.authToken,
-      whatsappNumber: account.phoneNumber,
-    });
-    expect(number.smsUrl).toBe(created.data.webhookUrls.inbound);
-    const res = await org.owner.mutation<DisconnectResult>('whatsapp.connections.delete', {
-      id: created.data.id,
-    });
+    number.smsUrl = listed.data.webhookUrls.inbound;
+    number.statusCallback = listed.data.webhookUrls.status;
+    const res = await org.owner.mutation<DisconnectResult>('whatsapp.connections.delete', { id });
     expect(res.data.webhooksRestored).toBe(true);
     expect(number).toMatchObject({
       smsUrl: 'https://earlier.example.com/sms',
