@@ -90,13 +90,18 @@ async function startWithPackage(options: EmbeddedPostgresOptions): Promise<Embed
     await pg.initialise();
   }
   await pg.start();
+  return handleFor(options.port, () => pg.stop());
+}
+
+/** The handle of a running cluster; its `stop` runs once, whoever calls it again. */
+function handleFor(port: number, stop: () => Promise<void>): EmbeddedPostgresHandle {
   let stopped = false;
   return {
-    url: urlFor(options.port),
+    url: urlFor(port),
     stop: async () => {
       if (stopped) return;
       stopped = true;
-      await pg.stop();
+      await stop();
     },
   };
 }
@@ -351,17 +356,11 @@ async function startWithBinaries(
   // Like the package's exit hook: PostgreSQL does not outlive this process.
   const onExit = () => child.kill('SIGINT');
   process.once('exit', onExit);
-  let stopped = false;
-  return {
-    url: urlFor(options.port),
-    stop: async () => {
-      if (stopped) return;
-      stopped = true;
-      process.off('exit', onExit);
-      await stopChild(child);
-      if (options.persistent === false) await rm(options.dataDir, { recursive: true, force: true });
-    },
-  };
+  return handleFor(options.port, async () => {
+    process.off('exit', onExit);
+    await stopChild(child);
+    if (options.persistent === false) await rm(options.dataDir, { recursive: true, force: true });
+  });
 }
 
 function runToEnd(child: ChildProcess, name: string): Promise<void> {

@@ -115,8 +115,8 @@ function whatsappApproval(t: SimTemplate) {
 
 const iso = (date: Date) => `${date.toISOString().slice(0, 19)}Z`;
 
-function contentResource(t: SimTemplate) {
-  const url = `${CONTENT_ORIGIN}/v1/Content/${t.sid}`;
+/** What a Content resource and its ContentAndApprovals entry share. */
+function templateFields(t: SimTemplate) {
   return {
     date_created: iso(t.dateCreated),
     date_updated: iso(t.dateUpdated),
@@ -126,6 +126,13 @@ function contentResource(t: SimTemplate) {
     language: t.language,
     variables: t.variables,
     types: t.types,
+  };
+}
+
+function contentResource(t: SimTemplate) {
+  const url = `${CONTENT_ORIGIN}/v1/Content/${t.sid}`;
+  return {
+    ...templateFields(t),
     url,
     links: {
       approval_create: `${url}/ApprovalRequests/whatsapp`,
@@ -136,14 +143,7 @@ function contentResource(t: SimTemplate) {
 
 function contentAndApprovalsResource(t: SimTemplate) {
   return {
-    date_created: iso(t.dateCreated),
-    date_updated: iso(t.dateUpdated),
-    sid: t.sid,
-    account_sid: t.accountSid,
-    friendly_name: t.friendlyName,
-    language: t.language,
-    variables: t.variables,
-    types: t.types,
+    ...templateFields(t),
     approval_requests: whatsappApproval(t),
   };
 }
