@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ConnectionWriteResult, WebhookEvent, WhatsappConnection } from '@app/contracts';
 import {
+  CONNECTION_CHANGED_CHANNEL,
   twilioWhatsappConnections as connections,
   twilioWhatsappWebhookEvents,
   withServiceRole,
@@ -9,7 +10,6 @@ import { TWILIO_SANDBOX_NUMBER } from '@app/twilio';
 import { eq, sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CONNECTION_CHANGED_CHANNEL } from '../src/connections/notify.ts';
 import { connectSender, otherToken, seedTwilioAccount, uniqueNumber } from './connections-world.ts';
 import { type SignedInOrganization, signUpOrganization, TEST_PUBLIC_URL, useTestServer } from './helpers.ts';
 

@@ -1,8 +1,11 @@
 import type { ConnectionWriteResult, WhatsappConnection } from '@app/contracts';
-import { twilioWhatsappConnections as connections, withServiceRole } from '@app/db';
+import {
+  CONNECTION_CHANGED_CHANNEL,
+  twilioWhatsappConnections as connections,
+  withServiceRole,
+} from '@app/db';
 import { eq, type SQL, sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CONNECTION_CHANGED_CHANNEL } from '../src/connections/notify.ts';
 import { CredentialDecryptionError } from '../src/vault/credential-vault.ts';
 import { connectSender, otherToken, seedTwilioAccount } from './connections-world.ts';
 import {

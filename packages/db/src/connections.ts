@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import type { Tx } from './client.ts';
 import { bare, preparedStatement, type Queryable } from './prepared.ts';
 import { twilioWhatsappConnections as connections, type TwilioWhatsappConnection } from './schema.ts';
 
@@ -106,4 +107,20 @@ export async function erasePreviousAuthTokens(
   options: { channel: string; settleMs: number; graceMs: number },
 ): Promise<string[]> {
   return (await erasePrevious(on, options)).map((r) => r.id);
+}
+
+/**
+ * PostgreSQL channel announcing that a connection was updated, paused, re-keyed,
+ * disconnected or deleted; the payload is its id. Every process that caches
+ * connections (or their decrypted tokens) LISTENs and drops that entry.
+ */
+export const CONNECTION_CHANGED_CHANNEL = 'twilio_connection_changed';
+
+/**
+ * Call inside the transaction that changes the row: PostgreSQL delivers NOTIFY at
+ * commit, so listeners never see a change that was rolled back, nor miss one that
+ * committed.
+ */
+export async function notifyConnectionChanged(tx: Tx, connectionId: string): Promise<void> {
+  await tx.execute(sql`select pg_notify(${CONNECTION_CHANGED_CHANNEL}, ${connectionId})`);
 }

@@ -3,6 +3,7 @@ import {
   type Database,
   isUniqueViolation,
   type NewTwilioWhatsappConnection,
+  notifyConnectionChanged,
   profiles,
   type StoredWebhookSettings,
   type TwilioWhatsappConnection,
@@ -14,7 +15,6 @@ import {
 import { TWILIO_SANDBOX_NUMBER } from '@app/twilio';
 import { and, desc, eq, inArray, ne } from 'drizzle-orm';
 import { ConnectionNotFoundError, NumberAlreadyConnectedError } from './errors.ts';
-import { notifyConnectionChanged } from './notify.ts';
 
 // Queries on twilio_whatsapp_connections, run inside the caller's RLS transaction:
 // a row of another organization is invisible, so "0 rows" means "not yours".

@@ -2,11 +2,11 @@ import {
   twilioWhatsappConnections as connections,
   type Database,
   isQueryError,
+  notifyConnectionChanged,
   withoutQueryParameters,
   withServiceRole,
 } from '@app/db';
 import { and, asc, eq, gt, not, type SQL, sql } from 'drizzle-orm';
-import { notifyConnectionChanged } from '../connections/notify.ts';
 import type { CredentialVault } from './credential-vault.ts';
 
 export interface RotationResult {

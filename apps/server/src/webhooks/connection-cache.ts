@@ -1,12 +1,12 @@
 import { UUID_PATTERN } from '@app/contracts';
 import {
+  CONNECTION_CHANGED_CHANNEL,
   findConnectedConnectionCredentials,
   type Listener,
   listenWithReconnect,
   type ServiceRole,
 } from '@app/db';
 import { LRUCache } from 'lru-cache';
-import { CONNECTION_CHANGED_CHANNEL } from '../connections/notify.ts';
 import type { CredentialVault } from '../vault/credential-vault.ts';
 
 /** A connection whose webhooks are accepted: active or paused (pausing stops sending only). */

@@ -1,5 +1,6 @@
 import {
   type ClaimedWebhookEvent,
+  CONNECTION_CHANGED_CHANNEL,
   claimDueWebhookEvents,
   countPendingWebhookEvents,
   erasePreviousAuthTokens,
@@ -16,7 +17,6 @@ import {
 } from '@app/db';
 import type { FastifyBaseLogger } from 'fastify';
 import type postgres from 'postgres';
-import { CONNECTION_CHANGED_CHANNEL } from '../connections/notify.ts';
 import { PREVIOUS_TOKEN_GRACE_MS, PREVIOUS_TOKEN_SETTLE_MS } from '../connections/token-rotation.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import {
