@@ -189,3 +189,35 @@ describe('connection cache while its LISTEN connection is down', () => {
     expect(await deliver(c)).toBe(404);
   });
 });
+
+describe('connection cache while nobody listens', () => {
+  it('lookups of one id share the load in flight, and its answer is not kept', async () => {
+    const c = await seedConnection(server.sql, server.vault);
+    let loads = 0;
+    const queried = deferred();
+    const release = deferred();
+    // Never LISTENs: nothing it learns may be served later.
+    const cache = new ConnectionCache(ServiceRole.switchingOn(server.sql), server.vault, {
+      afterQuery: async () => {
+        if (loads++ === 0) {
+          queried.resolve();
+          await release.promise;
+        }
+      },
+    });
+    try {
+      const first = cache.get(c.id);
+      await queried.promise;
+      const second = cache.get(c.id);
+      release.resolve();
+      expect((await first)?.id).toBe(c.id);
+      expect((await second)?.id).toBe(c.id);
+      expect(loads).toBe(1);
+      expect(cache.holds(c.id)).toBe(false);
+      expect((await cache.get(c.id))?.id).toBe(c.id);
+      expect(loads).toBe(2);
+    } finally {
+      await cache.close();
+    }
+  });
+});
