@@ -1,15 +1,18 @@
 import { type QueryClient, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { lazy, Suspense, useEffect } from 'react';
 import { isUnauthorized, messageOf } from './lib/errors.ts';
-import { navigate, paths, usePathname } from './lib/router.ts';
+import { navigate, parseInboxPath, paths, usePathname } from './lib/router.ts';
 import { type Me, useTRPC } from './lib/trpc.ts';
 import { Alert } from './ui/Alert.tsx';
+import { Link } from './ui/Link.tsx';
 import { LoadError } from './ui/LoadError.tsx';
 
 // Each screen is its own chunk: signing in does not download the settings screen.
 const SignInPage = lazy(() => import('./auth/SignInPage.tsx'));
 const SignUpPage = lazy(() => import('./auth/SignUpPage.tsx'));
 const WhatsappSettingsPage = lazy(() => import('./settings/WhatsappSettingsPage.tsx'));
+// The inbox (threads, template picker) is its own chunk too: Settings stays within its budget.
+const InboxPage = lazy(() => import('./inbox/InboxPage.tsx'));
 
 export function App() {
   const trpc = useTRPC();
@@ -18,10 +21,13 @@ export function App() {
   const user = me.data ?? null;
   useSignOutWhenSessionEnds();
 
-  // Signed-in people land on settings; signed-out people on sign-in (sign-up stays reachable).
+  const inbox = parseInboxPath(pathname);
+  // Signed-in people land on settings unless they asked for the inbox; signed-out people
+  // on sign-in (sign-up stays reachable).
   useEffect(() => {
     if (me.isPending || me.isError) return;
-    if (user && pathname !== paths.whatsappSettings) navigate(paths.whatsappSettings, { replace: true });
+    if (user && pathname !== paths.whatsappSettings && !parseInboxPath(pathname))
+      navigate(paths.whatsappSettings, { replace: true });
     if (!user && pathname !== paths.signIn && pathname !== paths.signUp)
       navigate(paths.signIn, { replace: true });
   }, [me.isPending, me.isError, user, pathname]);
@@ -39,8 +45,12 @@ export function App() {
   return (
     <Suspense fallback={<PageLoading />}>
       {user ? (
-        <SignedInLayout user={user}>
-          <WhatsappSettingsPage user={user} />
+        <SignedInLayout user={user} wide={inbox !== null}>
+          {inbox ? (
+            <InboxPage user={user} connectionId={inbox.connectionId} customer={inbox.customer} />
+          ) : (
+            <WhatsappSettingsPage user={user} />
+          )}
         </SignedInLayout>
       ) : pathname === paths.signUp ? (
         <SignUpPage />
@@ -91,7 +101,18 @@ function PageLoading() {
   );
 }
 
-function SignedInLayout({ user, children }: { user: Me; children: React.ReactNode }) {
+function SignedInLayout({
+  user,
+  wide,
+  children,
+}: {
+  user: Me;
+  /** The inbox uses the width for its list beside the thread. */
+  wide: boolean;
+  children: React.ReactNode;
+}) {
+  const pathname = usePathname();
+  const onInbox = parseInboxPath(pathname) !== null;
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const signOut = useMutation(
@@ -110,6 +131,14 @@ function SignedInLayout({ user, children }: { user: Me; children: React.ReactNod
       <header className="app-header">
         <div className="app-header__inner">
           <p className="app-header__org">{user.organizationName}</p>
+          <nav aria-label="Sections" className="app-header__sections">
+            <Link to={paths.inbox} aria-current={onInbox ? 'page' : undefined}>
+              Inbox
+            </Link>
+            <Link to={paths.whatsappSettings} aria-current={onInbox ? undefined : 'page'}>
+              Settings
+            </Link>
+          </nav>
           <nav aria-label="Account" className="app-header__account">
             <span className="app-header__email">
               {user.email} <span className="badge">{user.role}</span>
@@ -126,7 +155,7 @@ function SignedInLayout({ user, children }: { user: Me; children: React.ReactNod
         </div>
         {signOut.isError && <Alert tone="error">{messageOf(signOut.error)}</Alert>}
       </header>
-      <main id="main" className="settings-page">
+      <main id="main" className={wide ? 'settings-page settings-page--wide' : 'settings-page'}>
         {children}
       </main>
     </>

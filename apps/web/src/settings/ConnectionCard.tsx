@@ -1,7 +1,6 @@
 import type { WhatsappConnection } from '@app/contracts';
 import { useMutation } from '@tanstack/react-query';
 import { useId, useRef, useState } from 'react';
-import { ConversationPanel } from '../conversation/ConversationPanel.tsx';
 import { messageOf } from '../lib/errors.ts';
 import { useTRPC } from '../lib/trpc.ts';
 import { Alert } from '../ui/Alert.tsx';
@@ -10,6 +9,7 @@ import { DateTime } from '../ui/DateTime.tsx';
 import { CopyField } from './CopyField.tsx';
 import { EventsList } from './EventsList.tsx';
 import type { Feedback } from './feedback.ts';
+import { InboxLink } from './InboxLink.tsx';
 import { SigningTokenHint } from './SigningTokenHint.tsx';
 import { SyncNow } from './SyncNow.tsx';
 import { UpdateCredentialsForm } from './UpdateCredentialsForm.tsx';
@@ -195,7 +195,8 @@ export function ConnectionCard({
 
       {disconnected ? (
         <p className="muted">
-          Its Auth Token was erased and its webhooks are no longer accepted. The conversation below is kept
+          Its Auth Token was erased and its webhooks are no longer accepted. Its conversations are kept in the
+          inbox
           {canManage ? '; connect the number again with "Connect another number" to continue it.' : '.'}
         </p>
       ) : (
@@ -326,12 +327,7 @@ export function ConnectionCard({
         />
       )}
 
-      <ConversationPanel
-        connectionId={connection.id}
-        whatsappNumber={connection.whatsappNumber}
-        isActive={connection.isActive}
-        disconnected={disconnected}
-      />
+      <InboxLink connection={connection} />
 
       {canManage ? (
         <EventsList connectionId={connection.id} whatsappNumber={connection.whatsappNumber} />

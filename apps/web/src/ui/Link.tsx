@@ -1,13 +1,19 @@
-import type { ReactNode } from 'react';
-import { type AppPath, navigate } from '../lib/router.ts';
+import type { AnchorHTMLAttributes } from 'react';
+import { navigate } from '../lib/router.ts';
 
 /** An ordinary link (middle-click, copy address work) that navigates in place. */
-export function Link({ to, children, className }: { to: AppPath; children: ReactNode; className?: string }) {
+export function Link({
+  to,
+  children,
+  onClick,
+  ...anchor
+}: { to: string } & Omit<AnchorHTMLAttributes<HTMLAnchorElement>, 'href'>) {
   return (
     <a
+      {...anchor}
       href={to}
-      className={className}
       onClick={(event) => {
+        onClick?.(event);
         if (
           event.defaultPrevented ||
           event.button !== 0 ||
