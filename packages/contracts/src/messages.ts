@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { connectionId, isoDateTime } from './connections.ts';
+import { templateSend } from './templates.ts';
 import { e164Number, whatsappAddress } from './twilio.ts';
 
 /** A UUID in its text form, any case (PostgreSQL accepts both). The server's one copy. */
@@ -33,7 +34,8 @@ const mediaUrl = z
     },
   );
 
-export const sendMessageInput = z
+/** A free-text message (with or without media): only inside the customer's 24-hour window. */
+export const freeTextSendInput = z
   .object({
     connectionId,
     to: whatsappRecipient,
@@ -52,7 +54,63 @@ export const sendMessageInput = z
     message: 'Write a message, or attach a media URL.',
     path: ['body'],
   });
-export type SendMessageInput = z.input<typeof sendMessageInput>;
+
+/** An approved template, with a value for each of its variables: at any time. */
+export const templateSendInput = z.object({
+  connectionId,
+  to: whatsappRecipient,
+  template: templateSend,
+  body: z.undefined({ error: 'Send either a message or a template, not both.' }).optional(),
+  mediaUrls: z
+    .array(z.unknown())
+    .max(0, 'A template brings its own media; send it without media URLs.')
+    .optional()
+    .transform(() => undefined),
+});
+
+export type FreeTextSendInput = z.input<typeof freeTextSendInput>;
+export type TemplateSendInput = z.input<typeof templateSendInput>;
+export type FreeTextSend = z.output<typeof freeTextSendInput>;
+export type TemplateSendMessage = z.output<typeof templateSendInput>;
+
+/**
+ * `whatsapp.messages.send`'s input: free text (`{connectionId, to, body?, mediaUrls?}`,
+ * exactly as before templates) or a template (`{connectionId, to, template}`),
+ * told apart by the `template` key. Dispatched on that key rather than a
+ * `z.union`, so a refused input reports the fields of the shape it meant (a
+ * union reports "Invalid input" when both shapes fail).
+ */
+export const sendMessageInput = z.unknown().transform((value, ctx): FreeTextSend | TemplateSendMessage => {
+  const schema =
+    typeof value === 'object' && value !== null && 'template' in value && value.template !== undefined
+      ? templateSendInput
+      : freeTextSendInput;
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, input: undefined } as never);
+  return z.NEVER;
+}) as unknown as z.ZodType<FreeTextSend | TemplateSendMessage, FreeTextSendInput | TemplateSendInput>;
+export type SendMessageInput = FreeTextSendInput | TemplateSendInput;
+export type SendMessage = FreeTextSend | TemplateSendMessage;
+
+/** Whether a parsed send is a template send. */
+export function isTemplateSend(message: SendMessage): message is TemplateSendMessage {
+  return 'template' in message && message.template !== undefined;
+}
+
+/**
+ * WhatsApp's customer service window: free text reaches a customer only within
+ * 24 hours of their last message; outside it only an approved template does.
+ * https://www.twilio.com/docs/whatsapp/key-concepts#the-24-hour-window-or-24-hour-customer-service-window
+ */
+export const WHATSAPP_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Twilio's error for free text (or an unapproved template) sent outside the
+ * window: https://www.twilio.com/docs/api/errors/63016. A failed message with
+ * this code can be sent again as a template.
+ */
+export const WINDOW_CLOSED_ERROR_CODE = 63016;
 
 /** An opaque position in a conversation; only the server reads it. */
 export const messagesCursor = z
@@ -62,6 +120,8 @@ export const messagesCursor = z
 
 export const listMessagesInput = z.object({
   connectionId,
+  /** Only the conversation with this customer (E.164; `whatsapp:+…` accepted). */
+  customer: e164Number('Enter the customer’s WhatsApp number.').optional(),
   cursor: messagesCursor.nullish(),
   limit: z
     .number({ error: 'The page size must be a number.' })
@@ -126,6 +186,15 @@ export const whatsappMessage = z.object({
   errorCode: z.number().int().nullable(),
   /** What went wrong, written for the person reading the conversation (from the error code). */
   errorMessage: z.string().nullable(),
+  /**
+   * The template an outbound message was sent with (its Content SID and the
+   * values sent); null for free text. `body` then holds the text the customer read.
+   */
+  template: z.object({ contentSid: z.string(), variables: z.record(z.string(), z.string()) }).nullable(),
+  /** What the customer tapped: an inbound quick-reply answer's button title (Twilio's `ButtonText`). */
+  buttonText: z.string().nullable(),
+  /** The tapped button's id (Twilio's `ButtonPayload`). */
+  buttonPayload: z.string().nullable(),
   createdAt: isoDateTime,
   statusUpdatedAt: isoDateTime,
 });

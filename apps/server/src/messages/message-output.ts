@@ -17,6 +17,9 @@ export function toMessageOutput(row: TwilioWhatsappMessage): WhatsappMessage {
     status: row.status,
     errorCode: row.errorCode,
     errorMessage: describeMessageError(row.errorCode, row.errorMessage),
+    template: null,
+    buttonText: null,
+    buttonPayload: null,
     createdAt: row.createdAt.toISOString(),
     statusUpdatedAt: row.statusUpdatedAt.toISOString(),
   };

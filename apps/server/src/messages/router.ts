@@ -1,5 +1,11 @@
-import { listMessagesInput, sendMessageInput, whatsappMessage, whatsappMessagePage } from '@app/contracts';
-import type { TRPCRouterRecord } from '@trpc/server';
+import {
+  isTemplateSend,
+  listMessagesInput,
+  sendMessageInput,
+  whatsappMessage,
+  whatsappMessagePage,
+} from '@app/contracts';
+import { TRPCError, type TRPCRouterRecord } from '@trpc/server';
 import { protectedProcedure } from '../trpc/trpc.ts';
 import { listConversation } from './list-conversation.ts';
 import { sendWhatsappMessage } from './send-message.ts';
@@ -15,7 +21,15 @@ export const messagesRouter = {
   send: protectedProcedure
     .input(sendMessageInput)
     .output(whatsappMessage)
-    .mutation(({ ctx, input }) =>
-      sendWhatsappMessage({ services: ctx.services, sender: ctx.user, message: input, log: ctx.req.log }),
-    ),
+    .mutation(({ ctx, input }) => {
+      // Template sends arrive in the next commit.
+      if (isTemplateSend(input))
+        throw new TRPCError({ code: 'NOT_IMPLEMENTED', message: 'Templates are not available yet.' });
+      return sendWhatsappMessage({
+        services: ctx.services,
+        sender: ctx.user,
+        message: input,
+        log: ctx.req.log,
+      });
+    }),
 } satisfies TRPCRouterRecord;
