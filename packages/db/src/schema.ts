@@ -228,6 +228,10 @@ export const twilioWhatsappMessages = pgTable(
     locationLabel: text('location_label'),
     buttonPayload: text('button_payload'),
     buttonText: text('button_text'),
+    /** The Content API template (HX…) an outbound message was sent with (20261201_templates). */
+    contentSid: text('content_sid'),
+    /** The ContentVariables sent with it; null when contentSid is. */
+    contentVariables: jsonb('content_variables').$type<Record<string, string>>(),
     status: text('status', { enum: messageStatuses }).notNull(),
     errorCode: integer('error_code'),
     errorMessage: text('error_message'),
@@ -241,6 +245,13 @@ export const twilioWhatsappMessages = pgTable(
   (t) => [
     index('idx_twilio_wa_messages_connection').on(t.connectionId, t.createdAt.desc(), t.id.desc()),
     index('idx_twilio_wa_messages_org').on(t.organizationId),
+    // One customer's messages (20261201_templates): the other party of each message.
+    index('idx_twilio_wa_messages_customer').on(
+      t.connectionId,
+      sql`(case when direction = 'inbound' then from_number else to_number end)`,
+      t.createdAt.desc(),
+      t.id.desc(),
+    ),
     index('idx_twilio_wa_messages_unfinished')
       .on(t.statusUpdatedAt)
       .where(

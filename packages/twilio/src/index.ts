@@ -3,6 +3,7 @@ export type { TwilioAdapterErrorField, TwilioAdapterErrorKind } from './adapter/
 export { describeTwilioError, TwilioAdapterError } from './adapter/errors.ts';
 export { formatSeconds } from './adapter/map-twilio-failure.ts';
 export type {
+  ContentTemplate,
   ListMessagesFilter,
   OutboundWhatsappMessage,
   SentMessage,

@@ -506,6 +506,97 @@ describe('reconciliation reads', () => {
   });
 });
 
+describe('listTemplates', () => {
+  const text = { 'twilio/text': { body: 'Hi {{1}}, your order {{2}} is ready.' } };
+  const samples = { '1': 'Customer', '2': 'A-0' };
+
+  it('lists every template with its WhatsApp approval in every state, every page followed', async () => {
+    const paging = createTwilioAdapter({ apiBaseUrl: twilioSim.url, timeoutMs: 2_000, listPageSize: 2 });
+    const states = ['approved', 'pending', 'rejected', 'paused', 'unsubmitted'] as const;
+    const made = states.map((approval) =>
+      twilioSim.sim.addTemplate(account.accountSid, {
+        friendlyName: `Order ${approval}`,
+        types: text,
+        variables: samples,
+        approval,
+        ...(approval === 'rejected' ? { rejectionReason: 'TAG_CONTENT_MISMATCH' } : {}),
+      }),
+    );
+    twilioSim.sim.addTemplate(twilioSim.sim.seedAccount().sid, {
+      friendlyName: 'Not ours',
+      types: text,
+      variables: samples,
+    });
+
+    const listed = await paging.listTemplates(account);
+    expect(listed.map((t) => t.sid)).toEqual(made.map((t) => t.sid));
+    expect(listed.map((t) => t.whatsapp?.status)).toEqual([...states]);
+    expect(listed[0]).toEqual({
+      sid: made[0]?.sid,
+      friendlyName: 'Order approved',
+      language: 'en',
+      variables: samples,
+      types: text,
+      whatsapp: {
+        status: 'approved',
+        rejectionReason: '',
+        category: 'UTILITY',
+        name: 'order_approved',
+        contentType: 'twilio/text',
+      },
+    });
+    expect(listed[2]?.whatsapp).toMatchObject({
+      status: 'rejected',
+      rejectionReason: 'TAG_CONTENT_MISMATCH',
+    });
+  });
+
+  it('an account without templates lists none', async () => {
+    expect(await adapter.listTemplates(account)).toEqual([]);
+  });
+
+  it('wrong credentials are rejected_credentials', async () => {
+    const error = await failure(adapter.listTemplates({ ...account, authToken: 'f'.repeat(32) }));
+    expect(error.kind).toBe('rejected_credentials');
+  });
+});
+
+describe('sendMessage with a template', () => {
+  const customer = 'whatsapp:+15557770009';
+
+  it('sends ContentSid and ContentVariables (a JSON object as text), delivered outside the window', async () => {
+    twilioSim.sim.addWhatsappSender(account.accountSid, '+15550003011');
+    twilioSim.sim.openConversation(
+      account.accountSid,
+      '+15550003011',
+      customer,
+      new Date(Date.now() - 25 * 3_600_000),
+    );
+    const template = twilioSim.sim.addTemplate(account.accountSid, {
+      friendlyName: 'Order ready',
+      types: { 'twilio/text': { body: 'Hi {{1}}, your order {{2}} is ready.' } },
+      variables: { '1': 'Customer', '2': 'A-0' },
+    });
+    const statusPath = `/template-status/${account.accountSid}`;
+    const sent = await adapter.sendMessage(account, {
+      from: '+15550003011',
+      to: customer,
+      contentSid: template.sid,
+      contentVariables: { '1': 'Ada', '2': 'B-42' },
+      statusCallback: `${receiver.baseUrl}${statusPath}`,
+    });
+    await twilioSim.sim.waitForIdle();
+    // The simulator reads ContentVariables as Twilio does (a JSON object as text, else 21656).
+    expect(twilioSim.sim.message(sent.sid)).toMatchObject({
+      contentSid: template.sid,
+      contentVariables: { '1': 'Ada', '2': 'B-42' },
+      body: 'Hi Ada, your order B-42 is ready.',
+      status: 'read',
+    });
+    expect(receiver.on(statusPath).at(-1)?.params.MessageStatus).toBe('read');
+  });
+});
+
 describe("Twilio's OpenAPI description", () => {
   it('every request the adapter sent, and every answer the simulator gave, conforms to it', () => {
     expect(twilioSim.sim.apiRequests().length).toBeGreaterThan(20);

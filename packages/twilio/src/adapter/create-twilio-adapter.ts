@@ -6,6 +6,7 @@ import { TwilioAdapterError } from './errors.ts';
 import type { FailureContext } from './map-twilio-failure.ts';
 import { mapTwilioFailure } from './map-twilio-failure.ts';
 import type {
+  ContentTemplate,
   OutboundWhatsappMessage,
   SentMessage,
   TwilioAdapter,
@@ -45,6 +46,40 @@ function messageOf(m: MessageInstance): TwilioMessage {
 interface Paged<T> {
   instances: T[];
   nextPage(): Promise<Paged<T>> | undefined;
+}
+
+/** `variables` as Twilio returns it: names to sample values (numbers read as text). */
+function textValues(value: unknown): Record<string, string> {
+  if (typeof value !== 'object' || value === null) return {};
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (typeof v === 'string' || typeof v === 'number') out[k] = String(v);
+  }
+  return out;
+}
+
+function objectValues(value: unknown): Record<string, Record<string, unknown>> {
+  if (typeof value !== 'object' || value === null) return {};
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (typeof v === 'object' && v !== null && !Array.isArray(v)) out[k] = v as Record<string, unknown>;
+  }
+  return out;
+}
+
+/** ContentAndApprovals' `approval_requests` (the package leaves it in snake_case). */
+function approvalOf(value: unknown): ContentTemplate['whatsapp'] {
+  if (typeof value !== 'object' || value === null) return null;
+  const v = value as Record<string, unknown>;
+  const text = (key: string) => (typeof v[key] === 'string' ? (v[key] as string) : '');
+  if (text('status') === '') return null;
+  return {
+    status: text('status'),
+    rejectionReason: text('rejection_reason'),
+    category: text('category'),
+    name: text('name'),
+    contentType: text('content_type'),
+  };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -353,6 +388,22 @@ export function createTwilioAdapter(options: TwilioAdapterOptions = {}): TwilioA
       return { restored: true };
     },
 
+    async listTemplates(c): Promise<ContentTemplate[]> {
+      const client = clientFor(c);
+      // GET https://content.twilio.com/v1/ContentAndApprovals (Twilio's largest page is 1000).
+      const contents = await everyPage({ accountSid: c.accountSid }, () =>
+        client.content.v1.contentAndApprovals.page({ pageSize }),
+      );
+      return contents.map((t) => ({
+        sid: t.sid,
+        friendlyName: t.friendlyName ?? '',
+        language: t.language ?? '',
+        variables: textValues(t.variables),
+        types: objectValues(t.types),
+        whatsapp: approvalOf(t.approvalRequests),
+      }));
+    },
+
     async sendMessage(c, m: OutboundWhatsappMessage): Promise<SentMessage> {
       const client = clientFor(c);
       const message = await call({ accountSid: c.accountSid }, () =>
@@ -362,6 +413,16 @@ export function createTwilioAdapter(options: TwilioAdapterOptions = {}): TwilioA
           statusCallback: m.statusCallback,
           ...(m.body === undefined ? {} : { body: m.body }),
           ...(m.mediaUrls === undefined || m.mediaUrls.length === 0 ? {} : { mediaUrl: m.mediaUrls }),
+          // ContentSid + ContentVariables (a JSON object as text): how a template is sent
+          // (https://www.twilio.com/docs/content/send-templates-created-with-the-content-template-builder).
+          ...(m.contentSid === undefined
+            ? {}
+            : {
+                contentSid: m.contentSid,
+                ...(m.contentVariables === undefined || Object.keys(m.contentVariables).length === 0
+                  ? {}
+                  : { contentVariables: JSON.stringify(m.contentVariables) }),
+              }),
         }),
       );
       return {

@@ -89,7 +89,40 @@ export interface OutboundWhatsappMessage {
   to: string;
   body?: string;
   mediaUrls?: string[];
+  /**
+   * A Content API template (HX…), sent instead of a body: outside the 24-hour
+   * window WhatsApp takes nothing else (https://www.twilio.com/docs/api/errors/63016).
+   */
+  contentSid?: string;
+  /** Its values, sent as ContentVariables: a JSON object as text, e.g. `{"1":"Maria"}`. */
+  contentVariables?: Record<string, string>;
   statusCallback: string;
+}
+
+/**
+ * A Content resource with its WhatsApp approval, as ContentAndApprovals lists it
+ * (https://www.twilio.com/docs/content/content-api-resources; fields camelCased).
+ */
+export interface ContentTemplate {
+  sid: string;
+  friendlyName: string;
+  language: string;
+  /** Variable name -> its sample (default placeholder) value. */
+  variables: Record<string, string>;
+  /** Content type (`twilio/text`, …) -> its definition (`body`, `media`, `actions`, …). */
+  types: Record<string, Record<string, unknown>>;
+  /** `approval_requests`; null when Twilio gives none. */
+  whatsapp: {
+    /** `unsubmitted`, `received`, `pending`, `approved`, `rejected`, `paused`, `disabled`. */
+    status: string;
+    /** Empty unless rejected. */
+    rejectionReason: string;
+    category: string;
+    /** The WhatsApp template name. */
+    name: string;
+    /** The content type WhatsApp reviewed. */
+    contentType: string;
+  } | null;
 }
 
 export interface SentMessage {
@@ -137,6 +170,8 @@ export interface TwilioAdapter {
     settings: WebhookSettings,
   ): Promise<{ restored: boolean }>;
   sendMessage(c: TwilioCredentials, m: OutboundWhatsappMessage): Promise<SentMessage>;
+  /** Every template of the account with its WhatsApp approval (ContentAndApprovals, every page), oldest first. */
+  listTemplates(c: TwilioCredentials): Promise<ContentTemplate[]>;
   /** Every matching message, newest first: Twilio's pages followed to the end. */
   listMessages(c: TwilioCredentials, filter: ListMessagesFilter): Promise<TwilioMessage[]>;
   /** The message's media (every page). */
