@@ -7,6 +7,7 @@ import {
   type Database,
   profiles,
   twilioWhatsappConnections,
+  twilioWhatsappMessages,
   users,
   withServiceRole,
 } from '@app/db';
@@ -15,7 +16,7 @@ import { applyMigrations } from '@app/db/migrate';
 import { freePort } from '@app/db/testing';
 import { TWILIO_SANDBOX_NUMBER } from '@app/twilio';
 import { type RunningTwilioSimulator, startTwilioSimulator } from '@app/twilio/simulator';
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { startApp } from './app.ts';
 import { addOrganizationMember, createOrganizationWithOwner } from './auth/members.ts';
 
@@ -36,6 +37,13 @@ const CONNECTED_NUMBER = '+14155550100';
 /** In the same simulated account, not connected: for trying the connect form. */
 const SPARE_NUMBER = '+14155550111';
 const CUSTOMER = { address: 'whatsapp:+447700900123', name: 'Ada (simulated customer)' };
+/** Wrote two days ago: outside WhatsApp's 24-hour window, so only an approved template reaches him. */
+const LAPSED_CUSTOMER = {
+  address: 'whatsapp:+447700900456',
+  name: 'Ben (simulated customer)',
+  body: 'Can I order a birthday cake for Saturday?',
+  wroteHoursAgo: 50,
+};
 /** Pause between a sent message's statuses: queued -> sent -> delivered -> read in a few seconds. */
 const STATUS_STEP_MS = 1_200;
 
@@ -121,10 +129,12 @@ async function main() {
 
   // The customer writes first: WhatsApp only lets a business answer within 24 hours of that.
   await customerWrites(simulator, customerLines[0]!);
-  const stopCustomer = startCustomer(simulator);
+  const templates = await seedTemplates(simulator);
+  await seedLapsedCustomer(app.services.db, simulator, connection.id);
+  const stopCustomer = startCustomer(simulator, templates);
   cleanups.push(async () => stopCustomer());
 
-  printWelcome(config.publicUrl, simulator, connection);
+  printWelcome(config.publicUrl, simulator, connection, templates);
 }
 
 interface StoredNumber {
@@ -268,6 +278,141 @@ async function connectDemoNumbers(api: TrpcClient): Promise<WhatsappConnection> 
   });
 }
 
+/** The simulator's control API, as a test or a person with curl would call it. */
+async function simulatorControl<T>(
+  simulator: RunningTwilioSimulator,
+  path: string,
+  body: unknown,
+): Promise<T> {
+  const response = await fetch(`${simulator.url}/_simulator${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`simulator ${path}: ${response.status} ${await response.text()}`);
+  return (response.status === 204 ? undefined : await response.json()) as T;
+}
+
+interface DemoTemplates {
+  orderReady: string;
+  deliverySlot: string;
+}
+
+/**
+ * The account's Content templates, one of each state the inbox shows: approved with
+ * variables, an approved quick reply, one WhatsApp is still reviewing, one it paused and one
+ * it rejected (with its reason). The simulator forgets them when it stops: seeded every run.
+ */
+async function seedTemplates(simulator: RunningTwilioSimulator): Promise<DemoTemplates> {
+  const add = (input: Record<string, unknown>) =>
+    simulatorControl<{ sid: string }>(simulator, `/accounts/${ACCOUNT.sid}/templates`, input);
+  const orderReady = await add({
+    friendlyName: 'order_ready',
+    language: 'en',
+    types: {
+      'twilio/text': { body: 'Hi {{1}}, your order {{2}} is ready. Pick it up any time before 6 pm.' },
+    },
+    variables: { '1': 'Ada', '2': '#1042' },
+  });
+  const deliverySlot = await add({
+    friendlyName: 'delivery_slot',
+    language: 'en',
+    types: {
+      'twilio/quick-reply': {
+        body: 'Hi {{1}}, can we deliver your order tomorrow morning?',
+        actions: [
+          { title: 'Yes, please', id: 'slot_yes' },
+          { title: 'Another day', id: 'slot_other' },
+        ],
+      },
+      'twilio/text': { body: 'Hi {{1}}, can we deliver your order tomorrow morning?' },
+    },
+    variables: { '1': 'Ada' },
+  });
+  await add({
+    friendlyName: 'loyalty_points',
+    language: 'en',
+    types: { 'twilio/text': { body: 'You have {{1}} loyalty points to spend this month.' } },
+    variables: { '1': '120' },
+    approval: 'pending',
+  });
+  await add({
+    friendlyName: 'pickup_reminder',
+    language: 'en',
+    types: { 'twilio/text': { body: 'Reminder: your order {{1}} is waiting for you.' } },
+    variables: { '1': '#1042' },
+    approval: 'paused',
+  });
+  await add({
+    friendlyName: 'flash_sale',
+    language: 'en',
+    types: { 'twilio/text': { body: 'FLASH SALE! Everything {{1}} off, today only!' } },
+    variables: { '1': '50%' },
+    approval: 'rejected',
+    rejectionReason: 'PROMOTIONAL: marketing content submitted in the UTILITY category',
+  });
+  return { orderReady: orderReady.sid, deliverySlot: deliverySlot.sid };
+}
+
+/**
+ * A customer who wrote two days ago (first run: his message is delivered, then moved back in
+ * the stored history; later runs keep it). The simulated Twilio is told when he last wrote,
+ * so it enforces the closed window as WhatsApp does (free text fails with 63016).
+ */
+async function seedLapsedCustomer(db: Database, simulator: RunningTwilioSimulator, connectionId: string) {
+  const stored = () =>
+    withServiceRole(db, (tx) =>
+      tx
+        .select({ id: twilioWhatsappMessages.id, createdAt: twilioWhatsappMessages.createdAt })
+        .from(twilioWhatsappMessages)
+        .where(
+          and(
+            eq(twilioWhatsappMessages.connectionId, connectionId),
+            eq(twilioWhatsappMessages.direction, 'inbound'),
+            eq(twilioWhatsappMessages.fromNumber, LAPSED_CUSTOMER.address),
+          ),
+        ),
+    );
+  let rows = await stored();
+  if (rows.length === 0) {
+    await simulator.sim.deliverInbound({
+      accountSid: ACCOUNT.sid,
+      from: LAPSED_CUSTOMER.address,
+      to: CONNECTED_NUMBER,
+      body: LAPSED_CUSTOMER.body,
+      profileName: LAPSED_CUSTOMER.name,
+    });
+    // The worker applies the webhook a moment later.
+    for (let i = 0; i < 50 && rows.length === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      rows = await stored();
+    }
+    const at = new Date(Date.now() - LAPSED_CUSTOMER.wroteHoursAgo * 3_600_000);
+    await withServiceRole(db, (tx) =>
+      tx
+        .update(twilioWhatsappMessages)
+        .set({ createdAt: at, statusUpdatedAt: at })
+        .where(
+          and(
+            eq(twilioWhatsappMessages.connectionId, connectionId),
+            eq(twilioWhatsappMessages.fromNumber, LAPSED_CUSTOMER.address),
+          ),
+        ),
+    );
+    rows = await stored();
+  }
+  const last = rows.reduce<Date | null>((max, r) => (max && max > r.createdAt ? max : r.createdAt), null);
+  if (!last) {
+    bootLog(`${LAPSED_CUSTOMER.address}'s message was not stored; the closed-window example is missing`);
+    return;
+  }
+  await simulatorControl(simulator, `/accounts/${ACCOUNT.sid}/conversations`, {
+    sender: CONNECTED_NUMBER,
+    customer: LAPSED_CUSTOMER.address,
+    lastInboundAt: last.toISOString(),
+  });
+}
+
 async function customerWrites(simulator: RunningTwilioSimulator, body: string, to = CONNECTED_NUMBER) {
   await simulator.sim.deliverInbound({
     accountSid: ACCOUNT.sid,
@@ -282,7 +427,7 @@ async function customerWrites(simulator: RunningTwilioSimulator, body: string, t
  * The customer's side: thanks each message once it is read, and writes a new line
  * on the `m` key. Returns a stop function.
  */
-function startCustomer(simulator: RunningTwilioSimulator): () => void {
+function startCustomer(simulator: RunningTwilioSimulator, templates: DemoTemplates): () => void {
   const answered = new Set<string>();
   let next = 1;
   const write = (to = CONNECTED_NUMBER) => {
@@ -293,8 +438,24 @@ function startCustomer(simulator: RunningTwilioSimulator): () => void {
   };
   const replies = setInterval(() => {
     for (const message of simulator.sim.messages(ACCOUNT.sid)) {
-      if (message.direction !== 'outbound-api' || message.to !== CUSTOMER.address) continue;
-      if (message.status !== 'read' || answered.has(message.sid)) continue;
+      if (message.direction !== 'outbound-api' || message.status !== 'read' || answered.has(message.sid))
+        continue;
+      // Whoever gets the quick-reply template taps its first button, as on a phone.
+      if (message.contentSid === templates.deliverySlot) {
+        answered.add(message.sid);
+        simulator.sim
+          .deliverInbound({
+            accountSid: ACCOUNT.sid,
+            from: message.to,
+            to: message.from.replace(/^whatsapp:/, ''),
+            body: 'Yes, please',
+            buttonPayload: 'slot_yes',
+            buttonText: 'Yes, please',
+          })
+          .catch((error: unknown) => bootLog(`the customer could not answer: ${(error as Error).message}`));
+        continue;
+      }
+      if (message.to !== CUSTOMER.address) continue;
       answered.add(message.sid);
       write(message.from.replace(/^whatsapp:/, ''));
     }
@@ -321,7 +482,12 @@ function startCustomer(simulator: RunningTwilioSimulator): () => void {
   };
 }
 
-function printWelcome(publicUrl: URL, simulator: RunningTwilioSimulator, connection: WhatsappConnection) {
+function printWelcome(
+  publicUrl: URL,
+  simulator: RunningTwilioSimulator,
+  connection: WhatsappConnection,
+  templates: DemoTemplates,
+) {
   const inbound = JSON.stringify({ from: CUSTOMER.address, to: CONNECTED_NUMBER, body: 'Hello from curl' });
   say();
   say('──────────────── WhatsApp channel demo ────────────────');
@@ -331,11 +497,28 @@ function printWelcome(publicUrl: URL, simulator: RunningTwilioSimulator, connect
   say(
     `Connected: ${connection.whatsappNumber} ("${connection.friendlyName ?? 'Demo shop'}") in simulated Twilio account ${ACCOUNT.sid}.`,
   );
+  say(`Inbox:     ${publicUrl.origin}/inbox (or "Open the conversations" on the number's card in Settings).`);
+  say(`Customer:  ${CUSTOMER.address} (${CUSTOMER.name}) has just written: reply freely.`);
+  say('           Your message ticks go queued -> sent -> delivered -> read, then they answer.');
   say(
-    `Customer:  ${CUSTOMER.address} (${CUSTOMER.name}) has written to it; reply from the conversation view.`,
+    `Customer:  ${LAPSED_CUSTOMER.address} (${LAPSED_CUSTOMER.name}) wrote ${Math.floor(LAPSED_CUSTOMER.wroteHoursAgo / 24)} days ago: the 24-hour`,
   );
-  say('           Their message ticks go queued -> sent -> delivered -> read, then they answer.');
-  say('           A number that never wrote fails with 63016 (outside the 24-hour window).');
+  say(
+    '           window is closed, so the inbox offers approved templates only (free text would fail with 63016).',
+  );
+  say('           "delivery_slot" is a quick reply: once read, the customer taps "Yes, please".');
+  say('           "New conversation" writes first to any number, with a template.');
+  say(
+    `Templates: order_ready (${templates.orderReady}) and delivery_slot approved; loyalty_points pending, pickup_reminder paused,`,
+  );
+  say('           flash_sale rejected with its reason. Add one:');
+  say(
+    `  curl -X POST ${simulator.url}/_simulator/accounts/${ACCOUNT.sid}/templates -H 'content-type: application/json' \\`,
+  );
+  say(
+    `       -d '{"friendlyName":"thanks","types":{"twilio/text":{"body":"Thanks {{1}}!"}},"variables":{"1":"Ada"}}'`,
+  );
+  say('           then "Refresh templates" in the inbox.');
   say();
   say('To try the connect form (Settings -> WhatsApp -> Connect), paste:');
   say(`  Account SID      ${ACCOUNT.sid}`);
