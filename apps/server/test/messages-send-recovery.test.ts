@@ -26,7 +26,7 @@ describe('sends whose answer from Twilio got lost', () => {
     acme = await world.organization('Acme');
     account = world.twilioAccount(SENDER);
     connectionId = await world.connect(acme.owner.cookie, account, SENDER);
-    for (const customer of CUSTOMERS) world.sim.openConversation(account.sid, SENDER, customer);
+    for (const customer of CUSTOMERS) await world.customerWrote(connectionId, customer);
   });
 
   async function rowsOfConversation() {

@@ -20,7 +20,7 @@ describe('whatsapp.messages.send', () => {
     account = world.twilioAccount(SENDER);
     connectionId = await world.connect(acme.owner.cookie, account, SENDER);
     // The customer wrote to us recently: WhatsApp's 24-hour window is open.
-    world.sim.openConversation(account.sid, SENDER, CUSTOMER);
+    await world.customerWrote(connectionId, CUSTOMER);
   });
 
   async function storedRow(id: string) {
@@ -156,6 +156,7 @@ describe('whatsapp.messages.send', () => {
   });
 
   it('21211: an invalid recipient is refused on the "to" field and the message is kept as failed', async () => {
+    await world.customerWrote(connectionId, '+15005550001', { atTwilio: null });
     world.sim.injectFault({ operationId: 'CreateMessage', status: 400, code: 21211 });
     const sent = await world.send(acme.admin.cookie, { connectionId, to: '+15005550001', body: 'Hello' });
     expect(sent.error?.data.code).toBe('BAD_REQUEST');
@@ -233,7 +234,10 @@ describe('whatsapp.messages.send', () => {
   });
 
   it('63016: outside the 24-hour window the message is accepted, then fails with the reason', async () => {
-    const stranger = 'whatsapp:+33612345678'; // has never written to us
+    const stranger = 'whatsapp:+33612345678';
+    // Our history shows them writing, but Twilio's window is closed (it closed after
+    // the conversation was opened, or the message reached us late): Twilio accepts, then fails.
+    await world.customerWrote(connectionId, stranger, { atTwilio: null });
     const sent = await world.send(acme.member.cookie, { connectionId, to: stranger, body: 'Special offer!' });
     expect(sent.error).toBeUndefined();
     expect(sent.data?.messageSid).toMatch(/^SM/);
@@ -252,6 +256,7 @@ describe('whatsapp.messages.send', () => {
   it('63015: a sandbox recipient who has not joined fails with how to join', async () => {
     const sandboxAccount = world.twilioAccount(SANDBOX);
     const sandboxId = await world.connect(acme.owner.cookie, sandboxAccount, SANDBOX);
+    await world.customerWrote(sandboxId, CUSTOMER, { atTwilio: null });
     const sent = await world.send(acme.admin.cookie, {
       connectionId: sandboxId,
       to: CUSTOMER,

@@ -4,6 +4,8 @@ import {
   organizations,
   profiles,
   sessions,
+  twilioWhatsappConnections,
+  twilioWhatsappMessages,
   twilioWhatsappWebhookEvents,
   users,
   withServiceRole,
@@ -207,6 +209,49 @@ export function useMessagingWorld(options: MessagingWorldOptions = {}) {
     }
   }
 
+  /**
+   * The customer wrote to the connection: an inbound message in our history
+   * (stored at `storedAt`, default now) and the window open at Twilio from
+   * `atTwilio` (default the same time; null: Twilio never saw them write, so
+   * its window is closed). Free text is only sent inside the window our history shows.
+   */
+  async function customerWrote(
+    connectionId: string,
+    customer: string,
+    options: { storedAt?: Date; atTwilio?: Date | null; body?: string; profileName?: string } = {},
+  ): Promise<void> {
+    const storedAt = options.storedAt ?? new Date();
+    const address = customer.startsWith('whatsapp:') ? customer : `whatsapp:${customer}`;
+    await withServiceRole(server.db, async (tx) => {
+      const [connection] = await tx
+        .select()
+        .from(twilioWhatsappConnections)
+        .where(eq(twilioWhatsappConnections.id, connectionId));
+      if (!connection) throw new Error(`no connection ${connectionId}`);
+      await tx.insert(twilioWhatsappMessages).values({
+        organizationId: connection.organizationId,
+        connectionId,
+        messageSid: `SM${randomBytes(16).toString('hex')}`,
+        direction: 'inbound',
+        fromNumber: address,
+        toNumber: `whatsapp:${connection.whatsappNumber}`,
+        body: options.body ?? 'Hello',
+        profileName: options.profileName ?? null,
+        status: 'received',
+        createdAt: storedAt,
+        statusUpdatedAt: storedAt,
+      });
+      const atTwilio = options.atTwilio === undefined ? storedAt : options.atTwilio;
+      if (atTwilio !== null)
+        simulator().sim.openConversation(
+          connection.twilioAccountSid,
+          connection.whatsappNumber,
+          address,
+          atTwilio,
+        );
+    });
+  }
+
   /** Waits until the worker has processed `count` status callbacks of a message. */
   async function statusCallbacksProcessed(connectionId: string, messageSid: string, count: number) {
     const deadline = Date.now() + 10_000;
@@ -245,5 +290,6 @@ export function useMessagingWorld(options: MessagingWorldOptions = {}) {
     shown,
     eventually,
     statusCallbacksProcessed,
+    customerWrote,
   };
 }

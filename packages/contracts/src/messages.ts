@@ -101,7 +101,7 @@ export function isTemplateSend(message: SendMessage): message is TemplateSendMes
 /**
  * WhatsApp's customer service window: free text reaches a customer only within
  * 24 hours of their last message; outside it only an approved template does.
- * https://www.twilio.com/docs/whatsapp/key-concepts#the-24-hour-window-or-24-hour-customer-service-window
+ * https://www.twilio.com/docs/whatsapp/key-concepts#the-24-hour-window-or-24-hour-session
  */
 export const WHATSAPP_WINDOW_MS = 24 * 60 * 60 * 1000;
 

@@ -1,8 +1,9 @@
-import type { WhatsappMessagePage } from '@app/contracts';
+import { type WhatsappMessagePage, whatsappAddress } from '@app/contracts';
 import { type Tx, twilioWhatsappMessages } from '@app/db';
 import { and, desc, eq, getTableColumns, sql } from 'drizzle-orm';
 import { findConnection } from '../connections/store.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
+import { customerOf } from './customer-window.ts';
 import { toMessageOutput } from './message-output.ts';
 
 const m = twilioWhatsappMessages;
@@ -15,7 +16,13 @@ const m = twilioWhatsappMessages;
  */
 export async function listConversation(
   tx: Tx,
-  input: { connectionId: string; cursor?: string | null | undefined; limit: number },
+  input: {
+    connectionId: string;
+    /** Only this customer's messages (E.164). */
+    customer?: string | undefined;
+    cursor?: string | null | undefined;
+    limit: number;
+  },
 ): Promise<WhatsappMessagePage> {
   const after = input.cursor ? decodeCursor(input.cursor) : null;
   // Not visible under RLS (another organization's, or gone): ConnectionNotFoundError.
@@ -30,6 +37,7 @@ export async function listConversation(
     .where(
       and(
         eq(m.connectionId, input.connectionId),
+        input.customer === undefined ? undefined : sql`${customerOf} = ${whatsappAddress(input.customer)}`,
         after
           ? sql`(${m.createdAt}, ${m.id}) < (${after.createdAt}::timestamptz, ${after.id}::uuid)`
           : undefined,

@@ -17,9 +17,10 @@ export function toMessageOutput(row: TwilioWhatsappMessage): WhatsappMessage {
     status: row.status,
     errorCode: row.errorCode,
     errorMessage: describeMessageError(row.errorCode, row.errorMessage),
-    template: null,
-    buttonText: null,
-    buttonPayload: null,
+    template:
+      row.contentSid === null ? null : { contentSid: row.contentSid, variables: row.contentVariables ?? {} },
+    buttonText: row.buttonText,
+    buttonPayload: row.buttonPayload,
     createdAt: row.createdAt.toISOString(),
     statusUpdatedAt: row.statusUpdatedAt.toISOString(),
   };

@@ -1,4 +1,4 @@
-import type { WhatsappMessage } from '@app/contracts';
+import { isTemplateSend, type SendMessage, type WhatsappMessage } from '@app/contracts';
 import {
   type Database,
   isMessageStatus,
@@ -15,7 +15,9 @@ import { storedCredentials } from '../connections/twilio-access.ts';
 import { TwilioRefusalError } from '../connections/twilio-errors.ts';
 import { webhookUrlsFor } from '../connections/webhook-urls.ts';
 import { DomainError } from '../domain-error.ts';
+import { type ResolvedTemplate, resolveTemplate } from '../templates/resolve-template.ts';
 import type { CredentialVault } from '../vault/credential-vault.ts';
+import { CustomerWindowClosedError, lastInboundAt, windowExpiresAt } from './customer-window.ts';
 import { toMessageOutput } from './message-output.ts';
 
 /** What sending needs from AppServices. */
@@ -26,13 +28,8 @@ export interface MessagingServices {
   vault: CredentialVault;
 }
 
-export interface OutgoingMessage {
-  connectionId: string;
-  /** `whatsapp:+E164` */
-  to: string;
-  body?: string | undefined;
-  mediaUrls: string[];
-}
+/** Free text (`body`, `mediaUrls`) or a template (`template`), `to` as `whatsapp:+E164`. */
+export type OutgoingMessage = SendMessage;
 
 const m = twilioWhatsappMessages;
 
@@ -54,10 +51,27 @@ export async function sendWhatsappMessage({
   message: OutgoingMessage;
   log?: SendLogger | undefined;
 }): Promise<WhatsappMessage> {
+  // A template is checked against the account's templates (approved, exactly its
+  // variables) before anything is stored or sent; this also checks, under RLS,
+  // that the caller may use the connection.
+  const template: ResolvedTemplate | null = isTemplateSend(message)
+    ? await resolveTemplate(services, sender, message.connectionId, message.template)
+    : null;
+
   const { connection, queued } = await asUser(services.db, sender, async (tx) => {
     const connection = await findConnection(tx, message.connectionId);
     if (connection.disconnectedAt) throw new ConnectionDisconnectedError();
     if (!connection.isActive) throw new ConnectionPausedError();
+    if (!template) {
+      // Free text reaches the customer only inside their 24-hour window; outside it
+      // Twilio would accept it and WhatsApp fail it (63016). Refused before Twilio is called.
+      const lastInbound = await lastInboundAt(tx, connection.id, message.to);
+      if (windowExpiresAt(lastInbound) === null) {
+        throw new CustomerWindowClosedError(message.to.replace(/^whatsapp:/, ''), lastInbound);
+      }
+    }
+    const body = template ? template.renderedBody : isTemplateSend(message) ? undefined : message.body;
+    const mediaUrls = template ? template.renderedMedia : isTemplateSend(message) ? [] : message.mediaUrls;
     // Exactly what the insert policy allows a member: outbound, queued, no SID yet, sent by themself.
     const [queued] = await tx
       .insert(m)
@@ -67,8 +81,11 @@ export async function sendWhatsappMessage({
         direction: 'outbound',
         fromNumber: `whatsapp:${connection.whatsappNumber}`,
         toNumber: message.to,
-        body: message.body ?? null,
-        media: message.mediaUrls.map((url) => ({ url, contentType: null })),
+        // For a template: the text the customer reads, so the history shows it.
+        body: body || null,
+        media: mediaUrls.map((url) => ({ url, contentType: null })),
+        contentSid: template?.contentSid ?? null,
+        contentVariables: template?.variables ?? null,
         status: 'queued',
         sentBy: sender.userId,
       })
@@ -81,8 +98,14 @@ export async function sendWhatsappMessage({
     sent = await services.twilio.sendMessage(await storedCredentials(services, connection), {
       from: connection.whatsappNumber,
       to: message.to,
-      ...(message.body === undefined ? {} : { body: message.body }),
-      mediaUrls: message.mediaUrls,
+      ...(template
+        ? { contentSid: template.contentSid, contentVariables: template.variables }
+        : isTemplateSend(message)
+          ? {}
+          : {
+              ...(message.body === undefined ? {} : { body: message.body }),
+              mediaUrls: message.mediaUrls,
+            }),
       statusCallback: webhookUrlsFor(services.publicUrl, connection.id).status,
     });
   } catch (error) {

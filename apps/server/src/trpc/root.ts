@@ -1,8 +1,10 @@
 import { authRouter } from '../auth/router.ts';
 import { eventsRouter } from '../connections/events-router.ts';
 import { connectionsRouter } from '../connections/router.ts';
+import { conversationsRouter } from '../messages/conversations-router.ts';
 import { messagesRouter } from '../messages/router.ts';
 import { syncRouter } from '../reconciliation/router.ts';
+import { templatesRouter } from '../templates/router.ts';
 import { router } from './trpc.ts';
 
 /** `whatsapp.*`: one line per feature router. */
@@ -10,6 +12,8 @@ const whatsappRouter = {
   connections: { ...connectionsRouter, ...syncRouter },
   events: eventsRouter,
   messages: messagesRouter,
+  conversations: conversationsRouter,
+  templates: templatesRouter,
 };
 
 export const appRouter = router({

@@ -1,0 +1,70 @@
+import type { WhatsappTemplate } from '@app/contracts';
+import type { Database } from '@app/db';
+import type { TwilioAdapter } from '@app/twilio';
+import { type ActingUser, asUser } from '../auth/acting-user.ts';
+import { findConnection } from '../connections/store.ts';
+import { storedCredentials } from '../connections/twilio-access.ts';
+import { asTwilioRefusal } from '../connections/twilio-errors.ts';
+import type { CredentialVault } from '../vault/credential-vault.ts';
+import { presentTemplate } from './present-template.ts';
+import { templateCacheOf } from './template-cache.ts';
+
+/** What listing templates needs from AppServices. */
+export interface TemplateServices {
+  db: Database;
+  twilio: TwilioAdapter;
+  vault: CredentialVault;
+}
+
+/**
+ * `whatsapp.templates.list`: the Content API templates of the connection's
+ * Twilio account, each with its WhatsApp approval. Read from Twilio at most
+ * once a minute per connection unless `refresh` asks again; the caller's right
+ * to the connection is checked (row-level security) on every call.
+ */
+export async function listTemplates({
+  services,
+  user,
+  connectionId,
+  refresh,
+}: {
+  services: TemplateServices;
+  user: ActingUser;
+  connectionId: string;
+  refresh: boolean;
+}): Promise<WhatsappTemplate[]> {
+  // Not visible under RLS (another organization's, or gone): ConnectionNotFoundError.
+  const connection = await asUser(services.db, user, (tx) => findConnection(tx, connectionId));
+  const cache = templateCacheOf(services);
+  if (!refresh) {
+    const cached = cache.get(connection.id, connection.twilioAccountSid);
+    if (cached) return cached;
+  }
+  const credentials = await storedCredentials(services, connection);
+  let templates: WhatsappTemplate[];
+  try {
+    templates = (await services.twilio.listTemplates(credentials)).map(presentTemplate);
+  } catch (error) {
+    throw asTwilioRefusal(error, 'sync');
+  }
+  cache.set(connection.id, connection.twilioAccountSid, templates);
+  return templates;
+}
+
+/**
+ * One template of the connection, for a send: from the cache when it has it,
+ * otherwise read again (a template created or approved a moment ago).
+ */
+export async function findTemplate(
+  services: TemplateServices,
+  user: ActingUser,
+  connectionId: string,
+  contentSid: string,
+): Promise<WhatsappTemplate | undefined> {
+  const cached = await listTemplates({ services, user, connectionId, refresh: false });
+  const found = cached.find((t) => t.sid === contentSid);
+  if (found?.selectable) return found;
+  // Not there, or not approved a minute ago: WhatsApp may have approved it since.
+  const fresh = await listTemplates({ services, user, connectionId, refresh: true });
+  return fresh.find((t) => t.sid === contentSid);
+}
