@@ -129,7 +129,7 @@ function SignedInLayout({
         Skip to content
       </a>
       <header className="app-header">
-        <div className="app-header__inner">
+        <div className={wide ? 'app-header__inner app-header__inner--wide' : 'app-header__inner'}>
           <p className="app-header__org">{user.organizationName}</p>
           <nav aria-label="Sections" className="app-header__sections">
             <Link to={paths.inbox} aria-current={onInbox ? 'page' : undefined}>

@@ -32,13 +32,6 @@ export function statusTicks(message: Pick<WhatsappMessage, 'direction' | 'status
   }
 }
 
-/** The customer of a conversation: who last wrote to us, else whom we last wrote to. */
-export function lastCustomer(messages: readonly WhatsappMessage[]): string | null {
-  const latestInbound = messages.find((m) => m.direction === 'inbound');
-  if (latestInbound) return latestInbound.from;
-  return messages[0]?.to ?? null;
-}
-
 /** A WhatsApp address as a person reads it: the number, without Twilio's `whatsapp:` channel prefix. */
 export function displayAddress(address: string): string {
   return address.replace(/^whatsapp:/, '');

@@ -1,18 +1,26 @@
 import type { WhatsappConnection } from '@app/contracts';
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useId } from 'react';
-import { ConversationPanel } from '../conversation/ConversationPanel.tsx';
 import { inboxPath, navigate, paths } from '../lib/router.ts';
 import { type Me, useTRPC } from '../lib/trpc.ts';
 import { Link } from '../ui/Link.tsx';
 import { LoadError } from '../ui/LoadError.tsx';
 import { PageHeading } from '../ui/PageHeading.tsx';
+import { ConversationList } from './ConversationList.tsx';
+import { NewConversation } from './NewConversation.tsx';
+import { Thread } from './Thread.tsx';
+import { useNow } from './window-state.ts';
+import '../conversation/conversation.css';
 import './inbox.css';
+
+/** The address segment that opens the New conversation form instead of a thread. */
+export const NEW_CONVERSATION = 'new';
 
 /** Inbox: the conversations of each connected number, and a thread to read and answer. */
 export default function InboxPage({
   user,
   connectionId,
+  customer,
 }: {
   user: Me;
   connectionId?: string | undefined;
@@ -22,6 +30,7 @@ export default function InboxPage({
   const connections = useQuery(trpc.whatsapp.connections.list.queryOptions());
   const list = connections.data ?? [];
   const selected = list.find((c) => c.id === connectionId) ?? null;
+  const now = useNow();
 
   // No number in the address (or one that is not ours): the first live one.
   useEffect(() => {
@@ -32,7 +41,7 @@ export default function InboxPage({
 
   return (
     <div className="inbox">
-      <p className="breadcrumb">{user.organizationName}</p>
+      <p className="breadcrumb">WhatsApp</p>
       <PageHeading>Inbox</PageHeading>
       {connections.isPending ? (
         <p role="status" className="muted">
@@ -60,12 +69,28 @@ export default function InboxPage({
       ) : selected ? (
         <>
           <NumberPicker connections={list} selected={selected} />
-          <ConversationPanel
-            connectionId={selected.id}
-            whatsappNumber={selected.whatsappNumber}
-            isActive={selected.isActive}
-            disconnected={selected.disconnectedAt !== null}
-          />
+          <div className={`inbox__panes${customer ? ' inbox__panes--thread' : ''}`}>
+            <ConversationList
+              connectionId={selected.id}
+              selectedCustomer={customer}
+              canStart={selected.isActive && selected.disconnectedAt === null}
+              now={now}
+            />
+            <div className="inbox__thread">
+              {customer === NEW_CONVERSATION ? (
+                <NewConversation connection={selected} />
+              ) : customer ? (
+                <Thread
+                  key={`${selected.id}/${customer}`}
+                  connection={selected}
+                  customer={customer}
+                  now={now}
+                />
+              ) : (
+                <p className="inbox__pick muted">Pick a conversation to read it and reply.</p>
+              )}
+            </div>
+          </div>
         </>
       ) : (
         <p role="status" className="muted">
