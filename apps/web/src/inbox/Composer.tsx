@@ -33,26 +33,20 @@ export function Composer({
   onSent: () => void;
 }) {
   const [useTemplate, setUseTemplate] = useState(false);
-  const legendRef = useRef<HTMLLegendElement>(null);
-  const focusPicker = useRef(false);
+  // Asked for (a button, not the window closing): the picker takes focus once it shows.
+  const [focusPicker, setFocusPicker] = useState(0);
   useEffect(() => {
     if (templateRequest === 0) return;
     setUseTemplate(true);
-    focusPicker.current = true;
+    setFocusPicker((n) => n + 1);
   }, [templateRequest]);
-  useEffect(() => {
-    if (focusPicker.current && legendRef.current) {
-      legendRef.current.focus();
-      focusPicker.current = false;
-    }
-  });
 
   if (!windowOpen || useTemplate) {
     return (
       <TemplateComposer
         connectionId={connectionId}
         customer={customer}
-        legendRef={legendRef}
+        focusRequest={focusPicker}
         onSent={onSent}
         onBackToText={windowOpen ? () => setUseTemplate(false) : undefined}
       />
@@ -65,7 +59,7 @@ export function Composer({
       onSent={onSent}
       onUseTemplate={() => {
         setUseTemplate(true);
-        focusPicker.current = true;
+        setFocusPicker((n) => n + 1);
       }}
     />
   );
@@ -150,19 +144,27 @@ const recipientNumber = e164Number('Enter the customer’s WhatsApp number, e.g.
 export function TemplateComposer({
   connectionId,
   customer,
-  legendRef,
+  focusRequest = 0,
   onSent,
   onBackToText,
 }: {
   connectionId: string;
   customer?: string | undefined;
-  legendRef?: React.Ref<HTMLLegendElement>;
+  /** Changed to move focus to the picker (once the templates have loaded). */
+  focusRequest?: number;
   /** After Twilio took the message (or refused it: the thread shows it failed); with the number sent to. */
   onSent: (to: string, outcome: 'sent' | 'refused') => void;
   /** Inside the window: back to free text. */
   onBackToText?: (() => void) | undefined;
 }) {
   const { templates, refresh, refreshing, refreshError } = useTemplates(connectionId);
+  const legendRef = useRef<HTMLLegendElement>(null);
+  const focusedRequest = useRef(0);
+  useEffect(() => {
+    if (focusRequest === focusedRequest.current || !templates.isSuccess || !legendRef.current) return;
+    focusedRequest.current = focusRequest;
+    legendRef.current.focus();
+  }, [focusRequest, templates.isSuccess]);
   const form = useTemplateForm();
   const trpc = useTRPC();
   const [recipientError, setRecipientError] = useState<string | undefined>();
@@ -255,7 +257,7 @@ export function TemplateComposer({
             onValue={form.setValue}
             errors={form.errors}
             registerVariable={form.register}
-            {...(legendRef ? { legendRef } : {})}
+            legendRef={legendRef}
           />
         </fieldset>
       )}
