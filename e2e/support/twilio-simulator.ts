@@ -82,8 +82,48 @@ export class SimulatorControl {
     body: string;
     /** The customer's WhatsApp profile name (the simulator has a default). */
     profileName?: string;
+    /** A quick-reply answer: the tapped button's id and title (Twilio's ButtonPayload, ButtonText). */
+    buttonPayload?: string;
+    buttonText?: string;
   }): Promise<{ messageSid: string; deliveries: { outcome: string; attempts: { status?: number }[] }[] }> {
     return this.call('POST', '/inbound', input);
+  }
+
+  /** A Content template (HX…) in the account, with its WhatsApp approval (default approved). */
+  addTemplate(
+    accountSid: string,
+    input: {
+      friendlyName: string;
+      language?: string;
+      types: Record<string, Record<string, unknown>>;
+      variables?: Record<string, string>;
+      approval?: 'approved' | 'pending' | 'rejected' | 'paused' | 'unsubmitted';
+      rejectionReason?: string;
+    },
+  ): Promise<{ sid: string }> {
+    return this.call('POST', `/accounts/${accountSid}/templates`, input);
+  }
+
+  /** As if `customer` (`whatsapp:+…`) had last written to `sender` (E.164) at `lastInboundAt`. */
+  openConversation(
+    accountSid: string,
+    input: { sender: string; customer: string; lastInboundAt?: string },
+  ): Promise<void> {
+    return this.call('POST', `/accounts/${accountSid}/conversations`, input);
+  }
+
+  /** How the account's recipient (or every recipient, `null`) treats messages: `no_read` stops at delivered. */
+  setRecipientBehaviour(
+    accountSid: string,
+    recipient: string | null,
+    behaviour: 'deliver' | 'no_read' | 'fail',
+  ): Promise<void> {
+    return this.call('PUT', `/accounts/${accountSid}/behaviour`, { recipient, behaviour });
+  }
+
+  /** Moves a message on, as Twilio would (posting the signed status callback). */
+  advanceStatus(messageSid: string, status: string): Promise<unknown> {
+    return this.call('POST', `/messages/${messageSid}/status`, { status });
   }
 
   /** Every message the simulated Twilio holds for the account, inbound and outbound. */
@@ -96,6 +136,8 @@ export class SimulatorControl {
       body: string;
       status: string;
       errorCode: number | null;
+      contentSid?: string | null;
+      contentVariables?: Record<string, string> | null;
     }[]
   > {
     return this.call('GET', `/messages?accountSid=${encodeURIComponent(accountSid)}`);
