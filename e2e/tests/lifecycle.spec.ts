@@ -7,6 +7,7 @@ import {
   signUp,
   test,
 } from '../support/fixtures.ts';
+import { backToSettings, openInboxFromCard, openThread } from '../support/inbox.ts';
 
 test('an owner verifies the credentials, sets the webhooks again and reactivates the connection', async ({
   page,
@@ -114,18 +115,26 @@ test('an owner renames and deactivates the connection, then disconnects it after
     }),
   ).toBeVisible();
   await expect(card.getByRole('button', { name: 'Resume sending', exact: true })).toBeEnabled();
-  await expect(card).toContainText('Sending from this number is paused');
+  await expectAccessible('settings, sending paused');
+  await snap('paused');
 
-  // The customer writes while sending is paused: the message arrives and shows.
+  // The customer writes while sending is paused: the message arrives and shows in the inbox,
+  // whose thread says sending is paused instead of offering a reply.
   const inbound = await simulator.deliverInbound({
     to: number,
     from: 'whatsapp:+14155550188',
     body: 'Anyone there while you are paused?',
   });
   expect(inbound.deliveries.map((d) => d.outcome)).toEqual(['delivered']);
-  await expect(card.getByText('Anyone there while you are paused?')).toBeVisible();
-  await expectAccessible('settings, sending paused');
-  await snap('paused');
+  await openInboxFromCard(page, number);
+  const pausedThread = await openThread(page, '+14155550188');
+  await expect(pausedThread.getByText('Anyone there while you are paused?')).toBeVisible();
+  await expect(pausedThread).toContainText('Sending from this number is paused');
+  await expect(pausedThread.getByRole('button', { name: /^Send/ })).toHaveCount(0);
+  await expect(page.getByRole('link', { name: 'New conversation' })).toHaveCount(0);
+  await expectAccessible('inbox, sending paused');
+  await snap('inbox-paused');
+  await backToSettings(page);
 
   // Escape backs out of the confirmation and leaves everything as it was.
   const disconnect = card.getByRole('button', { name: 'Disconnect' });
@@ -155,7 +164,6 @@ test('an owner renames and deactivates the connection, then disconnects it after
   await expect(dialog).toBeHidden();
   await expect(card.getByText('Disconnected', { exact: true })).toBeVisible();
   await expect(card).toContainText(`by ${owner.email}`);
-  await expect(card.getByText('Anyone there while you are paused?')).toBeVisible();
   await expect(card.getByRole('heading', { name: 'Reception' })).toBeFocused();
   await expect(
     page.getByRole('status').filter({
@@ -167,6 +175,13 @@ test('an owner renames and deactivates the connection, then disconnects it after
   }
   await expectAccessible('settings, after disconnect');
   await snap('disconnected');
+  // Its conversation is kept, readable, with nothing to send.
+  await openInboxFromCard(page, number);
+  const keptThread = await openThread(page, '+14155550188');
+  await expect(keptThread.getByText('Anyone there while you are paused?')).toBeVisible();
+  await expect(keptThread).toContainText('This number is disconnected; its history stays here.');
+  await expect(keptThread.getByRole('button', { name: /^Send/ })).toHaveCount(0);
+  await backToSettings(page);
 
   await page.reload();
   await expect(connectionCard(page, 'Reception').getByText('Disconnected', { exact: true })).toBeVisible();
@@ -184,7 +199,9 @@ test('an owner connects a disconnected number again and its history continues; t
   const card = connectionCard(page, 'Front desk');
   await expect(card.getByText('Webhooks configured')).toBeVisible();
   await simulator.deliverInbound({ to: number, from: 'whatsapp:+14155550177', body: 'First visit' });
-  await expect(card.getByText('First visit')).toBeVisible();
+  await openInboxFromCard(page, number);
+  await expect((await openThread(page, '+14155550177')).getByText('First visit')).toBeVisible();
+  await backToSettings(page);
 
   await card.getByRole('button', { name: 'Disconnect' }).click();
   await page
@@ -212,9 +229,12 @@ test('an owner connects a disconnected number again and its history continues; t
   await page.getByRole('button', { name: 'Connect', exact: true }).click();
   await expect(card.getByText('Active', { exact: true })).toBeVisible();
   await expect(connectionCard(page, 'Front desk')).toHaveCount(1);
-  await expect(card.getByText('First visit')).toBeVisible();
+  await openInboxFromCard(page, number);
+  const thread = await openThread(page, '+14155550177');
+  await expect(thread.getByText('First visit')).toBeVisible();
   await simulator.deliverInbound({ to: number, from: 'whatsapp:+14155550177', body: 'Second visit' });
-  await expect(card.getByText('Second visit')).toBeVisible();
+  await expect(thread.getByText('Second visit')).toBeVisible();
+  await backToSettings(page);
 
   // Delete history: disconnect first, then the number typed again.
   await card.getByRole('button', { name: 'Disconnect' }).click();

@@ -12,6 +12,7 @@ import {
   signUp,
   test,
 } from '../support/fixtures.ts';
+import { openInboxFromCard, openThread } from '../support/inbox.ts';
 
 test('a member signs in and sees the connection with no admin actions, only the reply form', async ({
   page,
@@ -59,17 +60,30 @@ test('a member signs in and sees the connection with no admin actions, only the 
       await expect(memberPage.getByRole('button', { name: action })).toHaveCount(0);
     }
     await expect(memberPage.getByRole('region', { name: 'Connect a WhatsApp number' })).toHaveCount(0);
-    // Members may copy the webhook URLs and reply in the conversation (neither is an admin
-    // action); beyond that, only signing out.
-    await expect(card.getByRole('region', { name: `Conversation on ${number}` })).toBeVisible();
+    // Members may copy the webhook URLs (not an admin action); beyond that, only signing
+    // out. Replying lives in the inbox, which the card links to.
     await expect(memberPage.getByRole('button')).toHaveText([
       'Sign out',
       'Copy Incoming messages URL',
       'Copy Status callback URL',
-      'Send',
     ]);
     await expectAccessible('settings, as a member', memberPage);
     await snap('member-read-only', memberPage);
+
+    // Members may reply in the conversation and start new ones, as owners and admins do.
+    await simulator.deliverInbound({ to: number, from: 'whatsapp:+447700900246', body: 'Are you open?' });
+    await openInboxFromCard(memberPage, number);
+    await expect(memberPage.getByRole('link', { name: 'New conversation' })).toBeVisible();
+    const thread = await openThread(memberPage, '+447700900246');
+    await thread.getByLabel('Message', { exact: true }).fill('Yes, until 6 pm.');
+    await thread.getByRole('button', { name: 'Send', exact: true }).click();
+    await expect(
+      thread
+        .getByRole('listitem')
+        .filter({ hasText: 'Yes, until 6 pm.' })
+        .getByTitle('Read', { exact: true }),
+    ).toBeVisible();
+    await expectAccessible('inbox, as a member', memberPage);
   } finally {
     await memberContext.close();
   }

@@ -1,5 +1,6 @@
 import type { Page } from '@playwright/test';
 import { connectionCard, expect, fillConnectFormWithNewSender, newOwner, test } from '../support/fixtures.ts';
+import { conversationList, openInboxFromCard, openThread } from '../support/inbox.ts';
 
 /** Nothing on the screen needs sideways scrolling. */
 async function expectNoHorizontalScroll(page: Page) {
@@ -39,7 +40,7 @@ test('at 360 px wide, every screen fits and works by keyboard', async ({
   await expectNoHorizontalScroll(page);
   await snap('settings-empty');
 
-  await fillConnectFormWithNewSender(page, simulator, 'Mobile support line');
+  const { number } = await fillConnectFormWithNewSender(page, simulator, 'Mobile support line');
   await page.getByLabel('Name (optional)', { exact: true }).press('Enter');
   const card = connectionCard(page, 'Mobile support line');
   await expect(card.getByRole('heading', { name: 'Mobile support line' })).toBeFocused();
@@ -47,4 +48,25 @@ test('at 360 px wide, every screen fits and works by keyboard', async ({
   await expectNoHorizontalScroll(page);
   await expectAccessible('settings, connected, narrow');
   await snap('connected');
+
+  // The inbox: the list, then one thread at a time with a way back.
+  await simulator.deliverInbound({
+    to: number,
+    from: 'whatsapp:+447700900135',
+    profileName: 'Noor',
+    body: 'Can I pick up at 8?',
+  });
+  await openInboxFromCard(page, number);
+  await expect(conversationList(page).getByRole('link').filter({ hasText: 'Noor' })).toBeVisible();
+  await expectNoHorizontalScroll(page);
+  await expectAccessible('inbox, narrow');
+  await snap('inbox');
+  const thread = await openThread(page, 'Noor');
+  await expect(conversationList(page)).toBeHidden();
+  await expect(thread.getByLabel('Message', { exact: true })).toBeVisible();
+  await expectNoHorizontalScroll(page);
+  await expectAccessible('inbox thread, narrow');
+  await snap('inbox-thread');
+  await thread.getByRole('link', { name: 'All conversations' }).click();
+  await expect(conversationList(page)).toBeVisible();
 });
