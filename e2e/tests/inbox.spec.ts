@@ -160,7 +160,10 @@ test('templates WhatsApp has not approved are listed with their status and reaso
   await expect(rejected).not.toBeChecked();
   await expect(thread.getByRole('region', { name: 'What the customer will read' })).toHaveCount(0);
   await thread.getByRole('button', { name: 'Send template' }).click();
-  await expect(thread.getByText('Pick an approved template.')).toBeVisible();
+  await expect(
+    thread.getByText('There is no approved template to send yet: see above for how to get one approved.'),
+  ).toBeVisible();
+  await expect(picker.getByText('Template', { exact: true })).toBeFocused();
   expect((await simulator.messages(account.sid)).filter((m) => m.direction === 'outbound-api')).toEqual([]);
   await expectAccessible('inbox, no approved template');
   await snap('inbox-no-approved-template');

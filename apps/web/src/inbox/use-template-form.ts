@@ -25,7 +25,8 @@ export function useTemplateForm() {
       target === 'alert'
         ? alertRef.current
         : target === 'template'
-          ? document.querySelector<HTMLInputElement>('.templates__choice input:not(:disabled)')
+          ? (document.querySelector<HTMLElement>('.templates__choice input:not(:disabled)') ??
+            document.querySelector<HTMLElement>('.templates__choice legend'))
           : controls.current.get(target);
     if (!element || element.closest('fieldset:disabled')) return;
     element.focus();
@@ -55,7 +56,11 @@ export function useTemplateForm() {
   ): { contentSid: string; variables: Record<string, string> } | null {
     const template = templates.find((t) => t.sid === selectedSid && t.selectable);
     if (!template) {
-      setErrors({ template: 'Pick an approved template.' });
+      setErrors({
+        template: templates.some((t) => t.selectable)
+          ? 'Pick an approved template.'
+          : 'There is no approved template to send yet: see above for how to get one approved.',
+      });
       pendingFocus.current = 'template';
       return null;
     }
