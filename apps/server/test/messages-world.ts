@@ -256,7 +256,9 @@ export function useMessagingWorld(options: MessagingWorldOptions = {}) {
    * The customer writes through Twilio (a signed inbound webhook); resolves once the
    * worker has stored it, so the window our history shows is open for a reply.
    */
-  async function customerWritesThroughTwilio(input: { to: string; from: string; body: string }) {
+  async function customerWritesThroughTwilio(
+    input: Parameters<RunningTwilioSimulator['sim']['deliverInbound']>[0],
+  ) {
     const delivered = await simulator().sim.deliverInbound(input);
     const deadline = Date.now() + 10_000;
     for (;;) {
