@@ -402,4 +402,9 @@ describe('templates and the 24-hour window', () => {
       expect(thread.error?.data.code).toBe('NOT_FOUND');
     });
   });
+
+  it("every request to Twilio's Content and Messages APIs followed Twilio's OpenAPI description", () => {
+    expect(world.sim.apiRequests().some((r) => r.operationId === 'ListContentAndApprovals')).toBe(true);
+    expect(world.sim.oaiViolations()).toEqual([]);
+  });
 });
