@@ -252,6 +252,28 @@ export function useMessagingWorld(options: MessagingWorldOptions = {}) {
     });
   }
 
+  /**
+   * The customer writes through Twilio (a signed inbound webhook); resolves once the
+   * worker has stored it, so the window our history shows is open for a reply.
+   */
+  async function customerWritesThroughTwilio(
+    input: Parameters<RunningTwilioSimulator['sim']['deliverInbound']>[0],
+  ) {
+    const delivered = await simulator().sim.deliverInbound(input);
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const [row] = await withServiceRole(server.db, (tx) =>
+        tx
+          .select({ id: twilioWhatsappMessages.id })
+          .from(twilioWhatsappMessages)
+          .where(eq(twilioWhatsappMessages.messageSid, delivered.messageSid)),
+      );
+      if (row) return delivered;
+      if (Date.now() > deadline) throw new Error(`inbound ${delivered.messageSid} was never stored`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
   /** Waits until the worker has processed `count` status callbacks of a message. */
   async function statusCallbacksProcessed(connectionId: string, messageSid: string, count: number) {
     const deadline = Date.now() + 10_000;
@@ -291,5 +313,6 @@ export function useMessagingWorld(options: MessagingWorldOptions = {}) {
     eventually,
     statusCallbacksProcessed,
     customerWrote,
+    customerWritesThroughTwilio,
   };
 }

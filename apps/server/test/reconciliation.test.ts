@@ -208,7 +208,7 @@ describe('whatsapp.connections.sync', () => {
 
   it('a status callback that never came is recovered; a status behind the stored one changes nothing', async () => {
     const c = await connectedNumber();
-    await world.sim.deliverInbound({ to: c.number, from: customer, body: 'hi' });
+    await world.customerWritesThroughTwilio({ to: c.number, from: customer, body: 'hi' });
     world.sim.configure({ autoAdvance: false });
     let sent: Awaited<ReturnType<typeof world.send>>;
     try {
@@ -236,7 +236,7 @@ describe('whatsapp.connections.sync', () => {
 
   it('a recovered status event the worker applies never moves a status backwards', async () => {
     const c = await connectedNumber();
-    await world.sim.deliverInbound({ to: c.number, from: customer, body: 'hi' });
+    await world.customerWritesThroughTwilio({ to: c.number, from: customer, body: 'hi' });
     const sent = (
       await world.send(c.org.admin.cookie, { connectionId: c.connectionId, to: customer, body: 'ok' })
     ).data!;
@@ -371,7 +371,7 @@ describe('in the background, with no action but the change itself', () => {
 describe('unfinished outbound statuses', () => {
   it('are looked up by SID a few minutes after their last change, and a lost final status is stored', async () => {
     const c = await connectedNumber();
-    await world.sim.deliverInbound({ to: c.number, from: customer, body: 'hi' });
+    await world.customerWritesThroughTwilio({ to: c.number, from: customer, body: 'hi' });
     world.sim.configure({ autoAdvance: false });
     let sent: Awaited<ReturnType<typeof world.send>>;
     try {

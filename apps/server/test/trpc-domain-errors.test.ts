@@ -11,7 +11,13 @@ import {
 import { TWILIO_UNREACHABLE, TwilioRefusalError } from '../src/connections/twilio-errors.ts';
 import type { DomainError } from '../src/domain-error.ts';
 import { InvalidCursorError } from '../src/messages/cursor.ts';
+import { CustomerWindowClosedError } from '../src/messages/customer-window.ts';
 import { MAYBE_DELIVERED, MessageOutcomeUnknownError } from '../src/messages/send-message.ts';
+import {
+  TemplateNotApprovedError,
+  TemplateNotFoundError,
+  TemplateVariablesError,
+} from '../src/templates/errors.ts';
 import type { Context } from '../src/trpc/context.ts';
 import { domainErrorToTRPCError } from '../src/trpc/domain-errors.ts';
 import { ProcedureRateLimiter } from '../src/trpc/rate-limits.ts';
@@ -71,6 +77,25 @@ describe('a service error becomes the tRPC error its kind says, with its message
       undefined,
     ],
     ['a recipient Twilio refused', new TwilioRefusalError(badRecipient, 'send'), 'BAD_REQUEST', 'to'],
+    [
+      'free text outside the 24-hour window',
+      new CustomerWindowClosedError('+15550001111', null),
+      'PRECONDITION_FAILED',
+      'body',
+    ],
+    ['a template the account lacks', new TemplateNotFoundError(), 'BAD_REQUEST', 'template.contentSid'],
+    [
+      'a template WhatsApp has not approved',
+      new TemplateNotApprovedError('Promo', 'WhatsApp is still reviewing this template.'),
+      'BAD_REQUEST',
+      'template.contentSid',
+    ],
+    [
+      'a template variable left out',
+      new TemplateVariablesError('Fill in {{2}}.', '2'),
+      'BAD_REQUEST',
+      'template.variables.2',
+    ],
   ])('%s', (_, error, code, field) => {
     const mapped = domainErrorToTRPCError(error);
     expect(mapped.code).toBe(code);

@@ -101,4 +101,16 @@ describe('query plans of the hot queries', () => {
     expect(plan).toEqual(indexScanOn('idx_twilio_wa_messages_connection'));
     expect(plan.map((s) => s.nodeType)).not.toContain('Sort');
   });
+
+  it('a customer’s latest message (the 24-hour window, a conversation’s last line) uses idx_twilio_wa_messages_customer, in order', async () => {
+    const plan = await scans(sql`
+      select created_at from twilio_whatsapp_messages
+      where connection_id = ${world.connA}
+        and (case when direction = 'inbound' then from_number else to_number end) = 'whatsapp:+15550000001'
+        and direction = 'inbound'
+      order by created_at desc, id desc
+      limit 1`);
+    expect(plan).toEqual(indexScanOn('idx_twilio_wa_messages_customer'));
+    expect(plan.map((s) => s.nodeType)).not.toContain('Sort');
+  });
 });

@@ -33,6 +33,18 @@ export type OutgoingMessage = SendMessage;
 
 const m = twilioWhatsappMessages;
 
+/** What is stored and sent: the text and media the customer gets, and the template when there is one. */
+interface OutgoingContent {
+  body: string | undefined;
+  mediaUrls: string[];
+  template: ResolvedTemplate | null;
+}
+
+/** A template's content: stored as the customer will read it, sent as ContentSid + ContentVariables. */
+function templateContent(template: ResolvedTemplate): OutgoingContent {
+  return { body: template.renderedBody, mediaUrls: template.renderedMedia, template };
+}
+
 /**
  * `whatsapp.messages.send`. The queued row is committed before Twilio is called, so
  * the message exists (and shows) whatever happens next; the call runs outside any
@@ -54,15 +66,15 @@ export async function sendWhatsappMessage({
   // A template is checked against the account's templates (approved, exactly its
   // variables) before anything is stored or sent; this also checks, under RLS,
   // that the caller may use the connection.
-  const template: ResolvedTemplate | null = isTemplateSend(message)
-    ? await resolveTemplate(services, sender, message.connectionId, message.template)
-    : null;
+  const content: OutgoingContent = isTemplateSend(message)
+    ? templateContent(await resolveTemplate(services, sender, message.connectionId, message.template))
+    : { body: message.body, mediaUrls: message.mediaUrls, template: null };
 
   const { connection, queued } = await asUser(services.db, sender, async (tx) => {
     const connection = await findConnection(tx, message.connectionId);
     if (connection.disconnectedAt) throw new ConnectionDisconnectedError();
     if (!connection.isActive) throw new ConnectionPausedError();
-    if (!template) {
+    if (!content.template) {
       // Free text reaches the customer only inside their 24-hour window; outside it
       // Twilio would accept it and WhatsApp fail it (63016). Refused before Twilio is called.
       const lastInbound = await lastInboundAt(tx, connection.id, message.to);
@@ -70,8 +82,6 @@ export async function sendWhatsappMessage({
         throw new CustomerWindowClosedError(message.to.replace(/^whatsapp:/, ''), lastInbound);
       }
     }
-    const body = template ? template.renderedBody : isTemplateSend(message) ? undefined : message.body;
-    const mediaUrls = template ? template.renderedMedia : isTemplateSend(message) ? [] : message.mediaUrls;
     // Exactly what the insert policy allows a member: outbound, queued, no SID yet, sent by themself.
     const [queued] = await tx
       .insert(m)
@@ -82,10 +92,10 @@ export async function sendWhatsappMessage({
         fromNumber: `whatsapp:${connection.whatsappNumber}`,
         toNumber: message.to,
         // For a template: the text the customer reads, so the history shows it.
-        body: body || null,
-        media: mediaUrls.map((url) => ({ url, contentType: null })),
-        contentSid: template?.contentSid ?? null,
-        contentVariables: template?.variables ?? null,
+        body: content.body || null,
+        media: content.mediaUrls.map((url) => ({ url, contentType: null })),
+        contentSid: content.template?.contentSid ?? null,
+        contentVariables: content.template?.variables ?? null,
         status: 'queued',
         sentBy: sender.userId,
       })
@@ -98,14 +108,9 @@ export async function sendWhatsappMessage({
     sent = await services.twilio.sendMessage(await storedCredentials(services, connection), {
       from: connection.whatsappNumber,
       to: message.to,
-      ...(template
-        ? { contentSid: template.contentSid, contentVariables: template.variables }
-        : isTemplateSend(message)
-          ? {}
-          : {
-              ...(message.body === undefined ? {} : { body: message.body }),
-              mediaUrls: message.mediaUrls,
-            }),
+      ...(content.template
+        ? { contentSid: content.template.contentSid, contentVariables: content.template.variables }
+        : { ...(content.body === undefined ? {} : { body: content.body }), mediaUrls: content.mediaUrls }),
       statusCallback: webhookUrlsFor(services.publicUrl, connection.id).status,
     });
   } catch (error) {
