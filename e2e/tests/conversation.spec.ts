@@ -92,7 +92,7 @@ test('a customer writes, the owner replies from the inbox, and the ticks reach r
   await expect(failed).toContainText('To +447700900123');
   await expect(failed.getByTitle('Failed', { exact: true })).toBeVisible();
   await expect(failed).toContainText(
-    'The recipient has not messaged this number in the last 24 hours (63016). Outside that window WhatsApp only allows approved message templates.',
+    'The customer had not written in the last 24 hours when WhatsApp received this message (63016), so only an approved template reaches them now. Send it again as a template.',
   );
   await expectAccessible('inbox, with a failed message');
   await snap('conversation-failed');
