@@ -5,6 +5,8 @@ export { formatSeconds } from './adapter/map-twilio-failure.ts';
 export type {
   ListMessagesFilter,
   OutboundWhatsappMessage,
+  SenderOfflineReason,
+  SenderState,
   SentMessage,
   TwilioAdapter,
   TwilioAdapterOptions,

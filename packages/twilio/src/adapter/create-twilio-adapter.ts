@@ -7,6 +7,7 @@ import type { FailureContext } from './map-twilio-failure.ts';
 import { mapTwilioFailure } from './map-twilio-failure.ts';
 import type {
   OutboundWhatsappMessage,
+  SenderState,
   SentMessage,
   TwilioAdapter,
   TwilioAdapterOptions,
@@ -143,7 +144,7 @@ export function createTwilioAdapter(options: TwilioAdapterOptions = {}): TwilioA
     }
   }
 
-  return {
+  const adapter: TwilioAdapter = {
     async verifyCredentials(c): Promise<VerifiedAccount> {
       const client = clientFor(c);
       const account = await call({ accountSid: c.accountSid }, () =>
@@ -287,6 +288,47 @@ export function createTwilioAdapter(options: TwilioAdapterOptions = {}): TwilioA
       return messageOf(message);
     },
 
+    async readSenderState(c, sender): Promise<SenderState | null> {
+      if (sender.kind === 'sandbox') return null;
+      if (sender.kind === 'incoming_number') {
+        const webhooks = await adapter.readWebhooks(c, sender);
+        return (
+          webhooks && {
+            status: null,
+            offlineReasons: [],
+            qualityRating: null,
+            messagingLimit: null,
+            webhooks,
+          }
+        );
+      }
+      const client = clientFor(c);
+      // FetchChannelsSender (Messaging v2): status, offline_reasons, properties and
+      // webhook in one answer, which the package hands back camelCased.
+      // https://www.twilio.com/docs/whatsapp/api/senders
+      const found = await call(
+        { accountSid: c.accountSid, notFoundMessage: senderGone(sender.sid, c.accountSid) },
+        () => client.messaging.v2.channelsSenders(sender.sid).fetch(),
+      );
+      const webhook = found.webhook;
+      return {
+        status: found.status ?? null,
+        offlineReasons: (found.offlineReasons ?? []).map((reason) => ({
+          code: reason?.code ?? null,
+          message: reason?.message ?? null,
+          moreInfo: reason?.moreInfo ?? null,
+        })),
+        qualityRating: found.properties?.qualityRating ?? null,
+        messagingLimit: found.properties?.messagingLimit ?? null,
+        webhooks: {
+          inboundUrl: webhook?.callbackUrl ?? null,
+          inboundMethod: webhook?.callbackMethod ?? null,
+          statusUrl: webhook?.statusCallbackUrl ?? null,
+          statusMethod: webhook?.statusCallbackMethod ?? null,
+        },
+      };
+    },
+
     async readWebhooks(c, sender): Promise<WebhookSettings | null> {
       if (sender.kind === 'sandbox') return null;
       const client = clientFor(c);
@@ -372,4 +414,5 @@ export function createTwilioAdapter(options: TwilioAdapterOptions = {}): TwilioA
       };
     },
   };
+  return adapter;
 }
