@@ -1,4 +1,5 @@
 export * from './client.ts';
+export * from './connection-health.ts';
 export * from './connections.ts';
 export * from './errors.ts';
 export * from './listen.ts';
