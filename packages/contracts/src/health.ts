@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { connectionId, isoDateTime, senderKind } from './connections.ts';
+import { deliveryCounts } from './delivery-log.ts';
 
 /** How the health check rates a connection right now; the first problem found decides. */
 export const healthLevels = ['ok', 'warning', 'error'] as const;
@@ -62,27 +63,15 @@ export const senderHealth = z.object({
 });
 export type SenderHealth = z.infer<typeof senderHealth>;
 
-/** Deliveries in the window, by what the intake (or the worker) made of them. */
-export const deliveryCounts = z.object({
-  /** Signed, stored and queued for the worker (repeats not counted). */
-  accepted: z.number().int(),
-  /** The same delivery again (Twilio retried): answered 200, stored once. */
-  repeated: z.number().int().nullable(),
-  badSignature: z.number().int().nullable(),
-  missingSignature: z.number().int().nullable(),
-  /** For a connection we do not know, or one that is disconnected. */
-  unknownConnection: z.number().int().nullable(),
-  /** Stored, then failed in the worker. */
-  processingFailed: z.number().int(),
-  /** Read back from Twilio by reconciliation: a webhook that never arrived. */
-  recovered: z.number().int(),
-});
-export type DeliveryCounts = z.infer<typeof deliveryCounts>;
-
 export const connectionHealth = z.object({
   connectionId,
   checkedAt: isoDateTime,
-  summary: z.object({ level: healthLevel, sentence: z.string() }),
+  summary: z.object({
+    level: healthLevel,
+    sentence: z.string(),
+    /** When the problem the sentence names began, where known (signature failures): the SPA shows it in local time. */
+    since: isoDateTime.nullable(),
+  }),
   twilio: z.object({ reachability: twilioReachability, message: z.string().nullable() }),
   sender: senderHealth,
   /** Whether the webhook URLs could be compared: false for the sandbox (console only) or when Twilio was not reached. */
@@ -94,7 +83,7 @@ export const connectionHealth = z.object({
   lastStatusCallbackAt: isoDateTime.nullable(),
   /** The last delivery Twilio made that we stored (inbound or status). */
   lastDeliveryAt: isoDateTime.nullable(),
-  /** Counts since `deliveriesSince` (24 hours before `checkedAt`); null where not counted. */
+  /** Counts by verdict (the delivery log's) since `deliveriesSince`, 24 hours before `checkedAt`. */
   deliveriesSince: isoDateTime,
   deliveries: deliveryCounts,
   isActive: z.boolean(),

@@ -26,6 +26,6 @@ export const eventsRouter = {
           .orderBy(desc(events.createdAt), desc(events.id))
           .limit(input.limit);
       });
-      return rows.map(presentEvent);
+      return rows.map((row) => presentEvent(row));
     }),
 } satisfies TRPCRouterRecord;
