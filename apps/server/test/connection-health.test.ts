@@ -1,7 +1,6 @@
 import type { ConnectionHealth, ConnectionWriteResult } from '@app/contracts';
-import { twilioWhatsappWebhookEvents as events, withServiceRole } from '@app/db';
+import { twilioWhatsappWebhookEvents as events, flushDeliveryLog, withServiceRole } from '@app/db';
 import { TWILIO_SANDBOX_NUMBER } from '@app/twilio';
-import { eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { connectSender, seedTwilioAccount, type TwilioAccountFixture } from './connections-world.ts';
 import { type SignedInOrganization, signUpOrganization, TEST_PUBLIC_URL, useTestServer } from './helpers.ts';
@@ -78,6 +77,7 @@ describe('whatsapp.connections.health against the Twilio simulator', () => {
     expect(drifted.summary).toEqual({
       level: 'error',
       sentence: "Twilio no longer sends this number's messages to us: Repair.",
+      since: null,
     });
 
     // Repair is configureWebhooks, as the panel's button calls it.
@@ -178,7 +178,7 @@ describe('whatsapp.connections.health against the Twilio simulator', () => {
     expect(health.sender.note).toMatch(/set in the Twilio Console only/);
   });
 
-  it('a signed inbound delivery is counted as accepted and is the last inbound', async () => {
+  it('a signed inbound delivery is the last inbound, and the last delivery', async () => {
     const { account, connection } = await connected();
     const params = inboundParams(newMessageSid(), {
       AccountSid: account.accountSid,
@@ -189,15 +189,26 @@ describe('whatsapp.connections.health against the Twilio simulator', () => {
     );
     expect(res.statusCode).toBe(200);
     const health = await healthOf(acme.owner, connection.id);
-    expect(health.deliveries.accepted).toBe(1);
     expect(health.lastInboundAt).not.toBeNull();
     expect(health.lastDeliveryAt).toBe(health.lastInboundAt);
     expect(health.lastStatusCallbackAt).toBeNull();
   });
 
-  it('processing failures and recovered events of the last 24 hours are counted; older ones are not', async () => {
+  it("the counts are the delivery log's, by verdict, for the last 24 hours; failures in processing say so", async () => {
     const { connection } = await connected();
     const day = 24 * 60 * 60 * 1000;
+    const minute = (msAgo: number) => Math.floor((Date.now() - msAgo) / 60_000) * 60_000;
+    // As the intake tallies them (a scripted mix), one of them too old to count.
+    await flushDeliveryLog(
+      server.db.$client,
+      [
+        { connectionId: connection.id, minuteMs: minute(0), verdict: 'accepted', count: 5 },
+        { connectionId: connection.id, minuteMs: minute(0), verdict: 'repeated', count: 2 },
+        { connectionId: connection.id, minuteMs: minute(0), verdict: 'unknownConnection', count: 1 },
+        { connectionId: connection.id, minuteMs: minute(2 * day), verdict: 'accepted', count: 40 },
+      ],
+      [],
+    );
     const event = (n: number, values: Partial<typeof events.$inferInsert>) => ({
       connectionId: connection.id,
       messageSid: newMessageSid(),
@@ -218,13 +229,83 @@ describe('whatsapp.connections.health against the Twilio simulator', () => {
       ]),
     );
     const health = await healthOf(acme.owner, connection.id);
-    // Posted by Twilio in the window: the failed one only (the recovered one was read back, the old one is out).
-    expect(health.deliveries).toMatchObject({ accepted: 1, processingFailed: 1, recovered: 1 });
-    expect(health.summary).toMatchObject({ level: 'warning' });
+    expect(health.deliveries).toEqual({
+      accepted: 5,
+      repeated: 2,
+      badSignature: 0,
+      missingSignature: 0,
+      unknownConnection: 1,
+      processingFailed: 1,
+      recovered: 1,
+    });
+    expect(health.summary).toMatchObject({ level: 'warning', since: null });
     expect(health.summary.sentence).toMatch(
       /^1 delivery from Twilio failed in processing in the last 24 hours/,
     );
-    await withServiceRole(server.db, (tx) => tx.delete(events).where(eq(events.connectionId, connection.id)));
+  });
+
+  it('signature failures still going on are named with the time they began, and what to do', async () => {
+    const { connection } = await connected();
+    const now = Date.now();
+    const firstAt = Math.floor((now - 10 * 60_000) / 60_000) * 60_000 + 5_000;
+    const refusal = (receivedMs: number) => ({
+      connectionId: connection.id,
+      receivedMs,
+      eventType: 'message' as const,
+      verdict: 'badSignature' as const,
+      sourceIp: '203.0.113.9',
+      reason: 'X-Twilio-Signature does not match',
+    });
+    await flushDeliveryLog(
+      server.db.$client,
+      [
+        {
+          connectionId: connection.id,
+          minuteMs: Math.floor((now - 30 * 60_000) / 60_000) * 60_000,
+          verdict: 'accepted',
+          count: 3,
+        },
+        {
+          connectionId: connection.id,
+          minuteMs: Math.floor(firstAt / 60_000) * 60_000,
+          verdict: 'badSignature',
+          count: 1,
+        },
+        {
+          connectionId: connection.id,
+          minuteMs: Math.floor(now / 60_000) * 60_000,
+          verdict: 'badSignature',
+          count: 1,
+        },
+      ],
+      [refusal(firstAt), refusal(now)],
+    );
+    const hhmm = new Date(firstAt).toISOString().slice(11, 16);
+    const owner = await healthOf(acme.owner, connection.id);
+    expect(owner.deliveries.badSignature).toBe(2);
+    expect(owner.summary).toEqual({
+      level: 'error',
+      sentence: `Twilio's requests have failed the signature check since ${hhmm} UTC: was the Auth Token changed in Twilio? Update it here.`,
+      // The delivery log counts per minute: the run began in that minute.
+      since: new Date(Math.floor(firstAt / 60_000) * 60_000).toISOString(),
+    });
+    // Nothing of the refused requests but the sentence: no address, no reason text.
+    expect(JSON.stringify(owner)).not.toContain('203.0.113.9');
+
+    // A good delivery since: the run is over, and so is the warning.
+    await flushDeliveryLog(
+      server.db.$client,
+      [
+        {
+          connectionId: connection.id,
+          minuteMs: Math.floor(now / 60_000) * 60_000 + 60_000,
+          verdict: 'accepted',
+          count: 1,
+        },
+      ],
+      [],
+    );
+    expect((await healthOf(acme.owner, connection.id)).summary.level).toBe('ok');
   });
 
   describe('who may read and repair', () => {

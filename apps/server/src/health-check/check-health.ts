@@ -1,5 +1,11 @@
 import type { ConnectionHealth, SenderHealth, TwilioReachability } from '@app/contracts';
-import { webhookEventFigures, withServiceRole } from '@app/db';
+import {
+  countDeliveriesByVerdict,
+  lastRefusedDelivery,
+  lastWebhookDeliveries,
+  type RefusedRun,
+  withServiceRole,
+} from '@app/db';
 import { type SenderState, TwilioAdapterError } from '@app/twilio';
 import { ConnectionDisconnectedError, StoredTokenUnreadableError } from '../connections/errors.ts';
 import { senderOf } from '../connections/present.ts';
@@ -77,8 +83,18 @@ export async function checkConnectionHealth(
   const since = new Date(now.getTime() - HEALTH_WINDOW_MS);
   const [answer, figures] = await Promise.all([
     askTwilio(services, row),
-    withServiceRole(services.db, (tx) => webhookEventFigures(tx, row.id, since)),
+    // As the service role: the delivery log's tables and the events are for admins
+    // under RLS, but these counts and times are for every member of the organization.
+    withServiceRole(services.db, async (tx) => ({
+      counts: await countDeliveriesByVerdict(tx, row.id, since),
+      last: await lastWebhookDeliveries(tx, row.id),
+      signatureRuns: [
+        await lastRefusedDelivery(tx, row.id, 'badSignature'),
+        await lastRefusedDelivery(tx, row.id, 'missingSignature'),
+      ],
+    })),
   ]);
+  const signatureFailingSince = failingSince(figures.signatureRuns, since);
   const expected = webhookUrlsFor(services.publicUrl, row.id);
   const state = answer.reachability === 'ok' ? answer.state : null;
   const kind = senderOf(row).kind;
@@ -95,25 +111,27 @@ export async function checkConnectionHealth(
     webhooksChecked: state !== null,
     drift,
     expectedWebhooks: expected,
-    lastInboundAt: figures.lastInboundAt?.toISOString() ?? null,
-    lastStatusCallbackAt: figures.lastStatusCallbackAt?.toISOString() ?? null,
-    lastDeliveryAt: figures.lastDeliveryAt?.toISOString() ?? null,
+    lastInboundAt: figures.last.lastInboundAt?.toISOString() ?? null,
+    lastStatusCallbackAt: figures.last.lastStatusCallbackAt?.toISOString() ?? null,
+    lastDeliveryAt: figures.last.lastDeliveryAt?.toISOString() ?? null,
     deliveriesSince: since.toISOString(),
-    deliveries: {
-      accepted: figures.accepted,
-      // Refused and repeated deliveries store nothing here; the delivery log counts them.
-      repeated: null,
-      badSignature: null,
-      missingSignature: null,
-      unknownConnection: null,
-      processingFailed: figures.processingFailed,
-      recovered: figures.recovered,
-    },
+    deliveries: figures.counts,
     isActive: row.isActive,
     disconnected: row.disconnectedAt !== null,
   };
   return {
     ...health,
-    summary: summarize({ ...health, canRepair: reader.canRepair, signatureFailingSince: null }),
+    summary: summarize({ ...health, canRepair: reader.canRepair, signatureFailingSince }),
   };
+}
+
+/**
+ * Since when Twilio's requests fail the signature check: the start of the earliest
+ * run (bad or missing signature) that is still going on, with a refusal in the window.
+ * A run ended by a good delivery is history, not a present problem.
+ */
+function failingSince(runs: readonly (RefusedRun | null)[], windowStart: Date): Date | null {
+  const ongoing = runs.filter((run): run is RefusedRun => run?.ongoing === true && run.lastAt >= windowStart);
+  if (ongoing.length === 0) return null;
+  return new Date(Math.min(...ongoing.map((run) => run.firstAt.getTime())));
 }

@@ -23,8 +23,12 @@ export type SummaryInput = Omit<ConnectionHealth, 'summary'> & {
  * The first match wins: the sender offline, drift, signature failures, processing
  * failures, Twilio unreachable, paused; otherwise healthy.
  */
-export function summarize(h: SummaryInput): { level: HealthLevel; sentence: string } {
-  const say = (level: HealthLevel, sentence: string) => ({ level, sentence });
+export function summarize(h: SummaryInput): ConnectionHealth['summary'] {
+  const say = (level: HealthLevel, sentence: string, since: Date | null = null) => ({
+    level,
+    sentence,
+    since: since?.toISOString() ?? null,
+  });
   const anAdmin = h.canRepair ? 'you' : 'an owner or admin';
 
   if (h.disconnected)
@@ -64,6 +68,7 @@ export function summarize(h: SummaryInput): { level: HealthLevel; sentence: stri
     return say(
       'error',
       `Twilio's requests have failed the signature check since ${clockTime(h.signatureFailingSince)}: was the Auth Token changed in Twilio? ${h.canRepair ? 'Update it here.' : 'Ask an owner or admin to update it here.'}`,
+      h.signatureFailingSince,
     );
 
   const failed = h.deliveries.processingFailed;
