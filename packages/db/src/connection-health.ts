@@ -19,12 +19,14 @@ export async function lastWebhookDeliveries(tx: Tx, connectionId: string): Promi
   const fromTwilio = sql`${events.source} = 'webhook'`;
   const [row] = await tx
     .select({
-      lastInboundAt: sql<Date | null>`max(${events.createdAt}) filter (where ${fromTwilio} and ${events.eventType} = 'message')`.mapWith(
-        events.createdAt,
-      ),
-      lastStatusCallbackAt: sql<Date | null>`max(${events.createdAt}) filter (where ${fromTwilio} and ${events.eventType} = 'status')`.mapWith(
-        events.createdAt,
-      ),
+      lastInboundAt:
+        sql<Date | null>`max(${events.createdAt}) filter (where ${fromTwilio} and ${events.eventType} = 'message')`.mapWith(
+          events.createdAt,
+        ),
+      lastStatusCallbackAt:
+        sql<Date | null>`max(${events.createdAt}) filter (where ${fromTwilio} and ${events.eventType} = 'status')`.mapWith(
+          events.createdAt,
+        ),
     })
     .from(events)
     .where(eq(events.connectionId, connectionId));
