@@ -93,12 +93,12 @@ export function summarize(h: SummaryInput): ConnectionHealth['summary'] {
   if (h.sender.kind === 'sandbox')
     return say(
       'ok',
-      "Healthy as far as we can see: Twilio's sandbox has no API for its status or webhooks, so check them in the Twilio Console.",
+      "Nothing wrong on our side. Twilio's sandbox has no API for its status or webhooks: check them in the Twilio Console.",
     );
   return say(
     'ok',
     h.sender.kind === 'sender'
-      ? `Healthy: the sender is ${status ?? 'ONLINE'} and Twilio sends its webhooks to us.`
-      : 'Healthy: Twilio sends this number’s webhooks to us.',
+      ? `The sender is ${status ?? 'ONLINE'} and Twilio sends its webhooks to us.`
+      : "Twilio sends this number's webhooks to us.",
   );
 }

@@ -10,6 +10,7 @@ import { DateTime } from '../ui/DateTime.tsx';
 import { CopyField } from './CopyField.tsx';
 import { EventsList } from './EventsList.tsx';
 import type { Feedback } from './feedback.ts';
+import { HealthPanel } from './HealthPanel.tsx';
 import { SigningTokenHint } from './SigningTokenHint.tsx';
 import { SyncNow } from './SyncNow.tsx';
 import { UpdateCredentialsForm } from './UpdateCredentialsForm.tsx';
@@ -192,6 +193,7 @@ export function ConnectionCard({
       </dl>
 
       <SigningTokenHint connection={connection} />
+      <HealthPanel connection={connection} canManage={canManage} />
 
       {disconnected ? (
         <p className="muted">
