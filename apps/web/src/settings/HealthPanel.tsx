@@ -6,7 +6,7 @@ import {
   type WhatsappConnection,
 } from '@app/contracts';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { messageOf } from '../lib/errors.ts';
 import { useTRPC } from '../lib/trpc.ts';
 import { Alert } from '../ui/Alert.tsx';
@@ -79,6 +79,15 @@ export function HealthPanel({
       { enabled: !disconnected, staleTime: 30_000, refetchOnWindowFocus: false },
     ),
   );
+  // The card's own actions (Configure webhooks, Pause, Resume, new credentials) change
+  // the row: ask again then, so the verdict never contradicts what was just done.
+  const healthKey = trpc.whatsapp.connections.health.queryKey({ id: connection.id });
+  const seenUpdate = useRef(connection.updatedAt);
+  useEffect(() => {
+    if (seenUpdate.current === connection.updatedAt) return;
+    seenUpdate.current = connection.updatedAt;
+    void queryClient.invalidateQueries({ queryKey: healthKey });
+  }, [connection.updatedAt, queryClient, healthKey]);
   const summaryRef = useRef<HTMLDivElement>(null);
   const [repairError, setRepairError] = useState<string | null>(null);
   const repair = useMutation(
@@ -86,12 +95,7 @@ export function HealthPanel({
       onMutate: () => setRepairError(null),
       onSuccess: async (result) => {
         if (result.webhookError) setRepairError(result.webhookError);
-        await Promise.all([
-          refreshList(),
-          queryClient.invalidateQueries({
-            queryKey: trpc.whatsapp.connections.health.queryKey({ id: connection.id }),
-          }),
-        ]);
+        await Promise.all([refreshList(), queryClient.invalidateQueries({ queryKey: healthKey })]);
         // The Repair button is gone once it worked: keep the keyboard on the result.
         summaryRef.current?.focus();
       },
