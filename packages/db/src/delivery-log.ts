@@ -202,16 +202,22 @@ export async function lastRefusedDelivery(
       where ${counts.connectionId} = ${connectionId}
         and ${counts.verdict} in ('accepted', 'repeated')
         and ${counts.minute} < date_trunc('minute', latest.received_at)
-    )
-    select
-      least(
+    ), firsts as (
+      select
         (select min(${refused.receivedAt}) from ${refused}, good_before
          where ${refused.connectionId} = ${connectionId} and ${refused.verdict} = ${verdict}
-           and (good_before.minute is null or ${refused.receivedAt} >= good_before.minute + interval '1 minute')),
+           and (good_before.minute is null or ${refused.receivedAt} >= good_before.minute + interval '1 minute'))
+          as listed,
         (select min(${counts.minute}) from ${counts}, good_before
          where ${counts.connectionId} = ${connectionId} and ${counts.verdict} = ${verdict}
            and (good_before.minute is null or ${counts.minute} > good_before.minute))
-      ) as "firstAt",
+          as counted
+    )
+    select
+      -- The listed delivery's exact time, unless the counts show the run began in an
+      -- earlier minute (its first deliveries pruned from the list): then that minute.
+      (select case when counted < date_trunc('minute', listed) or listed is null then counted else listed end
+       from firsts) as "firstAt",
       latest.received_at as "lastAt",
       latest.source_ip as "sourceIp",
       latest.reason as reason,
