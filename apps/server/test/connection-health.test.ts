@@ -286,8 +286,8 @@ describe('whatsapp.connections.health against the Twilio simulator', () => {
     expect(owner.summary).toEqual({
       level: 'error',
       sentence: `Twilio's requests have failed the signature check since ${hhmm} UTC: was the Auth Token changed in Twilio? Update it here.`,
-      // The delivery log counts per minute: the run began in that minute.
-      since: new Date(Math.floor(firstAt / 60_000) * 60_000).toISOString(),
+      // The first refused delivery of the run is still kept: its exact time.
+      since: new Date(firstAt).toISOString(),
     });
     // Nothing of the refused requests but the sentence: no address, no reason text.
     expect(JSON.stringify(owner)).not.toContain('203.0.113.9');

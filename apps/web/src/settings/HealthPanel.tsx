@@ -1,6 +1,5 @@
 import {
   type ConnectionHealth,
-  type DeliveryVerdict,
   deliveryVerdicts,
   type HealthLevel,
   type WhatsappConnection,
@@ -12,6 +11,7 @@ import { useTRPC } from '../lib/trpc.ts';
 import { Alert } from '../ui/Alert.tsx';
 import { DateTime } from '../ui/DateTime.tsx';
 import { LoadError } from '../ui/LoadError.tsx';
+import { refusalVerdicts, verdictWords } from './delivery-words.ts';
 import './health-panel.css';
 import { useRefreshConnections } from './use-refresh-connections.ts';
 
@@ -21,23 +21,6 @@ const levels: Record<HealthLevel, { words: string; symbol: string }> = {
   warning: { words: 'Needs attention', symbol: '!' },
   error: { words: 'Not working', symbol: '✕' },
 };
-
-const verdictLabels: Record<DeliveryVerdict, string> = {
-  accepted: 'Accepted',
-  repeated: 'Repeated (sent again by Twilio, kept once)',
-  badSignature: 'Refused: signature does not match',
-  missingSignature: 'Refused: no signature',
-  unknownConnection: 'Refused: unknown or disconnected number',
-  processingFailed: 'Failed while processing',
-  recovered: 'Recovered by Sync',
-};
-/** Verdicts that mean something is wrong when not zero. */
-const troubleVerdicts = new Set<DeliveryVerdict>([
-  'badSignature',
-  'missingSignature',
-  'unknownConnection',
-  'processingFailed',
-]);
 
 /** Twilio's sender statuses, as a person reads them. */
 function statusWords(status: string): string {
@@ -304,12 +287,13 @@ function HealthReport({
           <tbody>
             {deliveryVerdicts.map((verdict) => {
               const n = health.deliveries[verdict];
-              const trouble = troubleVerdicts.has(verdict) && n > 0;
+              const trouble = refusalVerdicts.has(verdict) && n > 0;
               return (
                 <tr key={verdict} className={trouble ? 'health__row--trouble' : undefined}>
                   <th scope="row">
                     {trouble && <span aria-hidden="true">! </span>}
-                    {verdictLabels[verdict]}
+                    {verdictWords[verdict].label}
+                    <span className="muted health__meaning">: {verdictWords[verdict].meaning}</span>
                   </th>
                   <td className="health__num">{n}</td>
                 </tr>
