@@ -59,11 +59,12 @@ test('a member signs in and sees the connection with no admin actions, only the 
       await expect(memberPage.getByRole('button', { name: action })).toHaveCount(0);
     }
     await expect(memberPage.getByRole('region', { name: 'Connect a WhatsApp number' })).toHaveCount(0);
-    // Members may copy the webhook URLs and reply in the conversation (neither is an admin
-    // action); beyond that, only signing out.
+    // Members may check the number's health, copy the webhook URLs and reply in the
+    // conversation (none is an admin action); beyond that, only signing out.
     await expect(card.getByRole('region', { name: `Conversation on ${number}` })).toBeVisible();
     await expect(memberPage.getByRole('button')).toHaveText([
       'Sign out',
+      'Check again',
       'Copy Incoming messages URL',
       'Copy Status callback URL',
       'Send',
