@@ -60,10 +60,11 @@ test('a member signs in and sees the connection with no admin actions, only the 
       await expect(memberPage.getByRole('button', { name: action })).toHaveCount(0);
     }
     await expect(memberPage.getByRole('region', { name: 'Connect a WhatsApp number' })).toHaveCount(0);
-    // Members may copy the webhook URLs (not an admin action); beyond that, only signing
-    // out. Replying lives in the inbox, which the card links to.
+    // Members may check the number's health and copy the webhook URLs (neither is an admin
+    // action); beyond that, only signing out. Replying lives in the inbox, which the card links to.
     await expect(memberPage.getByRole('button')).toHaveText([
       'Sign out',
+      'Check again',
       'Copy Incoming messages URL',
       'Copy Status callback URL',
     ]);

@@ -1,5 +1,7 @@
 export * from './client.ts';
+export * from './connection-health.ts';
 export * from './connections.ts';
+export * from './delivery-log.ts';
 export * from './errors.ts';
 export * from './listen.ts';
 export * from './messages.ts';

@@ -1,8 +1,10 @@
 import {
+  intakeVerdicts,
   type MessageMedia,
   messageDirections,
   messageStatuses,
   orgRoles,
+  refusedVerdicts,
   webhookEventSources,
   webhookEventStatuses,
   webhookEventTypes,
@@ -19,6 +21,7 @@ import {
   jsonb,
   pgSchema,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   unique,
@@ -193,6 +196,9 @@ export const twilioWhatsappWebhookEvents = pgTable(
     /** Posted by Twilio, or read back from its Messages API (20261130). */
     source: text('source', { enum: webhookEventSources }).notNull().default('webhook'),
     createdAt: timestamp('created_at', tz).notNull().defaultNow(),
+    /** The admin who last sent this failed event back to the worker, and when (20261201_delivery_log). */
+    retriedBy: uuid('retried_by').references(() => users.id, { onDelete: 'set null' }),
+    retriedAt: timestamp('retried_at', tz),
   },
   (t) => [
     unique('twilio_whatsapp_webhook_events_idempotency_key').on(t.connectionId, t.idempotencyKey),
@@ -257,6 +263,42 @@ export const twilioWhatsappMessages = pgTable(
       .where(
         sql`direction = 'outbound' and message_sid is not null and status in ('accepted', 'scheduled', 'queued', 'sending', 'sent')`,
       ),
+  ],
+);
+
+/** Deliveries per connection, minute and intake verdict, flushed from memory by the intake (20261201_delivery_log). */
+export const twilioWhatsappDeliveryCounts = pgTable(
+  'twilio_whatsapp_delivery_counts',
+  {
+    connectionId: uuid('connection_id')
+      .notNull()
+      .references(() => twilioWhatsappConnections.id, { onDelete: 'cascade' }),
+    minute: timestamp('minute', tz).notNull(),
+    verdict: text('verdict', { enum: intakeVerdicts }).notNull(),
+    count: integer('count').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.connectionId, t.minute, t.verdict] }),
+    index('idx_twilio_wa_delivery_counts_minute').on(t.minute),
+  ],
+);
+
+/** The last refused deliveries of each connection (newest 50 kept); never a body or token (20261201_delivery_log). */
+export const twilioWhatsappRefusedDeliveries = pgTable(
+  'twilio_whatsapp_refused_deliveries',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    connectionId: uuid('connection_id')
+      .notNull()
+      .references(() => twilioWhatsappConnections.id, { onDelete: 'cascade' }),
+    receivedAt: timestamp('received_at', tz).notNull(),
+    eventType: text('event_type', { enum: webhookEventTypes }).notNull(),
+    verdict: text('verdict', { enum: refusedVerdicts }).notNull(),
+    sourceIp: text('source_ip'),
+    reason: text('reason').notNull(),
+  },
+  (t) => [
+    index('idx_twilio_wa_refused_deliveries_connection').on(t.connectionId, t.receivedAt.desc(), t.id.desc()),
   ],
 );
 

@@ -43,7 +43,9 @@ describe('Drizzle schema and migrated database', () => {
       'public.organizations',
       'public.profiles',
       'public.twilio_whatsapp_connections',
+      'public.twilio_whatsapp_delivery_counts',
       'public.twilio_whatsapp_messages',
+      'public.twilio_whatsapp_refused_deliveries',
       'public.twilio_whatsapp_webhook_events',
     ]);
   });

@@ -6,6 +6,8 @@ export type {
   ContentTemplate,
   ListMessagesFilter,
   OutboundWhatsappMessage,
+  SenderOfflineReason,
+  SenderState,
   SentMessage,
   TwilioAdapter,
   TwilioAdapterOptions,

@@ -1,4 +1,4 @@
-import { senderKindOf, type WebhookEvent, type WhatsappConnection } from '@app/contracts';
+import { type EventOutcome, senderKindOf, type WebhookEvent, type WhatsappConnection } from '@app/contracts';
 import type { TwilioWhatsappConnection, TwilioWhatsappWebhookEvent } from '@app/db';
 import type { WhatsappSender } from '@app/twilio';
 import { signingTokenOf } from './token-rotation.ts';
@@ -42,7 +42,14 @@ export function presentConnection(
   };
 }
 
-export function presentEvent(row: TwilioWhatsappWebhookEvent): WebhookEvent {
+/**
+ * An event as the delivery log shows it. `retriers` maps user ids to display names
+ * (who retried it); an id missing there (a deleted user) shows as null.
+ */
+export function presentEvent(
+  row: TwilioWhatsappWebhookEvent,
+  retriers: ReadonlyMap<string, string> = new Map(),
+): WebhookEvent {
   return {
     id: row.id,
     eventType: row.eventType,
@@ -54,7 +61,18 @@ export function presentEvent(row: TwilioWhatsappWebhookEvent): WebhookEvent {
     errorMessage: row.errorMessage,
     createdAt: row.createdAt.toISOString(),
     processedAt: row.processedAt?.toISOString() ?? null,
+    outcome: eventOutcomeOf(row),
+    nextAttemptAt: row.status === 'pending' ? row.nextAttemptAt.toISOString() : null,
+    retriedBy: row.retriedBy === null ? null : (retriers.get(row.retriedBy) ?? null),
+    retriedAt: row.retriedAt?.toISOString() ?? null,
   };
+}
+
+/** applied, failed, or pending: not tried yet (no attempt since the last retry) or retrying. */
+export function eventOutcomeOf(row: Pick<TwilioWhatsappWebhookEvent, 'status' | 'attempts'>): EventOutcome {
+  if (row.status === 'processed') return 'applied';
+  if (row.status === 'failed') return 'failed';
+  return row.attempts > 0 ? 'retrying' : 'pending';
 }
 
 /** The adapter's sender, rebuilt from the stored SID. */

@@ -1,6 +1,7 @@
 import { authRouter } from '../auth/router.ts';
 import { eventsRouter } from '../connections/events-router.ts';
 import { connectionsRouter } from '../connections/router.ts';
+import { healthCheckRouter } from '../health-check/router.ts';
 import { conversationsRouter } from '../messages/conversations-router.ts';
 import { messagesRouter } from '../messages/router.ts';
 import { syncRouter } from '../reconciliation/router.ts';
@@ -9,7 +10,7 @@ import { router } from './trpc.ts';
 
 /** `whatsapp.*`: one line per feature router. */
 const whatsappRouter = {
-  connections: { ...connectionsRouter, ...syncRouter },
+  connections: { ...connectionsRouter, ...syncRouter, ...healthCheckRouter },
   events: eventsRouter,
   messages: messagesRouter,
   conversations: conversationsRouter,

@@ -2,6 +2,7 @@ import { ServiceRole } from '@app/db';
 import fp from 'fastify-plugin';
 import type { AppServices } from '../services.ts';
 import { ConnectionCache, type ConnectionCacheOptions } from './connection-cache.ts';
+import { DeliveryLogRecorder, type DeliveryLogRecorderOptions } from './delivery-log-recorder.ts';
 import { EventBatcher } from './event-batcher.ts';
 import { twilioWebhookRoutes } from './routes.ts';
 import { SignedDeliveryRecorder } from './signed-deliveries.ts';
@@ -25,6 +26,7 @@ export interface TwilioWebhooksOptions {
   /** The worker runs unless `enabled: false` (tests then drive `app.webhookWorker.runOnce()`). */
   worker?: WebhookWorkerOptions;
   connectionCache?: ConnectionCacheOptions;
+  deliveryLog?: DeliveryLogRecorderOptions;
   /**
    * Called each time the intake answers 503 (database unavailable): Twilio will not
    * send that delivery again, so it must be read back from Twilio later.
@@ -46,27 +48,32 @@ export const twilioWebhooks = fp<TwilioWebhooksOptions>(
     const connections = new ConnectionCache(serviceRole, services.vault, options.connectionCache);
     const batcher = new EventBatcher(serviceRole);
     const signedDeliveries = new SignedDeliveryRecorder(serviceRole, app.log);
+    const deliveryLog = new DeliveryLogRecorder(serviceRole, app.log, options.deliveryLog);
     const { enabled = true, ...workerOptions } = options.worker ?? { enabled: true };
     const worker = new WebhookWorker(serviceRole, services.metrics, app.log, workerOptions);
     app.decorate('webhookWorker', worker);
     app.decorate('webhookConnections', connections);
     app.decorate('webhookSignedDeliveries', signedDeliveries);
+    app.decorate('webhookDeliveryLog', deliveryLog);
 
     await app.register(twilioWebhookRoutes, {
       services,
       connections,
       batcher,
       signedDeliveries,
+      deliveryLog,
       ...(options.onDatabaseUnavailable ? { onDatabaseUnavailable: options.onDatabaseUnavailable } : {}),
     });
 
     app.addHook('onReady', async () => {
       await connections.listen();
+      deliveryLog.start();
       if (enabled) await worker.start();
     });
     app.addHook('onClose', async () => {
       await batcher.drain();
       await signedDeliveries.drain();
+      await deliveryLog.stop();
       await worker.stop();
       await connections.close();
     });
@@ -81,5 +88,7 @@ declare module 'fastify' {
     webhookConnections: ConnectionCache;
     /** Which Auth Token signed recent deliveries (tests wait for its writes). */
     webhookSignedDeliveries: SignedDeliveryRecorder;
+    /** Delivery counts and refused deliveries, written every few seconds (tests flush it). */
+    webhookDeliveryLog: DeliveryLogRecorder;
   }
 }

@@ -3,6 +3,7 @@ import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } f
 import type { AppServices } from '../services.ts';
 import { CredentialDecryptionError } from '../vault/credential-vault.ts';
 import type { ActiveConnection, ConnectionCache } from './connection-cache.ts';
+import type { DeliveryLogRecorder } from './delivery-log-recorder.ts';
 import { type EventBatcher, isMissingConnection, isRowRejected } from './event-batcher.ts';
 import { OutageLog } from './outage-log.ts';
 import { MalformedFormBodyError, parseFormBody, type WebhookPayload } from './payload.ts';
@@ -16,6 +17,7 @@ export interface TwilioWebhookPluginOptions {
   connections: ConnectionCache;
   batcher: EventBatcher;
   signedDeliveries: SignedDeliveryRecorder;
+  deliveryLog: DeliveryLogRecorder;
   /** A delivery was answered 503 (see TwilioWebhooksOptions). */
   onDatabaseUnavailable?: () => void;
 }
@@ -32,9 +34,9 @@ export const WEBHOOK_BODY_LIMIT = 64 * 1024;
  */
 export const twilioWebhookRoutes: FastifyPluginAsync<TwilioWebhookPluginOptions> = async (
   app,
-  { services, connections, batcher, signedDeliveries, onDatabaseUnavailable },
+  { services, connections, batcher, signedDeliveries, deliveryLog, onDatabaseUnavailable },
 ) => {
-  const count = deliveryCounter(services.metrics);
+  const countDelivery = deliveryCounter(services.metrics);
   // The server's logger, not a request's: the outage's lines are about the process.
   const outageLog = new OutageLog(app.log);
 
@@ -49,7 +51,7 @@ export const twilioWebhookRoutes: FastifyPluginAsync<TwilioWebhookPluginOptions>
     const status =
       error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) request.log.error({ err: error }, 'webhook intake failed');
-    count(route, status === 500 ? 'error' : 'bad_request');
+    countDelivery(route, status === 500 ? 'error' : 'bad_request');
     return reply
       .code(status)
       .type('text/plain')
@@ -58,6 +60,7 @@ export const twilioWebhookRoutes: FastifyPluginAsync<TwilioWebhookPluginOptions>
 
   async function intake(eventType: WebhookEventType, request: FastifyRequest, reply: FastifyReply) {
     const { connectionId } = request.params as { connectionId: string };
+    const count = deliveryLog.counting(countDelivery, request);
     if (!request.headers['content-type']?.toLowerCase().startsWith(FORM)) {
       count(eventType, 'bad_request');
       return reply.code(415).type('text/plain').send(`Expected ${FORM}`);
@@ -164,7 +167,7 @@ export const twilioWebhookRoutes: FastifyPluginAsync<TwilioWebhookPluginOptions>
     // the URL's retry policy (Twilio documents retries of failed connections by
     // default; retrying 5xx answers needs a `#rp=` connection override on the URL).
     // Any copy that does arrive later is stored once.
-    count(eventType, 'unavailable');
+    countDelivery(eventType, 'unavailable');
     // Twilio does not send a 503'd delivery again (it retries a failed connection
     // only): once the database is back, what was refused is read back from Twilio.
     onDatabaseUnavailable?.();

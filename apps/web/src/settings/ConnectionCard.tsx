@@ -7,8 +7,9 @@ import { Alert } from '../ui/Alert.tsx';
 import { ConfirmDialog } from '../ui/ConfirmDialog.tsx';
 import { DateTime } from '../ui/DateTime.tsx';
 import { CopyField } from './CopyField.tsx';
-import { EventsList } from './EventsList.tsx';
+import { DeliveryLog } from './DeliveryLog.tsx';
 import type { Feedback } from './feedback.ts';
+import { HealthPanel } from './HealthPanel.tsx';
 import { InboxLink } from './InboxLink.tsx';
 import { SigningTokenHint } from './SigningTokenHint.tsx';
 import { SyncNow } from './SyncNow.tsx';
@@ -192,6 +193,7 @@ export function ConnectionCard({
       </dl>
 
       <SigningTokenHint connection={connection} />
+      <HealthPanel connection={connection} canManage={canManage} />
 
       {disconnected ? (
         <p className="muted">
@@ -330,7 +332,7 @@ export function ConnectionCard({
       <InboxLink connection={connection} />
 
       {canManage ? (
-        <EventsList connectionId={connection.id} whatsappNumber={connection.whatsappNumber} />
+        <DeliveryLog connectionId={connection.id} whatsappNumber={connection.whatsappNumber} />
       ) : (
         // Webhook payloads carry customers' messages: the server shows them to owners and admins only.
         <p className="events muted">Webhook events for this number are visible to owners and admins.</p>

@@ -8,6 +8,7 @@ import { mapTwilioFailure } from './map-twilio-failure.ts';
 import type {
   ContentTemplate,
   OutboundWhatsappMessage,
+  SenderState,
   SentMessage,
   TwilioAdapter,
   TwilioAdapterOptions,
@@ -178,7 +179,7 @@ export function createTwilioAdapter(options: TwilioAdapterOptions = {}): TwilioA
     }
   }
 
-  return {
+  const adapter: TwilioAdapter = {
     async verifyCredentials(c): Promise<VerifiedAccount> {
       const client = clientFor(c);
       const account = await call({ accountSid: c.accountSid }, () =>
@@ -322,6 +323,47 @@ export function createTwilioAdapter(options: TwilioAdapterOptions = {}): TwilioA
       return messageOf(message);
     },
 
+    async readSenderState(c, sender): Promise<SenderState | null> {
+      if (sender.kind === 'sandbox') return null;
+      if (sender.kind === 'incoming_number') {
+        const webhooks = await adapter.readWebhooks(c, sender);
+        return (
+          webhooks && {
+            status: null,
+            offlineReasons: [],
+            qualityRating: null,
+            messagingLimit: null,
+            webhooks,
+          }
+        );
+      }
+      const client = clientFor(c);
+      // FetchChannelsSender (Messaging v2): status, offline_reasons, properties and
+      // webhook in one answer, which the package hands back camelCased.
+      // https://www.twilio.com/docs/whatsapp/api/senders
+      const found = await call(
+        { accountSid: c.accountSid, notFoundMessage: senderGone(sender.sid, c.accountSid) },
+        () => client.messaging.v2.channelsSenders(sender.sid).fetch(),
+      );
+      const webhook = found.webhook;
+      return {
+        status: found.status ?? null,
+        offlineReasons: (found.offlineReasons ?? []).map((reason) => ({
+          code: reason?.code ?? null,
+          message: reason?.message ?? null,
+          moreInfo: reason?.moreInfo ?? null,
+        })),
+        qualityRating: found.properties?.qualityRating ?? null,
+        messagingLimit: found.properties?.messagingLimit ?? null,
+        webhooks: {
+          inboundUrl: webhook?.callbackUrl ?? null,
+          inboundMethod: webhook?.callbackMethod ?? null,
+          statusUrl: webhook?.statusCallbackUrl ?? null,
+          statusMethod: webhook?.statusCallbackMethod ?? null,
+        },
+      };
+    },
+
     async readWebhooks(c, sender): Promise<WebhookSettings | null> {
       if (sender.kind === 'sandbox') return null;
       const client = clientFor(c);
@@ -433,4 +475,5 @@ export function createTwilioAdapter(options: TwilioAdapterOptions = {}): TwilioA
       };
     },
   };
+  return adapter;
 }

@@ -145,6 +145,29 @@ export interface WebhookSettings {
   statusMethod: string | null;
 }
 
+/** Why Twilio holds a sender OFFLINE: one of its `offline_reasons` (Senders API v2). */
+export interface SenderOfflineReason {
+  code: string | null;
+  message: string | null;
+  moreInfo: string | null;
+}
+
+/**
+ * A sender's (or number's) state as Twilio has it now, for the health check. The
+ * Senders API v2 (FetchChannelsSender, twilio_messaging_v2.json) gives `status`
+ * (ONLINE, OFFLINE, CREATING, PENDING_VERIFICATION, VERIFYING, ONLINE:UPDATING,
+ * TWILIO_REVIEW, DRAFT, STUBBED), `offline_reasons`, and `properties.quality_rating`
+ * / `properties.messaging_limit`; a phone number (IncomingPhoneNumbers) has none of
+ * those (null), only its webhooks.
+ */
+export interface SenderState {
+  status: string | null;
+  offlineReasons: SenderOfflineReason[];
+  qualityRating: string | null;
+  messagingLimit: string | null;
+  webhooks: WebhookSettings;
+}
+
 export interface TwilioAdapter {
   /** Fetches the Account; suspended or closed accounts fail as `account_inactive`. */
   verifyCredentials(c: TwilioCredentials): Promise<VerifiedAccount>;
@@ -161,6 +184,8 @@ export interface TwilioAdapter {
     sender: WhatsappSender,
     urls: { inboundUrl: string; statusUrl: string },
   ): Promise<{ configured: boolean }>;
+  /** The sender's status and webhooks in one read (the number's webhooks); null for the sandbox (no API). */
+  readSenderState(c: TwilioCredentials, sender: WhatsappSender): Promise<SenderState | null>;
   /** What the sender's (or number's) webhooks are now; null for the sandbox (no API). */
   readWebhooks(c: TwilioCredentials, sender: WhatsappSender): Promise<WebhookSettings | null>;
   /** Puts earlier settings back (null fields are cleared); `restored: false` for the sandbox. */

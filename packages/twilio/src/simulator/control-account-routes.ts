@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { TemplateApproval, TemplateInput } from './content/templates.ts';
+import { registerSenderStateRoutes } from './control-sender-routes.ts';
 import type { AccountStatus, RecipientBehaviour } from './core/accounts.ts';
 import type { ServiceInput } from './services/product.ts';
 import type { Simulator } from './simulator.ts';
@@ -7,6 +8,7 @@ import type { Simulator } from './simulator.ts';
 /** Seeding accounts, numbers, senders, templates, Messaging Services, the sandbox and recipients' behaviour. */
 export function registerAccountRoutes(scope: FastifyInstance, sim: Simulator) {
   registerAccountAndSenderRoutes(scope, sim);
+  registerSenderStateRoutes(scope, sim);
   registerTemplateRoutes(scope, sim);
   registerServiceRoutes(scope, sim);
   registerSandboxAndConversationRoutes(scope, sim);

@@ -21,6 +21,7 @@ import type {
   SimMessage,
 } from './messages/types.ts';
 import { TwilioOpenApi } from './openapi/twilio-openapi.ts';
+import { applyNumberWebhooks, applySenderState } from './senders/control.ts';
 import type { SimSender } from './senders/product.ts';
 import { Senders } from './senders/product.ts';
 import type { ServiceInput } from './services/product.ts';
@@ -118,6 +119,24 @@ export class Simulator {
   }
   addWhatsappSender(accountSid: string, e164: string): SimSender {
     return this.whatsappSenders.add(accountSid, e164);
+  }
+
+  /**
+   * Changes a sender as Twilio and Meta would (status, offline reasons, quality, messaging
+   * limit) or as a console edit would (its webhook URLs); a bad field is a SimulatorError.
+   */
+  setSenderState(accountSid: string, senderSid: string, input: unknown): SimSender {
+    const sender = this.senders.get(senderSid);
+    if (sender?.accountSid !== accountSid)
+      throw new SimulatorError(`No WhatsApp sender ${senderSid} in account ${accountSid}`);
+    return applySenderState(sender, input);
+  }
+  /** Changes a phone number's SmsUrl / StatusCallback, as an edit in Twilio's console would. */
+  setIncomingNumberWebhooks(accountSid: string, numberSid: string, input: unknown): SimIncomingNumber {
+    const number = this.incomingNumbers.get(numberSid);
+    if (number?.accountSid !== accountSid)
+      throw new SimulatorError(`No phone number ${numberSid} in account ${accountSid}`);
+    return applyNumberWebhooks(number, input);
   }
 
   /** A Content API template (HX…) with its WhatsApp approval (default `approved`). */

@@ -14,12 +14,38 @@ export interface SimSenderWebhook {
   status_callback_method: string | null;
 }
 
+/** The Senders API's statuses (`channels_sender_enum_status`, twilio_messaging_v2.json). */
+export const SENDER_STATUSES = [
+  'CREATING',
+  'ONLINE',
+  'OFFLINE',
+  'PENDING_VERIFICATION',
+  'VERIFYING',
+  'ONLINE:UPDATING',
+  'TWILIO_REVIEW',
+  'DRAFT',
+  'STUBBED',
+] as const;
+export type SimSenderStatus = (typeof SENDER_STATUSES)[number];
+
+/** One of `offline_reasons` as the API answers it. */
+export interface SimOfflineReason {
+  code: string | null;
+  message: string | null;
+  more_info: string | null;
+}
+
 export interface SimSender {
   sid: string;
   accountSid: string;
   /** `whatsapp:+E164` */
   senderId: string;
-  status: 'ONLINE';
+  status: SimSenderStatus;
+  /** Answered as `offline_reasons` (null when empty, as for a sender that is online). */
+  offlineReasons: SimOfflineReason[];
+  /** `properties.quality_rating` and `properties.messaging_limit`. */
+  qualityRating: string | null;
+  messagingLimit: string | null;
   webhook: SimSenderWebhook;
 }
 
@@ -44,6 +70,9 @@ export class Senders implements SimulatedProduct {
       accountSid,
       senderId: `whatsapp:${e164}`,
       status: 'ONLINE',
+      offlineReasons: [],
+      qualityRating: 'HIGH',
+      messagingLimit: '1K Customers/24hr',
       webhook: {
         callback_url: null,
         callback_method: null,
@@ -121,8 +150,8 @@ export class Senders implements SimulatedProduct {
       configuration: { waba_id: `waba-${s.accountSid.slice(-8)}`, verification_method: 'sms' },
       webhook: s.webhook,
       profile: { name: 'Simulated Business' },
-      properties: { quality_rating: 'HIGH', messaging_limit: '1K Customers/24hr' },
-      offline_reasons: null,
+      properties: { quality_rating: s.qualityRating, messaging_limit: s.messagingLimit },
+      offline_reasons: s.offlineReasons.length === 0 ? null : s.offlineReasons,
       compliance: null,
       url: `${MESSAGING_ORIGIN}/v2/Channels/Senders/${s.sid}`,
     });
