@@ -10,6 +10,7 @@ import { DateTime } from '../ui/DateTime.tsx';
 import { CopyField } from './CopyField.tsx';
 import { EventsList } from './EventsList.tsx';
 import type { Feedback } from './feedback.ts';
+import { MessagingServiceFacts } from './MessagingServiceFacts.tsx';
 import { SigningTokenHint } from './SigningTokenHint.tsx';
 import { SyncNow } from './SyncNow.tsx';
 import { UpdateCredentialsForm } from './UpdateCredentialsForm.tsx';
@@ -21,6 +22,7 @@ const senderLabels = {
   sender: 'WhatsApp sender',
   incoming_number: 'Twilio phone number',
   sandbox: 'Twilio sandbox',
+  messaging_service: 'Messaging Service',
 } as const;
 
 /** One connected number: its state, its webhook URLs (and how to paste them where Twilio needs it), actions, recent events. */
@@ -170,6 +172,7 @@ export function ConnectionCard({
           <dt>Kind</dt>
           <dd>{senderLabels[connection.senderKind]}</dd>
         </div>
+        <MessagingServiceFacts connection={connection} />
         <div>
           <dt>Last verified</dt>
           <dd>{connection.lastVerifiedAt ? <DateTime iso={connection.lastVerifiedAt} /> : 'Never'}</dd>
