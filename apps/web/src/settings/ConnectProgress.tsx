@@ -100,13 +100,15 @@ export function ConnectProgress({
                 aria-current={state === 'current' ? 'step' : undefined}
               >
                 <span className="progress__marker" aria-hidden="true" />
-                {labelOf(step, kind)}
-                {/* The state in words, not by colour alone. */}
-                {state === 'failed' ? (
-                  <span className="progress__note"> — failed</span>
-                ) : (
-                  <span className="visually-hidden">{` (${stateWords[state]})`}</span>
-                )}
+                <span>
+                  {labelOf(step, kind)}
+                  {/* The state in words, not by colour alone. */}
+                  {state === 'failed' ? (
+                    <span className="progress__note"> — failed</span>
+                  ) : (
+                    <span className="visually-hidden">{` (${stateWords[state]})`}</span>
+                  )}
+                </span>
               </li>
             );
           })}
