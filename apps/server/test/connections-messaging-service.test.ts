@@ -9,7 +9,7 @@ import {
 import { freePort } from '@app/db/testing';
 import { serviceWithoutWhatsappSender } from '@app/twilio';
 import { eq } from 'drizzle-orm';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { addOrganizationMember } from '../src/auth/members.ts';
 import { otherToken, uniqueNumber } from './connections-world.ts';
 import { TEST_PASSWORD, TestClient, uniqueEmail, useTestServer } from './helpers.ts';
@@ -121,12 +121,22 @@ describe('connecting a Messaging Service', () => {
       const delivered = await server.simulator.sim.deliverInbound({ to, from, body: `to ${to}` });
       expect(delivered.deliveries.map((d) => d.outcome)).toEqual(['delivered']);
     }
-    await drainWorker(server.app);
-    const inbound = await withServiceRole(server.db, (tx) =>
-      tx
-        .select({ to: twilioWhatsappMessages.toNumber, body: twilioWhatsappMessages.body })
-        .from(twilioWhatsappMessages)
-        .where(eq(twilioWhatsappMessages.connectionId, connection.id)),
+    // The server's own worker may be applying them as well: wait until both are stored.
+    const inboundRows = () =>
+      withServiceRole(server.db, (tx) =>
+        tx
+          .select({ to: twilioWhatsappMessages.toNumber, body: twilioWhatsappMessages.body })
+          .from(twilioWhatsappMessages)
+          .where(eq(twilioWhatsappMessages.connectionId, connection.id)),
+      );
+    const inbound = await vi.waitFor(
+      async () => {
+        await drainWorker(server.app);
+        const rows = await inboundRows();
+        expect(rows).toHaveLength(2);
+        return rows;
+      },
+      { timeout: 15_000, interval: 100 },
     );
     expect(inbound).toEqual(
       expect.arrayContaining([
@@ -134,7 +144,6 @@ describe('connecting a Messaging Service', () => {
         { to: `whatsapp:${numbers[1]}`, body: `to ${numbers[1]}` },
       ]),
     );
-    expect(inbound).toHaveLength(2);
 
     // The reply goes through the service; Twilio picks the sender the customer wrote to.
     const sent = await acme.mutation<{ fromNumber: string }>(
