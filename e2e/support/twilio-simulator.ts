@@ -33,6 +33,26 @@ export class SimulatorControl {
     return this.call('POST', `/accounts/${accountSid}/senders`, { phoneNumber });
   }
 
+  /** A Messaging Service (MG…) in the account, with these numbers as its WhatsApp senders. */
+  addMessagingService(
+    accountSid: string,
+    input: { friendlyName?: string; senders?: string[]; inboundRequestUrl?: string; statusCallback?: string },
+  ): Promise<{ sid: string }> {
+    return this.call('POST', `/accounts/${accountSid}/services`, input);
+  }
+
+  /** The account's Messaging Services as Twilio holds them (their webhook settings). */
+  async messagingServices(accountSid: string): Promise<
+    {
+      sid: string;
+      inboundRequestUrl: string | null;
+      statusCallback: string | null;
+      useInboundWebhookOnNumber: boolean;
+    }[]
+  > {
+    return (await this.call<{ services: never[] }>('GET', `/accounts/${accountSid}`)).services;
+  }
+
   /** Suspends (or closes, or reactivates) the account, as Twilio does for billing or abuse. */
   setAccountStatus(accountSid: string, status: 'active' | 'suspended' | 'closed'): Promise<void> {
     return this.call('PATCH', `/accounts/${accountSid}`, { status });

@@ -1,16 +1,22 @@
 import { z } from 'zod';
-import { accountSid, authToken, whatsappNumber } from './twilio.ts';
+import { connectAttemptId } from './connect-progress.ts';
+import { accountSid, authToken, messagingServiceSid, whatsappNumber } from './twilio.ts';
 
 /**
  * Where the number lives in the Twilio account, read from its SID: a Senders API
- * sender (`XE…`), one of the account's phone numbers (`PN…`), or Twilio's shared
- * sandbox (no SID; its webhooks are pasted in the Twilio Console).
+ * sender (`XE…`), one of the account's phone numbers (`PN…`), Twilio's shared
+ * sandbox (no SID; its webhooks are pasted in the Twilio Console), or a Messaging
+ * Service (`MG…`) whose WhatsApp senders all belong to the connection.
  */
-export const senderKinds = ['sender', 'incoming_number', 'sandbox'] as const;
+export const senderKinds = ['sender', 'incoming_number', 'sandbox', 'messaging_service'] as const;
 export const senderKind = z.enum(senderKinds);
 export type SenderKind = z.infer<typeof senderKind>;
 
-export function senderKindOf(whatsappNumberSid: string | null): SenderKind {
+export function senderKindOf(
+  whatsappNumberSid: string | null,
+  messagingServiceSid?: string | null,
+): SenderKind {
+  if (messagingServiceSid) return 'messaging_service';
   if (whatsappNumberSid === null) return 'sandbox';
   return whatsappNumberSid.startsWith('XE') ? 'sender' : 'incoming_number';
 }
@@ -35,13 +41,24 @@ export const friendlyName = z
 
 export const connectionId = z.uuid({ error: 'That connection id is not valid.' });
 
-export const createConnectionInput = z.object({
+/** What to connect: one WhatsApp number (the default, `kind` may be left out), or a Messaging Service. */
+export const connectionTargetKinds = ['number', 'messaging_service'] as const;
+export type ConnectionTargetKind = (typeof connectionTargetKinds)[number];
+
+const credentialsAndName = {
   accountSid,
   authToken,
-  whatsappNumber,
   friendlyName,
-});
+  /** The browser's id for this attempt: the server records its steps under it (connectProgress). */
+  attemptId: connectAttemptId.optional(),
+};
+
+export const createConnectionInput = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('number').optional(), ...credentialsAndName, whatsappNumber }),
+  z.object({ kind: z.literal('messaging_service'), ...credentialsAndName, messagingServiceSid }),
+]);
 export type CreateConnectionInput = z.input<typeof createConnectionInput>;
+export type CreateConnectionValues = z.output<typeof createConnectionInput>;
 
 /** Credentials change together (a token belongs to its account); the name alone may change. */
 export const updateConnectionInput = z
@@ -83,6 +100,11 @@ export const whatsappConnection = z.object({
   whatsappNumber: z.string(),
   whatsappNumberSid: z.string().nullable(),
   senderKind,
+  /**
+   * Set when connected with a Messaging Service: its SID and its WhatsApp senders
+   * (E.164) at the last connect or verify. `whatsappNumber` is then the first of them.
+   */
+  messagingService: z.object({ sid: z.string(), senders: z.array(z.string()) }).nullable(),
   friendlyName: z.string().nullable(),
   isActive: z.boolean(),
   webhookConfigured: z.boolean(),

@@ -1,4 +1,5 @@
 export * from './auth.ts';
+export * from './connect-progress.ts';
 export * from './connections.ts';
 export * from './conversations.ts';
 export * from './delivery-log.ts';

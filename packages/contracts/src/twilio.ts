@@ -57,3 +57,17 @@ export const authToken = z
     'An Auth Token is 32 hexadecimal characters; reveal and copy it from the Twilio Console home page.',
   )
   .transform((s) => s.toLowerCase());
+
+/**
+ * A Messaging Service SID: "MG" and 32 hexadecimal characters, as Twilio's console
+ * shows it under Messaging > Services (https://www.twilio.com/docs/messaging/services).
+ */
+export const messagingServiceSid = z
+  .string({ error: 'Enter the Messaging Service SID.' })
+  .trim()
+  .min(1, { error: 'Enter the Messaging Service SID.', abort: true })
+  .regex(
+    /^MG[0-9a-fA-F]{32}$/,
+    'A Messaging Service SID is "MG" followed by 32 hexadecimal characters; copy it from Messaging > Services in the Twilio Console.',
+  )
+  .transform((s) => `MG${s.slice(2).toLowerCase()}`);

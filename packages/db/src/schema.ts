@@ -1,4 +1,6 @@
 import {
+  connectStepStates,
+  connectSteps,
   intakeVerdicts,
   type MessageMedia,
   messageDirections,
@@ -106,6 +108,11 @@ export interface StoredWebhookSettings {
   inboundMethod: string | null;
   statusUrl: string | null;
   statusMethod: string | null;
+  /**
+   * A Messaging Service only: its UseInboundWebhookOnNumber before we turned it off
+   * (20261201_messaging_services); absent for a sender or number.
+   */
+  useInboundWebhookOnNumber?: boolean | null;
 }
 
 export const twilioWhatsappConnections = pgTable(
@@ -150,6 +157,10 @@ export const twilioWhatsappConnections = pgTable(
     disconnectedBy: uuid('disconnected_by').references(() => users.id, { onDelete: 'set null' }),
     /** Twilio's settings before ours, restored at disconnect; service role only (column grants). */
     twilioWebhooksBefore: jsonb('twilio_webhooks_before').$type<StoredWebhookSettings>(),
+    /** The Messaging Service (MG…) of a connection made with one; null for one number (20261201). */
+    messagingServiceSid: text('messaging_service_sid'),
+    /** That service's WhatsApp senders (E.164) at the last connect or verify (20261201). */
+    messagingServiceSenders: jsonb('messaging_service_senders').$type<string[]>(),
   },
   (t) => [
     // A previous token always has the end of its grace period (20261130_token_rotation).
@@ -166,9 +177,41 @@ export const twilioWhatsappConnections = pgTable(
       .on(t.whatsappNumber)
       .where(sql`whatsapp_number <> '+14155238886'`),
     unique('twilio_whatsapp_connections_account_number_key').on(t.twilioAccountSid, t.whatsappNumber),
+    check(
+      'twilio_whatsapp_connections_messaging_service_sid_check',
+      sql`messaging_service_sid ~ '^MG[0-9a-f]{32}$'`,
+    ),
+    uniqueIndex('twilio_whatsapp_connections_messaging_service_key')
+      .on(t.messagingServiceSid)
+      .where(sql`messaging_service_sid IS NOT NULL`),
     index('idx_twilio_wa_connections_org').on(t.organizationId),
     index('idx_twilio_wa_connections_number').on(t.whatsappNumber),
     index('idx_twilio_wa_connections_active').on(t.isActive).where(sql`is_active = true`),
+  ],
+);
+
+/**
+ * The steps of a connect attempt as the server finishes them (20261201): polled by
+ * the settings screen, which may reach another process than the one connecting.
+ */
+export const twilioWhatsappConnectProgress = pgTable(
+  'twilio_whatsapp_connect_progress',
+  {
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    attemptId: uuid('attempt_id').notNull(),
+    step: text('step', { enum: connectSteps }).notNull(),
+    organizationId: uuid('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    state: text('state', { enum: connectStepStates }).notNull(),
+    message: text('message'),
+    updatedAt: timestamp('updated_at', tz).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.userId, t.attemptId, t.step] }),
+    index('idx_twilio_wa_connect_progress_updated').on(t.updatedAt),
   ],
 );
 

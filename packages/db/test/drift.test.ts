@@ -42,6 +42,7 @@ describe('Drizzle schema and migrated database', () => {
       'auth.users',
       'public.organizations',
       'public.profiles',
+      'public.twilio_whatsapp_connect_progress',
       'public.twilio_whatsapp_connections',
       'public.twilio_whatsapp_delivery_counts',
       'public.twilio_whatsapp_messages',

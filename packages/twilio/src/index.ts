@@ -1,10 +1,15 @@
-export { createTwilioAdapter, notAWhatsappSenderYet } from './adapter/create-twilio-adapter.ts';
+export {
+  createTwilioAdapter,
+  notAWhatsappSenderYet,
+  serviceWithoutWhatsappSender,
+} from './adapter/create-twilio-adapter.ts';
 export type { TwilioAdapterErrorField, TwilioAdapterErrorKind } from './adapter/errors.ts';
 export { describeTwilioError, TwilioAdapterError } from './adapter/errors.ts';
 export { formatSeconds } from './adapter/map-twilio-failure.ts';
 export type {
   ContentTemplate,
   ListMessagesFilter,
+  MessagingServiceSenders,
   OutboundWhatsappMessage,
   SenderOfflineReason,
   SenderState,

@@ -32,7 +32,7 @@ const NOTHING_SET: WebhookSettings = {
  */
 export async function restoreTwilioWebhooks(
   services: Pick<AppServices, 'twilio' | 'publicUrl' | 'db' | 'vault'>,
-  row: Pick<ConnectionRow, 'id' | 'whatsappNumber' | 'whatsappNumberSid'>,
+  row: Pick<ConnectionRow, 'id' | 'whatsappNumber' | 'whatsappNumberSid' | 'messagingServiceSid'>,
 ): Promise<WebhookRestore> {
   const urls = webhookUrlsFor(services.publicUrl, row.id);
   const sender = senderOf(row);
@@ -42,11 +42,18 @@ export async function restoreTwilioWebhooks(
       note: `Twilio has no API for the sandbox's webhooks: in the Twilio Console, open Messaging > Try it out > Send a WhatsApp message > Sandbox settings, clear "When a message comes in" (${urls.inbound}) and "Status callback URL" (${urls.status}), then save.`,
     };
   }
+  // What the person sees and must change: the service, or the sender or number.
+  const target = sender.kind === 'messaging_service' ? `Messaging Service ${sender.sid}` : row.whatsappNumber;
   const byHand = (why: string) => ({
     restored: false,
-    note: `${why} In the Twilio Console, open ${
-      sender.kind === 'sender' ? 'Messaging > Senders > WhatsApp senders' : 'Phone Numbers > Active numbers'
-    }, pick ${row.whatsappNumber}, and replace the webhook URLs ${urls.inbound} and ${urls.status} with the ones you used before (or clear them).`,
+    note:
+      sender.kind === 'messaging_service'
+        ? `${why} In the Twilio Console, open Messaging > Services, pick ${sender.sid}, open Integration, and replace the incoming-message URL ${urls.inbound} and the status callback URL ${urls.status} with the ones you used before (or clear them).`
+        : `${why} In the Twilio Console, open ${
+            sender.kind === 'sender'
+              ? 'Messaging > Senders > WhatsApp senders'
+              : 'Phone Numbers > Active numbers'
+          }, pick ${row.whatsappNumber}, and replace the webhook URLs ${urls.inbound} and ${urls.status} with the ones you used before (or clear them).`,
   });
   try {
     const credentials = await storedCredentials(services, row);
@@ -54,7 +61,7 @@ export async function restoreTwilioWebhooks(
     if (current && !pointsHere(current, urls)) {
       return {
         restored: false,
-        note: `Twilio's webhooks for ${row.whatsappNumber} no longer pointed here, so they were left as they are.`,
+        note: `Twilio's webhooks for ${target} no longer pointed here, so they were left as they are.`,
       };
     }
     const before = (await storedWebhooksBefore(services.db, row.id)) ?? NOTHING_SET;
@@ -63,8 +70,8 @@ export async function restoreTwilioWebhooks(
       restored: true,
       note:
         before.inboundUrl || before.statusUrl
-          ? `Twilio's webhook settings for ${row.whatsappNumber} are back to what they were before it was connected.`
-          : `Twilio's webhook URLs for ${row.whatsappNumber} were cleared, as they were before it was connected.`,
+          ? `Twilio's webhook settings for ${target} are back to what they were before it was connected.`
+          : `Twilio's webhook URLs for ${target} were cleared, as they were before it was connected.`,
     };
   } catch (error) {
     if (error instanceof StoredTokenUnreadableError)

@@ -23,7 +23,11 @@ export function presentConnection(
     accountSid: row.twilioAccountSid,
     whatsappNumber: row.whatsappNumber,
     whatsappNumberSid: row.whatsappNumberSid,
-    senderKind: senderKindOf(row.whatsappNumberSid),
+    senderKind: senderKindOf(row.whatsappNumberSid, row.messagingServiceSid),
+    messagingService:
+      row.messagingServiceSid === null
+        ? null
+        : { sid: row.messagingServiceSid, senders: row.messagingServiceSenders ?? [] },
     friendlyName: row.friendlyName,
     isActive: row.isActive,
     webhookConfigured: row.webhookConfigured,
@@ -75,9 +79,16 @@ export function eventOutcomeOf(row: Pick<TwilioWhatsappWebhookEvent, 'status' | 
   return row.attempts > 0 ? 'retrying' : 'pending';
 }
 
-/** The adapter's sender, rebuilt from the stored SID. */
-export function senderOf(row: Pick<TwilioWhatsappConnection, 'whatsappNumberSid'>): WhatsappSender {
+/**
+ * The adapter's sender, rebuilt from the stored SIDs: for a Messaging Service, the
+ * service (its webhooks serve every sender of its pool).
+ */
+export function senderOf(
+  row: Pick<TwilioWhatsappConnection, 'whatsappNumberSid' | 'messagingServiceSid'>,
+): WhatsappSender {
+  if (row.messagingServiceSid) return { kind: 'messaging_service', sid: row.messagingServiceSid };
   const kind = senderKindOf(row.whatsappNumberSid);
-  if (kind === 'sandbox' || row.whatsappNumberSid === null) return { kind: 'sandbox', sid: null };
+  if (kind === 'sandbox' || kind === 'messaging_service' || row.whatsappNumberSid === null)
+    return { kind: 'sandbox', sid: null };
   return { kind, sid: row.whatsappNumberSid };
 }

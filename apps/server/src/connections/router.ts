@@ -1,8 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import {
   type ConnectionWriteResult,
   connectionIdInput,
   connectionWriteResult,
+  connectProgress,
+  connectProgressInput,
   createConnectionInput,
   deleteHistoryInput,
   disconnectResult,
@@ -15,6 +16,8 @@ import { TRPCError, type TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
 import type { AppServices } from '../services.ts';
 import { adminProcedure, protectedProcedure } from '../trpc/trpc.ts';
+import { connectWhatsapp } from './connect.ts';
+import { connectProgressRecorder, pruneConnectProgress, readConnectProgress } from './connect-progress.ts';
 import {
   HistoryConfirmationMismatchError,
   restoreTwilioWebhooks,
@@ -23,14 +26,10 @@ import {
 import { ConnectionDisconnectedError } from './errors.ts';
 import { presentConnection } from './present.ts';
 import {
-  alreadyConnected,
   type ConnectionRow,
-  connectionHoldingNumber,
   deleteConnection,
   disconnectorNames,
   findConnection,
-  heldByAnotherHistory,
-  insertConnection,
   listConnections,
   updateConnection,
 } from './store.ts';
@@ -39,7 +38,7 @@ import {
   configureTwilioWebhooks,
   storedCredentials,
   storedTokenPair,
-  verifyTwilioAccess,
+  verifyConnectionTarget,
   webhookSetupPatch,
 } from './twilio-access.ts';
 
@@ -66,67 +65,31 @@ export const connectionsRouter = {
       return presentConnection(row, ctx.services.publicUrl, await disconnectorNames(ctx.services.db, [row]));
     }),
 
-  /**
-   * The connect flow. Nothing is stored unless Twilio accepted the credentials and knows the
-   * number; whether the number is connected already is told only after that (the insert's
-   * unique constraint settles a race).
-   */
+  /** The connect flow (connect.ts); its steps are recorded under the attempt id, when given. */
   create: adminProcedure
     .input(createConnectionInput)
     .output(connectionWriteResult)
     .mutation(async ({ ctx, input }) => {
       const { services, user } = ctx;
-      const credentials = { accountSid: input.accountSid, authToken: input.authToken };
-      const sender = await verifyTwilioAccess(services, credentials, input.whatsappNumber);
-
-      // Only once Twilio accepted the credentials: for the sandbox number (shared by
-      // every account) the answer says whether that account is connected here, which
-      // nobody without its Auth Token may learn.
-      const holder = await connectionHoldingNumber(services.db, input.whatsappNumber, input.accountSid);
-      const ours = holder?.organizationId === user.organizationId;
-      if (holder && !holder.disconnected) throw alreadyConnected(input.whatsappNumber, ours);
-      if (holder && !ours) throw heldByAnotherHistory(input.whatsappNumber);
-
-      // Connected again in the same organization: the disconnected row comes back with
-      // the new credentials, keeping its id, so its conversation and events continue.
-      // Otherwise the id is made here so the ciphertext can be bound to its row before the insert.
-      const id = holder?.id ?? randomUUID();
-      const fields = {
-        twilioAccountSid: input.accountSid,
-        twilioAuthTokenHash: services.vault.encrypt(input.authToken, {
-          rowId: id,
-          accountSid: input.accountSid,
-        }),
-        whatsappNumberSid: sender.sid,
-        webhookConfigured: false,
-        lastVerifiedAt: new Date(),
-      };
-      const stored = await ctx.asUser((tx) =>
-        holder
-          ? updateConnection(tx, id, {
-              ...fields,
-              ...(input.friendlyName === undefined ? {} : { friendlyName: input.friendlyName }),
-              isActive: true,
-              disconnectedAt: null,
-              disconnectedBy: null,
-            })
-          : insertConnection(tx, {
-              ...fields,
-              id,
-              organizationId: user.organizationId,
-              whatsappNumber: input.whatsappNumber,
-              friendlyName: input.friendlyName ?? null,
-            }),
-      );
-
-      const webhooks = await configureTwilioWebhooks(services, credentials, stored);
-      const row = webhooks.configured
-        ? await ctx.asUser((tx) => updateConnection(tx, id, webhookSetupPatch(webhooks)))
-        : stored;
-      if (webhooks.error)
-        ctx.req.log.warn({ connectionId: id }, 'connection stored; webhooks not configured');
-      return writeResult(services, row, webhooks.error);
+      if (input.attemptId !== undefined) await ctx.asUser((tx) => pruneConnectProgress(tx));
+      const progress = connectProgressRecorder({
+        attemptId: input.attemptId,
+        userId: user.userId,
+        organizationId: user.organizationId,
+        asUser: ctx.asUser,
+        log: ctx.req.log,
+      });
+      return connectWhatsapp({ services, user, asUser: ctx.asUser, log: ctx.req.log }, input, progress);
     }),
+
+  /**
+   * The steps a `create` with this attempt id has recorded so far (polled while it
+   * runs). Row-level security shows only the caller's own attempts.
+   */
+  connectProgress: adminProcedure
+    .input(connectProgressInput)
+    .output(connectProgress)
+    .query(({ ctx, input }) => ctx.asUser((tx) => readConnectProgress(tx, input.attemptId))),
 
   /**
    * The name alone, or new credentials (a new Auth Token, or a new Account SID with
@@ -151,9 +114,12 @@ export const connectionsRouter = {
         accountSid: input.accountSid ?? current.twilioAccountSid,
         authToken: input.authToken,
       };
-      const sender = await verifyTwilioAccess(services, credentials, current.whatsappNumber);
+      const found = await verifyConnectionTarget(services, credentials, current);
       const accountChanged = credentials.accountSid !== current.twilioAccountSid;
-      const senderMoved = accountChanged || sender.sid !== current.whatsappNumberSid;
+      // A Messaging Service's webhooks serve its whole pool: a sender change there moves nothing.
+      const senderMoved =
+        accountChanged ||
+        (current.messagingServiceSid === null && found.whatsappNumberSid !== current.whatsappNumberSid);
       // The replaced token stays accepted on webhooks for a grace period: Twilio signs
       // with it until the new one is promoted in its console (token-rotation.ts).
       const binding = { rowId: current.id, accountSid: credentials.accountSid };
@@ -171,7 +137,8 @@ export const connectionsRouter = {
           ...rotation,
           twilioAccountSid: credentials.accountSid,
           twilioAuthTokenHash: services.vault.encrypt(credentials.authToken, binding),
-          whatsappNumberSid: sender.sid,
+          whatsappNumberSid: found.whatsappNumberSid,
+          messagingServiceSenders: found.messagingServiceSenders,
           lastVerifiedAt: new Date(),
           ...(senderMoved ? { webhookConfigured: false } : {}),
         }),
@@ -194,16 +161,18 @@ export const connectionsRouter = {
     .mutation(async ({ ctx, input }) => {
       const { services } = ctx;
       const current = await ctx.asUser((tx) => findConnection(tx, input.id));
-      const sender = await verifyTwilioAccess(
+      const found = await verifyConnectionTarget(
         services,
         await storedCredentials(services, current),
-        current.whatsappNumber,
+        current,
       );
-      const senderMoved = sender.sid !== current.whatsappNumberSid;
+      const senderMoved =
+        current.messagingServiceSid === null && found.whatsappNumberSid !== current.whatsappNumberSid;
       const row = await ctx.asUser((tx) =>
         updateConnection(tx, input.id, {
           lastVerifiedAt: new Date(),
-          ...(senderMoved ? { whatsappNumberSid: sender.sid, webhookConfigured: false } : {}),
+          messagingServiceSenders: found.messagingServiceSenders,
+          ...(senderMoved ? { whatsappNumberSid: found.whatsappNumberSid, webhookConfigured: false } : {}),
         }),
       );
       return presentConnection(row, services.publicUrl);

@@ -50,6 +50,8 @@ export const connectionColumns = {
   lastSignedWithPreviousAt: connections.lastSignedWithPreviousAt,
   disconnectedAt: connections.disconnectedAt,
   disconnectedBy: connections.disconnectedBy,
+  messagingServiceSid: connections.messagingServiceSid,
+  messagingServiceSenders: connections.messagingServiceSenders,
 } satisfies { [K in keyof ConnectionRow]: (typeof connections)[K] };
 
 /**
@@ -128,6 +130,31 @@ export async function connectionHoldingNumber(
           ? and(sameNumber, eq(connections.twilioAccountSid, accountSid))
           : and(sameNumber, ne(connections.whatsappNumber, TWILIO_SANDBOX_NUMBER)),
       )
+      .limit(1),
+  );
+  return row
+    ? { id: row.id, organizationId: row.organizationId, disconnected: row.disconnectedAt !== null }
+    : null;
+}
+
+/**
+ * The connection, if any, that holds this Messaging Service, connected or not. Read as
+ * the service role (a service SID is unique across organizations, like a number); the
+ * caller only learns whether it is theirs.
+ */
+export async function connectionHoldingService(
+  db: Database,
+  serviceSid: string,
+): Promise<NumberHolder | null> {
+  const [row] = await withServiceRole(db, (tx) =>
+    tx
+      .select({
+        id: connections.id,
+        organizationId: connections.organizationId,
+        disconnectedAt: connections.disconnectedAt,
+      })
+      .from(connections)
+      .where(eq(connections.messagingServiceSid, serviceSid))
       .limit(1),
   );
   return row
@@ -225,6 +252,7 @@ export type ConnectionPatch = Partial<
     | 'twilioWebhooksBefore'
     | 'disconnectedAt'
     | 'disconnectedBy'
+    | 'messagingServiceSenders'
   >
 >;
 

@@ -1,4 +1,5 @@
 import {
+  type MessagingServiceSenders,
   TwilioAdapterError,
   type TwilioCredentials,
   type WebhookSettings,
@@ -33,6 +34,69 @@ export async function verifyTwilioAccess(
   }
 }
 
+/** The connect flow's first step alone: the credentials, checked with Twilio. */
+export async function verifyTwilioCredentials(
+  services: Pick<AppServices, 'twilio'>,
+  credentials: TwilioCredentials,
+): Promise<void> {
+  try {
+    await services.twilio.verifyCredentials(credentials);
+  } catch (error) {
+    throw asTwilioRefusal(error, 'connect');
+  }
+}
+
+/** The connect flow's second step for a number: its WhatsApp sender in the account. */
+export async function findTwilioSender(
+  services: Pick<AppServices, 'twilio'>,
+  credentials: TwilioCredentials,
+  whatsappNumber: string,
+): Promise<WhatsappSender> {
+  try {
+    return await services.twilio.findWhatsappSender(credentials, whatsappNumber);
+  } catch (error) {
+    throw asTwilioRefusal(error, 'connect');
+  }
+}
+
+/**
+ * The connect flow's second step for a Messaging Service: the service, in this account
+ * (another account's is not found), and its WhatsApp senders (none: refused).
+ */
+export async function findTwilioMessagingService(
+  services: Pick<AppServices, 'twilio'>,
+  credentials: TwilioCredentials,
+  serviceSid: string,
+): Promise<MessagingServiceSenders> {
+  try {
+    return await services.twilio.findMessagingService(credentials, serviceSid);
+  } catch (error) {
+    throw asTwilioRefusal(error, 'connect');
+  }
+}
+
+/**
+ * Re-checks a stored connection's credentials and what it connects: its number's
+ * sender, or its Messaging Service (and that service's WhatsApp senders now).
+ */
+export async function verifyConnectionTarget(
+  services: Pick<AppServices, 'twilio'>,
+  credentials: TwilioCredentials,
+  row: Pick<ConnectionRow, 'whatsappNumber' | 'whatsappNumberSid' | 'messagingServiceSid'>,
+): Promise<{ whatsappNumberSid: string | null; messagingServiceSenders?: string[] }> {
+  if (row.messagingServiceSid === null) {
+    const sender = await verifyTwilioAccess(services, credentials, row.whatsappNumber);
+    return { whatsappNumberSid: sender.sid };
+  }
+  await verifyTwilioCredentials(services, credentials);
+  const service = await findTwilioMessagingService(services, credentials, row.messagingServiceSid);
+  const own = service.whatsappSenders.find((s) => s.number === row.whatsappNumber);
+  return {
+    whatsappNumberSid: own?.sid ?? row.whatsappNumberSid,
+    messagingServiceSenders: service.whatsappSenders.map((s) => s.number),
+  };
+}
+
 export const WEBHOOKS_NOT_SET =
   'Twilio could not be reached to set the webhooks. Try "Configure webhooks" again, or paste the URLs in the Twilio Console.';
 
@@ -60,7 +124,7 @@ export function pointsHere(settings: WebhookSettings, urls: { inbound: string; s
 export async function configureTwilioWebhooks(
   services: Pick<AppServices, 'twilio' | 'publicUrl'>,
   credentials: TwilioCredentials,
-  row: Pick<ConnectionRow, 'id' | 'whatsappNumberSid'>,
+  row: Pick<ConnectionRow, 'id' | 'whatsappNumberSid' | 'messagingServiceSid'>,
 ): Promise<WebhookSetup> {
   const urls = webhookUrlsFor(services.publicUrl, row.id);
   const sender = senderOf(row);

@@ -80,7 +80,8 @@ function refusalField(error: TwilioAdapterError, purpose: TwilioCallPurpose): st
     case 'account_inactive':
       return 'accountSid';
     case 'number_not_found':
-      return 'whatsappNumber';
+      // A Messaging Service without a WhatsApp sender points at the service's SID.
+      return error.field === 'messagingServiceSid' ? error.field : 'whatsappNumber';
     case 'not_found':
     case 'invalid_request':
       return error.field;

@@ -107,6 +107,10 @@ export async function sendWhatsappMessage({
   try {
     sent = await services.twilio.sendMessage(await storedCredentials(services, connection), {
       from: connection.whatsappNumber,
+      // A Messaging Service connection sends through the service: Twilio picks the sender.
+      ...(connection.messagingServiceSid === null
+        ? {}
+        : { messagingServiceSid: connection.messagingServiceSid }),
       to: message.to,
       ...(content.template
         ? { contentSid: content.template.contentSid, contentVariables: content.template.variables }
@@ -221,6 +225,8 @@ export async function recordTwilioAnswer(
         statusUpdatedAt: sql`case when ${advances} then now() else ${m.statusUpdatedAt} end`,
         errorCode: sql`coalesce(${m.errorCode}, ${sent.errorCode})`,
         errorMessage: sql`coalesce(${m.errorMessage}, ${sent.errorMessage})`,
+        // Through a Messaging Service, the sender Twilio picked from its pool.
+        ...(sent.from ? { fromNumber: sent.from } : {}),
       })
       .where(and(eq(m.id, id), or(isNull(m.messageSid), eq(m.messageSid, sent.sid))))
       .returning();

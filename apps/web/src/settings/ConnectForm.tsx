@@ -1,6 +1,6 @@
-import { type ConnectionWriteResult, createConnectionInput } from '@app/contracts';
+import { type ConnectionTargetKind, type ConnectionWriteResult, createConnectionInput } from '@app/contracts';
 import { useMutation } from '@tanstack/react-query';
-import { type FormEvent, useEffect } from 'react';
+import { type FormEvent, useEffect, useId, useState } from 'react';
 import { submittedText, useFieldErrors } from '../lib/form.ts';
 import { useTRPC } from '../lib/trpc.ts';
 import { Alert } from '../ui/Alert.tsx';
@@ -8,7 +8,16 @@ import { Field } from '../ui/Field.tsx';
 import { ConnectProgress } from './ConnectProgress.tsx';
 import { useRefreshConnections } from './use-refresh-connections.ts';
 
-const fields = ['accountSid', 'authToken', 'whatsappNumber', 'friendlyName'] as const;
+const fields = ['accountSid', 'authToken', 'whatsappNumber', 'messagingServiceSid', 'friendlyName'] as const;
+
+const targetChoices: { kind: ConnectionTargetKind; label: string; hint: string }[] = [
+  { kind: 'number', label: 'A WhatsApp number', hint: 'One WhatsApp sender of your account.' },
+  {
+    kind: 'messaging_service',
+    label: 'A Messaging Service',
+    hint: 'Every WhatsApp sender in the service’s Sender Pool; Twilio picks which one sends.',
+  },
+];
 
 /** The connect flow: the credentials, checked here with the shared contract, then by Twilio. */
 export function ConnectForm({
@@ -25,6 +34,10 @@ export function ConnectForm({
   const refreshConnections = useRefreshConnections();
   const form = useFieldErrors(fields);
   const { focusField } = form;
+  const [kind, setKind] = useState<ConnectionTargetKind>('number');
+  // One id per press of Connect: the server records that attempt's steps under it.
+  const [attemptId, setAttemptId] = useState<string | null>(null);
+  const choiceName = useId();
   useEffect(() => {
     if (focusOnOpen) focusField('accountSid');
   }, [focusOnOpen, focusField]);
@@ -41,13 +54,21 @@ export function ConnectForm({
 
   function onSubmit(event: FormEvent<HTMLFormElement>) {
     const value = submittedText(event);
-    const input = form.validate(createConnectionInput, {
+    const credentials = {
       accountSid: value('accountSid'),
       authToken: value('authToken'),
-      whatsappNumber: value('whatsappNumber'),
       friendlyName: value('friendlyName'),
-    });
-    if (input) create.mutate(input);
+    };
+    const input = form.validate(
+      createConnectionInput,
+      kind === 'messaging_service'
+        ? { ...credentials, kind, messagingServiceSid: value('messagingServiceSid') }
+        : { ...credentials, kind, whatsappNumber: value('whatsappNumber') },
+    );
+    if (!input) return;
+    const id = crypto.randomUUID();
+    setAttemptId(id);
+    create.mutate({ ...input, attemptId: id });
   }
 
   return (
@@ -58,7 +79,7 @@ export function ConnectForm({
       </Alert>
       <form noValidate onSubmit={onSubmit} className="form" aria-busy={create.isPending}>
         <fieldset disabled={create.isPending} className="form__fields">
-          <legend className="visually-hidden">Twilio credentials and number</legend>
+          <legend className="visually-hidden">Twilio credentials and what to connect</legend>
           <Field
             label="Account SID"
             {...form.field('accountSid')}
@@ -75,14 +96,44 @@ export function ConnectForm({
             spellCheck={false}
             hint="Next to the Account SID; use Show in the Console to copy it. We store it encrypted."
           />
-          <Field
-            label="WhatsApp number"
-            {...form.field('whatsappNumber')}
-            type="tel"
-            autoComplete="off"
-            placeholder="+14155238886"
-            hint="With + and the country code, as listed under Messaging > Senders > WhatsApp senders."
-          />
+          <fieldset className="choice">
+            <legend className="choice__legend">What to connect</legend>
+            {targetChoices.map((choice) => (
+              <label key={choice.kind} className="choice__option">
+                <input
+                  type="radio"
+                  className="choice__radio"
+                  name={choiceName}
+                  value={choice.kind}
+                  checked={kind === choice.kind}
+                  onChange={() => setKind(choice.kind)}
+                />
+                <span>
+                  <span className="choice__label">{choice.label}</span>
+                  <span className="choice__hint">{choice.hint}</span>
+                </span>
+              </label>
+            ))}
+          </fieldset>
+          {kind === 'number' ? (
+            <Field
+              label="WhatsApp number"
+              {...form.field('whatsappNumber')}
+              type="tel"
+              autoComplete="off"
+              placeholder="+14155238886"
+              hint="With + and the country code, as listed under Messaging > Senders > WhatsApp senders."
+            />
+          ) : (
+            <Field
+              label="Messaging Service SID"
+              {...form.field('messagingServiceSid')}
+              autoComplete="off"
+              spellCheck={false}
+              placeholder="MG…"
+              hint="Twilio Console > Messaging > Services: the SID beside the service's name, starting with MG. Its Sender Pool needs at least one WhatsApp sender."
+            />
+          )}
           <Field
             label="Name (optional)"
             {...form.field('friendlyName')}
@@ -90,7 +141,7 @@ export function ConnectForm({
             hint="How your team will recognise this number, e.g. Support."
           />
         </fieldset>
-        <ConnectProgress running={create.isPending} />
+        <ConnectProgress attemptId={attemptId} running={create.isPending} kind={kind} />
         <div className="form__actions">
           <button type="submit" className="button button--primary" disabled={create.isPending}>
             {create.isPending ? 'Connecting…' : 'Connect'}

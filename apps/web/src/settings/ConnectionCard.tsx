@@ -11,6 +11,7 @@ import { DeliveryLog } from './DeliveryLog.tsx';
 import type { Feedback } from './feedback.ts';
 import { HealthPanel } from './HealthPanel.tsx';
 import { InboxLink } from './InboxLink.tsx';
+import { MessagingServiceFacts } from './MessagingServiceFacts.tsx';
 import { SigningTokenHint } from './SigningTokenHint.tsx';
 import { SyncNow } from './SyncNow.tsx';
 import { UpdateCredentialsForm } from './UpdateCredentialsForm.tsx';
@@ -22,6 +23,7 @@ const senderLabels = {
   sender: 'WhatsApp sender',
   incoming_number: 'Twilio phone number',
   sandbox: 'Twilio sandbox',
+  messaging_service: 'Messaging Service',
 } as const;
 
 /** One connected number: its state, its webhook URLs (and how to paste them where Twilio needs it), actions, recent events. */
@@ -171,6 +173,7 @@ export function ConnectionCard({
           <dt>Kind</dt>
           <dd>{senderLabels[connection.senderKind]}</dd>
         </div>
+        <MessagingServiceFacts connection={connection} />
         <div>
           <dt>Last verified</dt>
           <dd>{connection.lastVerifiedAt ? <DateTime iso={connection.lastVerifiedAt} /> : 'Never'}</dd>

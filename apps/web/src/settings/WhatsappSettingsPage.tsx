@@ -40,12 +40,16 @@ export default function WhatsappSettingsPage({ user }: { user: Me }) {
   function onConnected(connection: ConnectionWriteResult) {
     setShowForm(false);
     setLastWrite(connection);
+    // A Messaging Service is named by its SID: its senders are all connected.
+    const what = connection.messagingService
+      ? `Messaging Service ${connection.messagingService.sid}`
+      : connection.whatsappNumber;
     setResult(
       connection.webhookError
-        ? `Connected ${connection.whatsappNumber}, but its webhooks still need to be set up.`
+        ? `Connected ${what}, but its webhooks still need to be set up.`
         : connection.webhookConfigured
-          ? `Connected ${connection.whatsappNumber}. Twilio will send its messages here.`
-          : `Connected ${connection.whatsappNumber}. Paste the two URLs below into Twilio to receive its messages.`,
+          ? `Connected ${what}. Twilio will send its messages here.`
+          : `Connected ${what}. Paste the two URLs below into Twilio to receive its messages.`,
     );
     setFocusTarget(connection.id);
   }

@@ -7,6 +7,7 @@ import type { FailureContext } from './map-twilio-failure.ts';
 import { mapTwilioFailure } from './map-twilio-failure.ts';
 import type {
   ContentTemplate,
+  MessagingServiceSenders,
   OutboundWhatsappMessage,
   SenderState,
   SentMessage,
@@ -99,6 +100,14 @@ interface SenderWebhookWire {
   status_callback_url: string | null;
   status_callback_method: string | null;
 }
+
+/** The refusal for a Messaging Service whose pool holds no WhatsApp sender. */
+export function serviceWithoutWhatsappSender(serviceSid: string, accountSid: string): string {
+  return `Messaging Service ${serviceSid} in account ${accountSid} has no WhatsApp sender. In the Twilio Console open Messaging > Services, pick the service, add a WhatsApp sender to its Sender Pool, then connect it here.`;
+}
+
+const serviceGone = (sid: string, accountSid: string) =>
+  `Account ${accountSid} has no Messaging Service ${sid}. Copy the SID (it starts with MG) from Messaging > Services in the Twilio Console of that account.`;
 
 const senderGone = (sid: string, accountSid: string) =>
   `The WhatsApp sender ${sid} no longer exists in account ${accountSid}. Look the number up again.`;
@@ -246,9 +255,73 @@ export function createTwilioAdapter(options: TwilioAdapterOptions = {}): TwilioA
       );
     },
 
+    async findMessagingService(c, serviceSid): Promise<MessagingServiceSenders> {
+      const client = clientFor(c);
+      const notFound = { accountSid: c.accountSid, notFoundMessage: serviceGone(serviceSid, c.accountSid) };
+      // FetchService answers 404 for a service of another account: it proves the
+      // service belongs to the account these credentials are for.
+      const service = await call(notFound, () => client.messaging.v1.services(serviceSid).fetch()).catch(
+        (error: unknown) => {
+          throw error instanceof TwilioAdapterError && error.kind === 'not_found'
+            ? new TwilioAdapterError('not_found', error.message, {
+                httpStatus: 404,
+                field: 'messagingServiceSid',
+                cause: error,
+              })
+            : error;
+        },
+      );
+      // The service's pool: WhatsApp senders are listed as ChannelSenders; its phone
+      // numbers (PhoneNumbers) count only when the Senders API lists them as WhatsApp
+      // senders of the account (https://www.twilio.com/docs/whatsapp/api/senders).
+      const [channelSenders, phoneNumbers, accountSenders] = await Promise.all([
+        call(notFound, () => client.messaging.v1.services(serviceSid).channelSenders.list({ pageSize: 100 })),
+        call(notFound, () => client.messaging.v1.services(serviceSid).phoneNumbers.list({ pageSize: 100 })),
+        call({ accountSid: c.accountSid }, () =>
+          client.messaging.v2.channelsSenders.list({ channel: 'whatsapp', pageSize: 100 }),
+        ),
+      ]);
+      const bySenderId = new Map(accountSenders.map((s) => [s.senderId, s.sid]));
+      const whatsappSenders: { sid: string; number: string }[] = [];
+      const add = (senderId: string | undefined) => {
+        if (!senderId?.startsWith('whatsapp:')) return;
+        const sid = bySenderId.get(senderId);
+        const number = senderId.slice('whatsapp:'.length);
+        if (sid && !whatsappSenders.some((w) => w.number === number)) whatsappSenders.push({ sid, number });
+      };
+      for (const cs of channelSenders) if (cs.senderType === 'WhatsApp') add(cs.sender);
+      for (const pn of phoneNumbers) add(`whatsapp:${pn.phoneNumber}`);
+      if (whatsappSenders.length === 0) {
+        throw new TwilioAdapterError(
+          'number_not_found',
+          serviceWithoutWhatsappSender(service.sid, c.accountSid),
+          {
+            field: 'messagingServiceSid',
+          },
+        );
+      }
+      return { sid: service.sid, friendlyName: service.friendlyName, whatsappSenders };
+    },
+
     async configureWebhooks(c, sender, urls) {
       if (sender.kind === 'sandbox') return { configured: false };
       const client = clientFor(c);
+      if (sender.kind === 'messaging_service') {
+        // UpdateService (Messaging v1): with UseInboundWebhookOnNumber off, inbound
+        // messages to every sender of the pool go to InboundRequestUrl ("If this field
+        // is enabled then the webhook url defined on the phone number will override the
+        // inbound_request_url", https://www.twilio.com/docs/messaging/api/service-resource;
+        // the console calls the two choices "Send a webhook" and "Defer to sender's webhook").
+        await call({ accountSid: c.accountSid, notFoundMessage: serviceGone(sender.sid, c.accountSid) }, () =>
+          client.messaging.v1.services(sender.sid).update({
+            inboundRequestUrl: urls.inboundUrl,
+            inboundMethod: 'POST',
+            statusCallback: urls.statusUrl,
+            useInboundWebhookOnNumber: false,
+          }),
+        );
+        return { configured: true };
+      }
       if (sender.kind === 'sender') {
         // twilio@6.2.0 types this body in camelCase but sends it as given, while the API
         // (and its OpenAPI description) reads snake_case; so we hand it the wire format.
@@ -367,6 +440,20 @@ export function createTwilioAdapter(options: TwilioAdapterOptions = {}): TwilioA
     async readWebhooks(c, sender): Promise<WebhookSettings | null> {
       if (sender.kind === 'sandbox') return null;
       const client = clientFor(c);
+      if (sender.kind === 'messaging_service') {
+        // FetchService: a service's status callbacks have no method of their own (POST).
+        const service = await call(
+          { accountSid: c.accountSid, notFoundMessage: serviceGone(sender.sid, c.accountSid) },
+          () => client.messaging.v1.services(sender.sid).fetch(),
+        );
+        return {
+          inboundUrl: service.inboundRequestUrl || null,
+          inboundMethod: service.inboundMethod || null,
+          statusUrl: service.statusCallback || null,
+          statusMethod: null,
+          useInboundWebhookOnNumber: service.useInboundWebhookOnNumber ?? null,
+        };
+      }
       if (sender.kind === 'sender') {
         // FetchChannelsSender (Messaging v2): its `webhook` object.
         const found = await call(
@@ -398,6 +485,19 @@ export function createTwilioAdapter(options: TwilioAdapterOptions = {}): TwilioA
     async restoreWebhooks(c, sender, settings) {
       if (sender.kind === 'sandbox') return { restored: false };
       const client = clientFor(c);
+      if (sender.kind === 'messaging_service') {
+        // UpdateService: an empty URL clears it; UseInboundWebhookOnNumber goes back
+        // to what it was (Twilio's default, false, when it was never read).
+        await call({ accountSid: c.accountSid, notFoundMessage: serviceGone(sender.sid, c.accountSid) }, () =>
+          client.messaging.v1.services(sender.sid).update({
+            inboundRequestUrl: settings.inboundUrl ?? '',
+            inboundMethod: settings.inboundMethod === 'GET' ? 'GET' : 'POST',
+            statusCallback: settings.statusUrl ?? '',
+            useInboundWebhookOnNumber: settings.useInboundWebhookOnNumber ?? false,
+          }),
+        );
+        return { restored: true };
+      }
       if (sender.kind === 'sender') {
         // The webhook object's fields are nullable in Twilio's description of
         // UpdateChannelsSender (twilio_messaging_v2.json): null clears one.
@@ -451,7 +551,10 @@ export function createTwilioAdapter(options: TwilioAdapterOptions = {}): TwilioA
       const message = await call({ accountSid: c.accountSid }, () =>
         client.api.v2010.accounts(c.accountSid).messages.create({
           to: m.to,
-          from: m.from.startsWith('whatsapp:') ? m.from : `whatsapp:${m.from}`,
+          // With a Messaging Service Twilio picks the sender from its pool.
+          ...(m.messagingServiceSid === undefined
+            ? { from: m.from.startsWith('whatsapp:') ? m.from : `whatsapp:${m.from}` }
+            : { messagingServiceSid: m.messagingServiceSid }),
           statusCallback: m.statusCallback,
           ...(m.body === undefined ? {} : { body: m.body }),
           ...(m.mediaUrls === undefined || m.mediaUrls.length === 0 ? {} : { mediaUrl: m.mediaUrls }),
@@ -469,6 +572,7 @@ export function createTwilioAdapter(options: TwilioAdapterOptions = {}): TwilioA
       );
       return {
         sid: message.sid,
+        from: message.from || null,
         status: message.status,
         errorCode: message.errorCode ?? null,
         errorMessage: message.errorMessage ?? null,

@@ -8,7 +8,13 @@ export type TwilioAdapterErrorKind =
   | 'rate_limited'
   | 'twilio_error';
 
-export type TwilioAdapterErrorField = 'accountSid' | 'authToken' | 'whatsappNumber' | 'to' | 'mediaUrls';
+export type TwilioAdapterErrorField =
+  | 'accountSid'
+  | 'authToken'
+  | 'whatsappNumber'
+  | 'messagingServiceSid'
+  | 'to'
+  | 'mediaUrls';
 
 /**
  * The one error the adapter throws. `message` is written for the person who

@@ -73,7 +73,20 @@ export type WhatsappSender =
    */
   | { kind: 'incoming_number'; sid: string }
   /** Twilio's shared sandbox number; its webhooks are set in the console only. */
-  | { kind: 'sandbox'; sid: null };
+  | { kind: 'sandbox'; sid: null }
+  /**
+   * A Messaging Service (`MG…`, Messaging v1): its InboundRequestUrl and StatusCallback
+   * serve every sender of its pool, and sends name it (MessagingServiceSid).
+   */
+  | { kind: 'messaging_service'; sid: string };
+
+/** A Messaging Service as the connect flow checks it: what it is, and its WhatsApp senders. */
+export interface MessagingServiceSenders {
+  sid: string;
+  friendlyName: string;
+  /** Its WhatsApp senders (Senders API), in the order Twilio lists them. */
+  whatsappSenders: { sid: string; number: string }[];
+}
 
 export interface VerifiedAccount {
   accountSid: string;
@@ -83,8 +96,10 @@ export interface VerifiedAccount {
 }
 
 export interface OutboundWhatsappMessage {
-  /** The sender, E.164. */
+  /** The sender, E.164; ignored when `messagingServiceSid` is given (Twilio picks one of its senders). */
   from: string;
+  /** Send through this Messaging Service (MG…): Twilio picks the sender from its pool. */
+  messagingServiceSid?: string;
   /** The recipient, `whatsapp:+…`. */
   to: string;
   body?: string;
@@ -127,6 +142,8 @@ export interface ContentTemplate {
 
 export interface SentMessage {
   sid: string;
+  /** The sender Twilio used (`whatsapp:+…`): for a Messaging Service, the one it picked. */
+  from?: string | null;
   status: string;
   errorCode: number | null;
   errorMessage: string | null;
@@ -143,6 +160,8 @@ export interface WebhookSettings {
   inboundMethod: string | null;
   statusUrl: string | null;
   statusMethod: string | null;
+  /** A Messaging Service only: whether each sender's own webhook wins over the service's. */
+  useInboundWebhookOnNumber?: boolean | null;
 }
 
 /** Why Twilio holds a sender OFFLINE: one of its `offline_reasons` (Senders API v2). */
@@ -178,6 +197,12 @@ export interface TwilioAdapter {
    * are `number_not_found`, each with its own sentence.
    */
   findWhatsappSender(c: TwilioCredentials, e164: string): Promise<WhatsappSender>;
+  /**
+   * The account's Messaging Service and its WhatsApp senders. A service the account
+   * lacks is `not_found`, a service with no WhatsApp sender `number_not_found`, each
+   * with a sentence saying what to do in Twilio's console.
+   */
+  findMessagingService(c: TwilioCredentials, serviceSid: string): Promise<MessagingServiceSenders>;
   /** `configured: false` when Twilio has no API for it (the sandbox): the URLs must be pasted in the console. */
   configureWebhooks(
     c: TwilioCredentials,

@@ -1,0 +1,385 @@
+import type { ConnectionWriteResult, ConnectProgress, DisconnectResult } from '@app/contracts';
+import {
+  twilioWhatsappConnections as connections,
+  twilioWhatsappConnectProgress,
+  twilioWhatsappMessages,
+  withServiceRole,
+  withUser,
+} from '@app/db';
+import { freePort } from '@app/db/testing';
+import { serviceWithoutWhatsappSender } from '@app/twilio';
+import { eq } from 'drizzle-orm';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { addOrganizationMember } from '../src/auth/members.ts';
+import { otherToken, uniqueNumber } from './connections-world.ts';
+import { TEST_PASSWORD, TestClient, uniqueEmail, useTestServer } from './helpers.ts';
+import { drainWorker } from './webhook-helpers.ts';
+
+// The simulator delivers Twilio's webhooks over real HTTP to this server, whose
+// PUBLIC_URL is where it listens: signatures are checked as in production.
+const port = await freePort();
+const origin = `http://127.0.0.1:${port}`;
+const CUSTOMER = 'whatsapp:+447700900123';
+const OTHER_CUSTOMER = 'whatsapp:+447700900456';
+const EARLIER = {
+  inboundRequestUrl: 'https://earlier.example.com/sms/in',
+  statusCallback: 'https://earlier.example.com/sms/status',
+};
+
+describe('connecting a Messaging Service', () => {
+  const server = useTestServer(() => ({ publicUrl: new URL(origin) }), { simulator: true });
+  let acme: TestClient;
+  let acmeOrganizationId: string;
+  let globex: TestClient;
+
+  /** Signs up an organization; its owner's client sends this server's origin. */
+  async function owner(name: string): Promise<{ client: TestClient; organizationId: string }> {
+    const client = new TestClient(() => server.app);
+    const res = await client.mutation<{ organizationId: string }>(
+      'auth.signUp',
+      { organizationName: name, email: uniqueEmail('owner'), password: TEST_PASSWORD },
+      { origin },
+    );
+    if (res.error) throw new Error(res.error.message);
+    return { client, organizationId: res.data.organizationId };
+  }
+
+  /** Another person of an organization, signed in. */
+  async function person(organizationId: string, role: 'admin' | 'member') {
+    const email = uniqueEmail(role);
+    const { userId } = await addOrganizationMember(server.db, {
+      organizationId,
+      email,
+      password: TEST_PASSWORD,
+      role,
+    });
+    const client = new TestClient(() => server.app);
+    const res = await client.mutation('auth.signIn', { email, password: TEST_PASSWORD }, { origin });
+    if (res.error) throw new Error(res.error.message);
+    return { client, userId, email };
+  }
+
+  beforeAll(async () => {
+    await server.app.listen({ port, host: '127.0.0.1' });
+    const a = await owner('Pool Co');
+    acme = a.client;
+    acmeOrganizationId = a.organizationId;
+    globex = (await owner('Other Co')).client;
+  });
+
+  /** An account with a service holding two WhatsApp senders, pointed at another system before. */
+  function accountWithService() {
+    const sim = server.simulator.sim;
+    const account = sim.seedAccount();
+    const numbers = [uniqueNumber(), uniqueNumber()] as const;
+    const service = sim.addMessagingService(account.sid, {
+      friendlyName: 'Support pool',
+      senders: [...numbers],
+      ...EARLIER,
+      useInboundWebhookOnNumber: true,
+    });
+    return { account, numbers, service };
+  }
+
+  const connect = (client: TestClient, input: Record<string, unknown>) =>
+    client.mutation<ConnectionWriteResult>('whatsapp.connections.create', input, { origin });
+  const progressOf = (client: TestClient, attemptId: string) =>
+    client.query<ConnectProgress>('whatsapp.connections.connectProgress', { attemptId });
+
+  it('verifies and configures the service, stores inbound to two of its senders, and sends with MessagingServiceSid', async () => {
+    const { account, numbers, service } = accountWithService();
+    server.simulator.sim.clearOaiViolations();
+    const res = await connect(acme, {
+      kind: 'messaging_service',
+      accountSid: account.sid,
+      authToken: account.authToken,
+      // Pasted in capitals: the contract normalizes it.
+      messagingServiceSid: `MG${service.sid.slice(2).toUpperCase()}`,
+      friendlyName: 'Pool',
+    });
+    expect(res.error).toBeUndefined();
+    const connection = res.data;
+    expect(connection).toMatchObject({
+      senderKind: 'messaging_service',
+      messagingService: { sid: service.sid, senders: [...numbers] },
+      whatsappNumber: numbers[0],
+      webhookConfigured: true,
+      webhookError: null,
+    });
+
+    // Twilio's side: every sender's inbound now comes to us, and statuses too.
+    expect(server.simulator.sim.services.get(service.sid)).toMatchObject({
+      inboundRequestUrl: connection.webhookUrls.inbound,
+      statusCallback: connection.webhookUrls.status,
+      useInboundWebhookOnNumber: false,
+    });
+
+    for (const [to, from] of [
+      [numbers[0], CUSTOMER],
+      [numbers[1], OTHER_CUSTOMER],
+    ] as const) {
+      const delivered = await server.simulator.sim.deliverInbound({ to, from, body: `to ${to}` });
+      expect(delivered.deliveries.map((d) => d.outcome)).toEqual(['delivered']);
+    }
+    // The server's own worker may be applying them as well: wait until both are stored.
+    const inboundRows = () =>
+      withServiceRole(server.db, (tx) =>
+        tx
+          .select({ to: twilioWhatsappMessages.toNumber, body: twilioWhatsappMessages.body })
+          .from(twilioWhatsappMessages)
+          .where(eq(twilioWhatsappMessages.connectionId, connection.id)),
+      );
+    const inbound = await vi.waitFor(
+      async () => {
+        await drainWorker(server.app);
+        const rows = await inboundRows();
+        expect(rows).toHaveLength(2);
+        return rows;
+      },
+      { timeout: 15_000, interval: 100 },
+    );
+    expect(inbound).toEqual(
+      expect.arrayContaining([
+        { to: `whatsapp:${numbers[0]}`, body: `to ${numbers[0]}` },
+        { to: `whatsapp:${numbers[1]}`, body: `to ${numbers[1]}` },
+      ]),
+    );
+
+    // The reply goes through the service; Twilio picks the sender the customer wrote to.
+    const sent = await acme.mutation<{ fromNumber: string }>(
+      'whatsapp.messages.send',
+      { connectionId: connection.id, to: OTHER_CUSTOMER, body: 'Thanks, on it' },
+      { origin },
+    );
+    expect(sent.error).toBeUndefined();
+    const atTwilio = server.simulator.sim.messages(account.sid).filter((m) => m.direction !== 'inbound');
+    expect(atTwilio.map((m) => [m.messagingServiceSid, m.from, m.to])).toEqual([
+      [service.sid, `whatsapp:${numbers[1]}`, OTHER_CUSTOMER],
+    ]);
+    const [stored] = await withServiceRole(server.db, (tx) =>
+      tx
+        .select({ from: twilioWhatsappMessages.fromNumber })
+        .from(twilioWhatsappMessages)
+        .where(eq(twilioWhatsappMessages.messageSid, atTwilio[0]!.sid)),
+    );
+    expect(stored?.from).toBe(`whatsapp:${numbers[1]}`);
+    // Every request the adapter made matched Twilio's OpenAPI description.
+    expect(server.simulator.sim.oaiViolations()).toEqual([]);
+  });
+
+  it("disconnect puts the service's earlier InboundRequestUrl, StatusCallback and UseInboundWebhookOnNumber back", async () => {
+    const { account, service } = accountWithService();
+    server.simulator.sim.clearOaiViolations();
+    const { data: connection } = await connect(acme, {
+      kind: 'messaging_service',
+      accountSid: account.sid,
+      authToken: account.authToken,
+      messagingServiceSid: service.sid,
+    });
+    const res = await acme.mutation<DisconnectResult>(
+      'whatsapp.connections.delete',
+      { id: connection.id },
+      { origin },
+    );
+    expect(res.data).toMatchObject({ webhooksRestored: true });
+    expect(res.data.webhookNote).toContain(`Messaging Service ${service.sid}`);
+    expect(server.simulator.sim.services.get(service.sid)).toMatchObject({
+      ...EARLIER,
+      useInboundWebhookOnNumber: true,
+    });
+    const [row] = await withServiceRole(server.db, (tx) =>
+      tx.select().from(connections).where(eq(connections.id, connection.id)),
+    );
+    expect(row).toMatchObject({ twilioAuthTokenHash: null, twilioWebhooksBefore: null });
+    expect(server.simulator.sim.oaiViolations()).toEqual([]);
+  });
+
+  it('a service with no WhatsApp sender is refused with a sentence, and nothing is stored', async () => {
+    const sim = server.simulator.sim;
+    const account = sim.seedAccount();
+    // A plain phone number in the pool is no WhatsApp sender.
+    const number = sim.addIncomingNumber(account.sid, uniqueNumber());
+    const service = sim.addMessagingService(account.sid, { phoneNumbers: [number.sid] });
+    const attemptId = crypto.randomUUID();
+    const res = await connect(acme, {
+      kind: 'messaging_service',
+      accountSid: account.sid,
+      authToken: account.authToken,
+      messagingServiceSid: service.sid,
+      attemptId,
+    });
+    expect(res.error?.message).toBe(serviceWithoutWhatsappSender(service.sid, account.sid));
+    expect(res.error?.message).toContain('add a WhatsApp sender to its Sender Pool');
+    expect(res.error?.fieldErrors).toEqual({ messagingServiceSid: [res.error?.message] });
+    const rows = await withServiceRole(server.db, (tx) =>
+      tx.select().from(connections).where(eq(connections.messagingServiceSid, service.sid)),
+    );
+    expect(rows).toEqual([]);
+    // The progress shows where it stopped.
+    expect((await progressOf(acme, attemptId)).data.steps).toEqual([
+      { step: 'verify_credentials', state: 'done', message: null },
+      { step: 'find_sender', state: 'failed', message: res.error?.message },
+    ]);
+  });
+
+  it("another account's service is not found, and says where to copy the SID", async () => {
+    const theirs = accountWithService();
+    const mine = server.simulator.sim.seedAccount();
+    const res = await connect(acme, {
+      kind: 'messaging_service',
+      accountSid: mine.sid,
+      authToken: mine.authToken,
+      messagingServiceSid: theirs.service.sid,
+    });
+    expect(res.error?.message).toBe(
+      `Account ${mine.sid} has no Messaging Service ${theirs.service.sid}. Copy the SID (it starts with MG) from Messaging > Services in the Twilio Console of that account.`,
+    );
+    expect(res.error?.fieldErrors).toHaveProperty('messagingServiceSid');
+  });
+
+  it('a malformed SID is refused before Twilio is called', async () => {
+    const res = await connect(acme, {
+      kind: 'messaging_service',
+      accountSid: `AC${'0'.repeat(32)}`,
+      authToken: '0'.repeat(32),
+      messagingServiceSid: 'PN123',
+    });
+    expect(res.error?.code).toBe('BAD_REQUEST');
+    expect(res.error?.fieldErrors?.messagingServiceSid?.[0]).toContain('"MG" followed by 32');
+  });
+
+  it('the same service cannot be connected twice', async () => {
+    const { account, service } = accountWithService();
+    const input = {
+      kind: 'messaging_service',
+      accountSid: account.sid,
+      authToken: account.authToken,
+      messagingServiceSid: service.sid,
+    };
+    expect((await connect(acme, input)).error).toBeUndefined();
+    expect((await connect(acme, input)).error?.message).toBe(
+      `Messaging Service ${service.sid} is already connected to your organization.`,
+    );
+    expect((await connect(globex, input)).error?.message).toBe(
+      `Messaging Service ${service.sid} is already connected to another organization.`,
+    );
+  });
+
+  describe('connect progress', () => {
+    it('records each step as the server finishes it, in order', async () => {
+      const { account, service } = accountWithService();
+      const attemptId = crypto.randomUUID();
+      const res = await connect(acme, {
+        kind: 'messaging_service',
+        accountSid: account.sid,
+        authToken: account.authToken,
+        messagingServiceSid: service.sid,
+        attemptId,
+      });
+      expect(res.error).toBeUndefined();
+      expect((await progressOf(acme, attemptId)).data.steps).toEqual([
+        { step: 'verify_credentials', state: 'done', message: null },
+        { step: 'find_sender', state: 'done', message: null },
+        { step: 'save', state: 'done', message: null },
+        { step: 'configure_webhooks', state: 'done', message: null },
+      ]);
+    });
+
+    it('a step Twilio has not answered yet stays running; the ones before it are done', async () => {
+      const { account, service } = accountWithService();
+      const attemptId = crypto.randomUUID();
+      server.simulator.sim.injectFault({
+        operationId: 'ListChannelSender',
+        accountSid: account.sid,
+        delayMs: 1_500,
+      });
+      const pending = connect(acme, {
+        kind: 'messaging_service',
+        accountSid: account.sid,
+        authToken: account.authToken,
+        messagingServiceSid: service.sid,
+        attemptId,
+      });
+      let steps: ConnectProgress['steps'] = [];
+      for (let i = 0; i < 100; i++) {
+        steps = (await progressOf(acme, attemptId)).data.steps;
+        if (steps.some((s) => s.step === 'find_sender')) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(steps).toEqual([
+        { step: 'verify_credentials', state: 'done', message: null },
+        { step: 'find_sender', state: 'running', message: null },
+      ]);
+      expect((await pending).error).toBeUndefined();
+      expect((await progressOf(acme, attemptId)).data.steps.map((s) => s.state)).toEqual([
+        'done',
+        'done',
+        'done',
+        'done',
+      ]);
+    });
+
+    it('rejected credentials fail at the first step, and nothing after it starts', async () => {
+      const { account, service } = accountWithService();
+      const attemptId = crypto.randomUUID();
+      const res = await connect(acme, {
+        kind: 'messaging_service',
+        accountSid: account.sid,
+        authToken: otherToken(account.authToken),
+        messagingServiceSid: service.sid,
+        attemptId,
+      });
+      expect(res.error?.code).toBeDefined();
+      expect((await progressOf(acme, attemptId)).data.steps).toEqual([
+        { step: 'verify_credentials', state: 'failed', message: res.error?.message },
+      ]);
+    });
+
+    it("another organization's admin, and another admin of the same one, see none of an attempt's steps; a member may not ask", async () => {
+      const { account, service } = accountWithService();
+      const attemptId = crypto.randomUUID();
+      await connect(acme, {
+        kind: 'messaging_service',
+        accountSid: account.sid,
+        authToken: account.authToken,
+        messagingServiceSid: service.sid,
+        attemptId,
+      });
+      expect((await progressOf(acme, attemptId)).data.steps).toHaveLength(4);
+      expect((await progressOf(globex, attemptId)).data.steps).toEqual([]);
+      const admin = await person(acmeOrganizationId, 'admin');
+      expect((await progressOf(admin.client, attemptId)).data.steps).toEqual([]);
+      const member = await person(acmeOrganizationId, 'member');
+      expect((await progressOf(member.client, attemptId)).error?.code).toBe('FORBIDDEN');
+
+      // In the database, as that other admin: row-level security hides the rows.
+      const seen = await withUser(
+        server.db,
+        { sub: admin.userId, role: 'authenticated', email: admin.email },
+        (tx) =>
+          tx
+            .select()
+            .from(twilioWhatsappConnectProgress)
+            .where(eq(twilioWhatsappConnectProgress.attemptId, attemptId)),
+      );
+      expect(seen).toEqual([]);
+
+      // The same id chosen by another person starts their own attempt, never touching this one.
+      const theirs = accountWithService();
+      await connect(globex, {
+        kind: 'messaging_service',
+        accountSid: theirs.account.sid,
+        authToken: otherToken(theirs.account.authToken),
+        messagingServiceSid: theirs.service.sid,
+        attemptId,
+      });
+      expect((await progressOf(globex, attemptId)).data.steps.map((s) => s.state)).toEqual(['failed']);
+      expect((await progressOf(acme, attemptId)).data.steps.map((s) => s.state)).toEqual([
+        'done',
+        'done',
+        'done',
+        'done',
+      ]);
+    });
+  });
+});
