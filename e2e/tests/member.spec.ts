@@ -22,6 +22,8 @@ test('a member signs in and sees the connection with no admin actions, only the 
   snap,
   expectAccessible,
 }) => {
+  // Settings as a member, then a reply from the inbox: more steps than the default budget allows here.
+  test.slow();
   await signUp(page, newOwner('Members'));
   const { number } = await connectNewSender(page, simulator, 'Sales');
   await expect(connectionCard(page, 'Sales').getByText('Webhooks configured')).toBeVisible();
