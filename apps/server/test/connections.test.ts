@@ -551,6 +551,11 @@ describe('whatsapp.connections: the connect flow against the Twilio simulator', 
       errorMessage: null,
       createdAt: expect.any(String),
       processedAt: null,
+      // The delivery log's fields (20261201_delivery_log): not tried yet, due now, never retried.
+      outcome: 'pending',
+      nextAttemptAt: expect.any(String),
+      retriedBy: null,
+      retriedAt: null,
     });
     expect(res.raw.body).not.toContain('Body');
   });

@@ -151,6 +151,17 @@ describe('verdict counts', () => {
     expect(n).toBe(0);
   });
 
+  it('two spellings of one connection id count as one connection', async () => {
+    const c = await connectionOf(acme.organizationId);
+    for (const id of [c.id, c.id.toUpperCase(), c.id])
+      expect(
+        (await post(unsigned(signed(inboundPath(id), inboundParams(newMessageSid()), c.authToken))))
+          .statusCode,
+      ).toBe(400);
+    await server.app.webhookDeliveryLog.flush();
+    expect((await summaryOf(admin, c.id)).data.counts.missingSignature).toBe(3);
+  });
+
   it('processing failures and recovered events are counted from the stored events', async () => {
     const c = await connectionOf(acme.organizationId);
     await sql()`

@@ -19,13 +19,28 @@ export interface DeliveryLogRecorderOptions {
   retainCountsMs?: number;
 }
 
-/** Distinct (connection, minute, verdict) keys held between flushes; beyond, /metrics still counts. */
-const MAX_COUNT_KEYS = 10_000;
+/** Distinct connection ids tallied between flushes; beyond, /metrics still counts. */
+const MAX_TALLIED_IDS = 10_000;
 /** Refused deliveries held between flushes; beyond, they are counted but not listed. */
 const MAX_REFUSED = 1_000;
 
-// Lower case, so two spellings of one id are one key (one row per statement).
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** One connection id's counts for the current minute. */
+interface ConnectionTally {
+  /** Lower case: two spellings of one id are one row at the flush. */
+  connectionId: string;
+  minuteMs: number;
+  counts: Record<IntakeVerdict, number>;
+}
+
+const noCounts = (): Record<IntakeVerdict, number> => ({
+  accepted: 0,
+  repeated: 0,
+  badSignature: 0,
+  missingSignature: 0,
+  unknownConnection: 0,
+});
 
 /** Why a delivery was refused, in words an admin can act on. Never anything the request carried. */
 const reasons: Record<RefusedVerdict, string> = {
@@ -43,14 +58,19 @@ const reasons: Record<RefusedVerdict, string> = {
  *
  * The intake pays only a few map operations per delivery: everything is tallied in
  * memory and written every few seconds in ONE statement, never a query per request.
+ * A delivery costs a map lookup by the URL's id and an increment (the id is checked
+ * and lower-cased once per flush interval, not per delivery).
  * A crash loses the last few seconds of counts: acceptable for statistics (the events
  * themselves are stored before the 200, as always). Memory is bounded: past
- * MAX_COUNT_KEYS keys or MAX_REFUSED refusals until the next flush, more are dropped
+ * MAX_TALLIED_IDS ids or MAX_REFUSED refusals until the next flush, more are dropped
  * (/metrics still counts every delivery). Ids that name no connection are dropped
  * by the write itself.
  */
 export class DeliveryLogRecorder {
-  private counts = new Map<string, DeliveryCountDelta>();
+  /** By the id as the URL spelled it; null for an id that is no UUID. */
+  private tallies = new Map<string, ConnectionTally | null>();
+  /** Counts of minutes that ended since the last flush. */
+  private closed: DeliveryCountDelta[] = [];
   private refused: NewRefusedDelivery[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
@@ -87,11 +107,17 @@ export class DeliveryLogRecorder {
   record(request: FastifyRequest, route: WebhookEventType, outcome: DeliveryOutcome): void {
     const verdict = verdictOf(request, outcome);
     if (verdict === null) return;
-    const connectionId = (request.params as { connectionId?: string }).connectionId?.toLowerCase();
-    if (connectionId === undefined || !UUID.test(connectionId)) return;
+    const tally = this.tallyOf((request.params as { connectionId?: string }).connectionId);
+    if (!tally) return;
     const now = Date.now();
-    this.tally(connectionId, now - (now % 60_000), verdict);
+    const minuteMs = now - (now % 60_000);
+    if (tally.minuteMs !== minuteMs) {
+      this.closeMinute(tally);
+      tally.minuteMs = minuteMs;
+    }
+    tally.counts[verdict]++;
     if (verdict === 'accepted' || verdict === 'repeated') return;
+    const { connectionId } = tally;
     if (this.refused.length >= MAX_REFUSED) return;
     this.refused.push({
       connectionId,
@@ -103,12 +129,25 @@ export class DeliveryLogRecorder {
     });
   }
 
-  private tally(connectionId: string, minuteMs: number, verdict: IntakeVerdict, n = 1): void {
-    const key = `${connectionId} ${minuteMs} ${verdict}`;
-    const delta = this.counts.get(key);
-    if (delta) delta.count += n;
-    else if (this.counts.size < MAX_COUNT_KEYS)
-      this.counts.set(key, { connectionId, minuteMs, verdict, count: n });
+  private tallyOf(rawId: string | undefined): ConnectionTally | null {
+    if (rawId === undefined) return null;
+    const known = this.tallies.get(rawId);
+    if (known !== undefined) return known;
+    if (this.tallies.size >= MAX_TALLIED_IDS) return null;
+    const connectionId = rawId.toLowerCase();
+    const tally = UUID.test(connectionId) ? { connectionId, minuteMs: 0, counts: noCounts() } : null;
+    this.tallies.set(rawId, tally);
+    return tally;
+  }
+
+  /** Moves a tally's counts to `closed` (its minute ended, or a flush) and zeroes them. */
+  private closeMinute(tally: ConnectionTally): void {
+    for (const verdict of Object.keys(tally.counts) as IntakeVerdict[]) {
+      const count = tally.counts[verdict];
+      if (count > 0)
+        this.closed.push({ connectionId: tally.connectionId, minuteMs: tally.minuteMs, verdict, count });
+    }
+    tally.counts = noCounts();
   }
 
   /** Starts the periodic flush and prune (timers that do not hold the process open). */
@@ -136,16 +175,18 @@ export class DeliveryLogRecorder {
   }
 
   private async writeTally(): Promise<void> {
-    if (this.counts.size === 0 && this.refused.length === 0) return;
-    const deltas = [...this.counts.values()];
+    for (const tally of this.tallies.values()) if (tally) this.closeMinute(tally);
+    this.tallies = new Map();
+    if (this.closed.length === 0 && this.refused.length === 0) return;
+    const deltas = mergeDeltas(this.closed);
     const refused = this.refused;
-    this.counts = new Map();
+    this.closed = [];
     this.refused = [];
     try {
       await this.serviceRole.run((on) => flushDeliveryLog(on, deltas, refused));
     } catch (err) {
       // Kept for the next flush (the database may be down for a while: bounded as above).
-      for (const d of deltas) this.tally(d.connectionId, d.minuteMs, d.verdict, d.count);
+      this.closed = mergeDeltas([...deltas, ...this.closed]).slice(0, MAX_TALLIED_IDS);
       this.refused = [...refused, ...this.refused].slice(-MAX_REFUSED);
       this.log.warn({ err }, 'delivery log: could not write the counts; will try again');
     }
@@ -155,6 +196,18 @@ export class DeliveryLogRecorder {
   async prune(): Promise<{ counts: number; refused: number }> {
     return this.serviceRole.transaction((tx) => pruneDeliveryLog(tx, { countsMs: this.retainCountsMs }));
   }
+}
+
+/** One delta per (connection, minute, verdict): the statement may touch each row once. */
+function mergeDeltas(deltas: readonly DeliveryCountDelta[]): DeliveryCountDelta[] {
+  const merged = new Map<string, DeliveryCountDelta>();
+  for (const d of deltas) {
+    const key = `${d.connectionId} ${d.minuteMs} ${d.verdict}`;
+    const seen = merged.get(key);
+    if (seen) seen.count += d.count;
+    else merged.set(key, { ...d });
+  }
+  return [...merged.values()];
 }
 
 /** The log's verdict for the intake's outcome; null for what the log does not count (415, 503, 500). */
