@@ -1,4 +1,9 @@
-import type { ConnectionWriteResult, ConnectProgress, DisconnectResult } from '@app/contracts';
+import type {
+  ConnectionHealth,
+  ConnectionWriteResult,
+  ConnectProgress,
+  DisconnectResult,
+} from '@app/contracts';
 import {
   twilioWhatsappConnections as connections,
   twilioWhatsappConnectProgress,
@@ -246,6 +251,55 @@ describe('connecting a Messaging Service', () => {
     });
     expect(res.error?.code).toBe('BAD_REQUEST');
     expect(res.error?.fieldErrors?.messagingServiceSid?.[0]).toContain('"MG" followed by 32');
+  });
+
+  it("health compares the service's webhooks with ours, and Repair points them back", async () => {
+    const { account, service } = accountWithService();
+    const created = await connect(acme, {
+      kind: 'messaging_service',
+      accountSid: account.sid,
+      authToken: account.authToken,
+      messagingServiceSid: service.sid,
+      friendlyName: 'Pool health',
+    });
+    expect(created.error).toBeUndefined();
+    const id = created.data.id;
+    const healthOf = async () => {
+      const res = await acme.query<ConnectionHealth>('whatsapp.connections.health', { id });
+      if (res.error) throw new Error(res.error.message);
+      return res.data;
+    };
+    const healthy = await healthOf();
+    expect(healthy.twilio.reachability).toBe('ok');
+    expect(healthy.sender.kind).toBe('messaging_service');
+    expect(healthy.drift).toEqual([]);
+    expect(healthy.summary.level).toBe('ok');
+
+    // Someone turns the senders' own webhooks back on and moves the service's inbound URL.
+    const atTwilio = server.simulator.sim.services.get(service.sid);
+    if (!atTwilio) throw new Error('service gone');
+    atTwilio.inboundRequestUrl = 'https://elsewhere.example.com/in';
+    atTwilio.useInboundWebhookOnNumber = true;
+    const drifted = await healthOf();
+    expect(drifted.drift).toEqual([
+      {
+        field: 'InboundRequestUrl',
+        expected: created.data.webhookUrls.inbound,
+        actual: 'https://elsewhere.example.com/in',
+      },
+      { field: 'UseInboundWebhookOnNumber', expected: 'false', actual: 'true' },
+    ]);
+    expect(drifted.summary.level).toBe('error');
+
+    const repair = await acme.mutation<ConnectionWriteResult>(
+      'whatsapp.connections.configureWebhooks',
+      { id },
+      { origin },
+    );
+    expect(repair.error).toBeUndefined();
+    const repaired = await healthOf();
+    expect(repaired.drift).toEqual([]);
+    expect(repaired.summary.level).toBe('ok');
   });
 
   it('the same service cannot be connected twice', async () => {

@@ -11,7 +11,8 @@ export type HealthLevel = z.infer<typeof healthLevel>;
  * A webhook setting Twilio holds for the sender or number, named as Twilio's console
  * and API name it: a sender's (Senders API v2) `webhook.callback_url` and
  * `webhook.status_callback_url`, a phone number's `SmsUrl` and `StatusCallback`, and
- * their methods.
+ * their methods, and a Messaging Service's `InboundRequestUrl`, `InboundMethod`,
+ * `StatusCallback` and `UseInboundWebhookOnNumber` (Messaging v1 Service resource).
  */
 export const webhookDriftFields = [
   'webhook.callback_url',
@@ -22,6 +23,9 @@ export const webhookDriftFields = [
   'SmsMethod',
   'StatusCallback',
   'StatusCallbackMethod',
+  'InboundRequestUrl',
+  'InboundMethod',
+  'UseInboundWebhookOnNumber',
 ] as const;
 export const webhookDriftField = z.enum(webhookDriftFields);
 export type WebhookDriftField = z.infer<typeof webhookDriftField>;

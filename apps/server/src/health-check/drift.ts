@@ -5,7 +5,8 @@ import type { WebhookSettings } from '@app/twilio';
 const POST = 'POST';
 
 /** Twilio's names for the four settings, by where they live. */
-const fieldNames: Record<'sender' | 'incoming_number', Record<keyof WebhookSettings, WebhookDriftField>> = {
+type ComparedSetting = 'inboundUrl' | 'inboundMethod' | 'statusUrl' | 'statusMethod';
+const fieldNames: Record<Exclude<SenderKind, 'sandbox'>, Record<ComparedSetting, WebhookDriftField>> = {
   sender: {
     inboundUrl: 'webhook.callback_url',
     inboundMethod: 'webhook.callback_method',
@@ -15,6 +16,14 @@ const fieldNames: Record<'sender' | 'incoming_number', Record<keyof WebhookSetti
   incoming_number: {
     inboundUrl: 'SmsUrl',
     inboundMethod: 'SmsMethod',
+    statusUrl: 'StatusCallback',
+    statusMethod: 'StatusCallbackMethod',
+  },
+  // A service's status callbacks have no method of their own: Twilio POSTs them
+  // (FetchService has no status_callback_method), so an unset method is no drift.
+  messaging_service: {
+    inboundUrl: 'InboundRequestUrl',
+    inboundMethod: 'InboundMethod',
     statusUrl: 'StatusCallback',
     statusMethod: 'StatusCallbackMethod',
   },
@@ -29,7 +38,7 @@ export function webhookDrift(
   actual: WebhookSettings,
   expected: { inbound: string; status: string },
 ): WebhookDrift[] {
-  const wanted: WebhookSettings = {
+  const wanted: Record<ComparedSetting, string> = {
     inboundUrl: expected.inbound,
     inboundMethod: POST,
     statusUrl: expected.status,
@@ -37,16 +46,27 @@ export function webhookDrift(
   };
   const drift: WebhookDrift[] = [];
   for (const key of ['inboundUrl', 'inboundMethod', 'statusUrl', 'statusMethod'] as const) {
-    const want = wanted[key] as string;
+    const want = wanted[key];
     const have = actual[key];
     const isMethod = key === 'inboundMethod' || key === 'statusMethod';
     const same = isMethod ? (have ?? POST).toUpperCase() === want : have === want;
     if (!same) drift.push({ field: fieldNames[kind][key], expected: want, actual: have });
   }
+  // With UseInboundWebhookOnNumber on, each sender's own webhook wins over the
+  // service's InboundRequestUrl and inbound messages no longer reach us.
+  // https://www.twilio.com/docs/messaging/api/service-resource
+  if (kind === 'messaging_service' && actual.useInboundWebhookOnNumber === true)
+    drift.push({ field: 'UseInboundWebhookOnNumber', expected: 'false', actual: 'true' });
   return drift;
 }
 
 /** Whether the inbound webhook (not only the status callback) has moved away. */
 export function inboundDrifted(drift: readonly WebhookDrift[]): boolean {
-  return drift.some((d) => d.field === 'webhook.callback_url' || d.field === 'SmsUrl');
+  const inboundFields: readonly WebhookDriftField[] = [
+    'webhook.callback_url',
+    'SmsUrl',
+    'InboundRequestUrl',
+    'UseInboundWebhookOnNumber',
+  ];
+  return drift.some((d) => inboundFields.includes(d.field));
 }

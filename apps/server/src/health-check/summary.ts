@@ -99,6 +99,8 @@ export function summarize(h: SummaryInput): ConnectionHealth['summary'] {
     'ok',
     h.sender.kind === 'sender'
       ? `The sender is ${status ?? 'ONLINE'} and Twilio sends its webhooks to us.`
-      : "Twilio sends this number's webhooks to us.",
+      : h.sender.kind === 'messaging_service'
+        ? "Twilio sends the Messaging Service's webhooks to us, for every sender in its pool."
+        : "Twilio sends this number's webhooks to us.",
   );
 }

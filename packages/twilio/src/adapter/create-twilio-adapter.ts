@@ -398,7 +398,9 @@ export function createTwilioAdapter(options: TwilioAdapterOptions = {}): TwilioA
 
     async readSenderState(c, sender): Promise<SenderState | null> {
       if (sender.kind === 'sandbox') return null;
-      if (sender.kind === 'incoming_number') {
+      // A phone number has no sender status; a Messaging Service has none of its own
+      // (each sender of its pool has one): both give their webhook settings only.
+      if (sender.kind === 'incoming_number' || sender.kind === 'messaging_service') {
         const webhooks = await adapter.readWebhooks(c, sender);
         return (
           webhooks && {
