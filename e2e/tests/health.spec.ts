@@ -45,7 +45,9 @@ test('the health panel shows drift after the webhook is changed at Twilio; Repai
     'Healthy. The sender is ONLINE and Twilio sends its webhooks to us.',
   );
   await expect(panel).toContainText('Twilio sends messages and status updates to this number');
-  await expect(panel.getByRole('table', { name: 'Deliveries in the last 24 hours' })).toBeVisible();
+  // An owner reads the counts in the delivery log beside it (one table, kept current).
+  await expect(panel).toContainText('are in the delivery log below');
+  await expect(card.getByRole('region', { name: 'Deliveries in the last 24 hours' })).toBeVisible();
   await snapPanel(panel, 'healthy', testInfo.project.name);
 
   // Someone points the sender elsewhere in Twilio's console.

@@ -70,6 +70,8 @@ test('a member signs in and sees the connection with no admin actions, only the 
       'Copy Incoming messages URL',
       'Copy Status callback URL',
     ]);
+    // The health panel holds the day's counts for members (the delivery log is for admins).
+    await expect(memberPage.getByRole('table', { name: 'Deliveries in the last 24 hours' })).toBeVisible();
     await expectAccessible('settings, as a member', memberPage);
     await snap('member-read-only', memberPage);
 

@@ -273,35 +273,44 @@ function HealthReport({
         )}
       </div>
 
-      <div className="health__block">
-        <h5 id={countsId}>Deliveries in the last 24 hours</h5>
-        <table className="health__table health__counts" aria-labelledby={countsId}>
-          <thead>
-            <tr>
-              <th scope="col">What happened</th>
-              <th scope="col" className="health__num">
-                Count
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {deliveryVerdicts.map((verdict) => {
-              const n = health.deliveries[verdict];
-              const trouble = refusalVerdicts.has(verdict) && n > 0;
-              return (
-                <tr key={verdict} className={trouble ? 'health__row--trouble' : undefined}>
-                  <th scope="row">
-                    {trouble && <span aria-hidden="true">! </span>}
-                    {verdictWords[verdict].label}
-                    <span className="muted health__meaning">: {verdictWords[verdict].meaning}</span>
-                  </th>
-                  <td className="health__num">{n}</td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
+      {canManage ? (
+        // Owners and admins have the delivery log below, whose counts by verdict are
+        // the same figures, kept current, beside the refused deliveries: one table is enough.
+        <p className="health__block muted">
+          Deliveries of the last 24 hours by verdict, and the refused ones with their reason, are in the
+          delivery log below.
+        </p>
+      ) : (
+        <div className="health__block">
+          <h5 id={countsId}>Deliveries in the last 24 hours</h5>
+          <table className="health__table health__counts" aria-labelledby={countsId}>
+            <thead>
+              <tr>
+                <th scope="col">What happened</th>
+                <th scope="col" className="health__num">
+                  Count
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {deliveryVerdicts.map((verdict) => {
+                const n = health.deliveries[verdict];
+                const trouble = refusalVerdicts.has(verdict) && n > 0;
+                return (
+                  <tr key={verdict} className={trouble ? 'health__row--trouble' : undefined}>
+                    <th scope="row">
+                      {trouble && <span aria-hidden="true">! </span>}
+                      {verdictWords[verdict].label}
+                      <span className="muted health__meaning">: {verdictWords[verdict].meaning}</span>
+                    </th>
+                    <td className="health__num">{n}</td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
     </>
   );
 }
