@@ -1,11 +1,13 @@
-import { ServiceRole } from '@app/db';
+import { countPendingWebhookEvents, ServiceRole } from '@app/db';
 import fp from 'fastify-plugin';
 import type { AppServices } from '../services.ts';
 import { ConnectionCache, type ConnectionCacheOptions } from './connection-cache.ts';
 import { EventBatcher } from './event-batcher.ts';
 import { twilioWebhookRoutes } from './routes.ts';
 import { SignedDeliveryRecorder } from './signed-deliveries.ts';
+import { workerMetrics } from './webhook-metrics.ts';
 import { WebhookWorker, type WebhookWorkerOptions } from './worker.ts';
+import { WorkerThread } from './worker-host.ts';
 
 // Twilio's WhatsApp webhooks, top to bottom: routes.ts (intake) -> connection-cache.ts
 // and signature.ts (verify) -> webhook-event.ts and event-batcher.ts (store, and the
@@ -46,8 +48,14 @@ export const twilioWebhooks = fp<TwilioWebhooksOptions>(
     const connections = new ConnectionCache(serviceRole, services.vault, options.connectionCache);
     const batcher = new EventBatcher(serviceRole);
     const signedDeliveries = new SignedDeliveryRecorder(serviceRole, app.log);
-    const { enabled = true, ...workerOptions } = options.worker ?? { enabled: true };
-    const worker = new WebhookWorker(serviceRole, services.metrics, app.log, workerOptions);
+    const { enabled = true, thread, ...workerOptions } = options.worker ?? { enabled: true };
+    const recordBatch = workerMetrics(services.metrics, () => serviceRole.run(countPendingWebhookEvents));
+    // In-process: what tests drive (runOnce, prune) and, without `thread`, what runs.
+    const worker = new WebhookWorker(serviceRole, recordBatch, app.log, workerOptions);
+    const workerThread =
+      enabled && thread
+        ? new WorkerThread({ databaseUrl: thread.databaseUrl, tuning: workerOptions }, recordBatch, app.log)
+        : undefined;
     app.decorate('webhookWorker', worker);
     app.decorate('webhookConnections', connections);
     app.decorate('webhookSignedDeliveries', signedDeliveries);
@@ -62,12 +70,14 @@ export const twilioWebhooks = fp<TwilioWebhooksOptions>(
 
     app.addHook('onReady', async () => {
       await connections.listen();
-      if (enabled) await worker.start();
+      if (workerThread) await workerThread.start();
+      else if (enabled) await worker.start();
     });
     app.addHook('onClose', async () => {
       await batcher.drain();
       await signedDeliveries.drain();
       await worker.stop();
+      await workerThread?.stop();
       await connections.close();
     });
   },
