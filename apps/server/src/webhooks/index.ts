@@ -56,6 +56,16 @@ export const twilioWebhooks = fp<TwilioWebhooksOptions>(
       enabled && thread
         ? new WorkerThread({ databaseUrl: thread.databaseUrl, tuning: workerOptions }, recordBatch, app.log)
         : undefined;
+    if (workerThread)
+      services.metrics.gauge(
+        'twilio_webhook_worker_thread_heap_used_bytes',
+        "The webhook worker thread's V8 heap in use, as of its last batch",
+        async () => {
+          // Left out of the scrape until the thread has reported a batch.
+          if (workerThread.heapUsedBytes === undefined) throw new Error('no batch yet');
+          return workerThread.heapUsedBytes;
+        },
+      );
     app.decorate('webhookWorker', worker);
     app.decorate('webhookConnections', connections);
     app.decorate('webhookSignedDeliveries', signedDeliveries);

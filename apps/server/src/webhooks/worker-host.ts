@@ -12,7 +12,7 @@ export type ToWorkerThread = { type: 'stop' };
 export type FromWorkerThread =
   | { type: 'started' }
   | { type: 'stopped' }
-  | { type: 'batch'; report: WorkerBatchReport }
+  | { type: 'batch'; report: WorkerBatchReport; heapUsedBytes: number }
   | { type: 'log'; level: 'info' | 'warn'; fields: Record<string, unknown>; msg: string };
 
 /**
@@ -41,6 +41,8 @@ export class WorkerThread {
   private stopping = false;
   private stopped: (() => void) | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
+  /** The thread's V8 heap in use, as of its last batch (its own isolate: not in the process's heap metrics). */
+  heapUsedBytes: number | undefined;
 
   constructor(
     private readonly data: WorkerThreadData,
@@ -59,8 +61,10 @@ export class WorkerThread {
       });
       this.thread = thread;
       thread.on('message', (m: FromWorkerThread) => {
-        if (m.type === 'batch') this.report(m.report);
-        else if (m.type === 'log') this.log[m.level](m.fields, m.msg);
+        if (m.type === 'batch') {
+          this.report(m.report);
+          this.heapUsedBytes = m.heapUsedBytes;
+        } else if (m.type === 'log') this.log[m.level](m.fields, m.msg);
         else if (m.type === 'started') resolve();
         else if (m.type === 'stopped') this.stopped?.();
       });

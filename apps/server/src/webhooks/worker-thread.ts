@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ServiceRole } from '@app/db';
 import { WebhookWorker, type WorkerLog } from './worker.ts';
@@ -35,7 +36,7 @@ function forward(level: 'info' | 'warn') {
 const serviceRole = ServiceRole.openPool(databaseUrl, { max: 2, applicationName: 'twilio-whatsapp-worker' });
 const worker = new WebhookWorker(
   serviceRole,
-  (report) => post({ type: 'batch', report }),
+  (report) => post({ type: 'batch', report, heapUsedBytes: getHeapStatistics().used_heap_size }),
   {
     info: forward('info'),
     warn: forward('warn'),
