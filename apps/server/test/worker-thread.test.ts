@@ -43,7 +43,7 @@ it('the worker thread applies stored deliveries, and its counts reach the server
         select status from twilio_whatsapp_webhook_events where connection_id = ${c.id}`;
       expect(rows.map((r) => r.status)).toEqual(['processed', 'processed']);
     },
-    { timeout: 15_000, interval: 100 },
+    { timeout: 60_000, interval: 100 },
   );
   const [message] = await sql<{ direction: string }[]>`
     select direction from twilio_whatsapp_messages where connection_id = ${c.id} and message_sid = ${sid}`;
@@ -58,4 +58,4 @@ it('the worker thread applies stored deliveries, and its counts reach the server
     },
     { timeout: 5_000, interval: 100 },
   );
-}, 30_000);
+}, 90_000);

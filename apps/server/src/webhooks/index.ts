@@ -80,7 +80,10 @@ export const twilioWebhooks = fp<TwilioWebhooksOptions>(
 
     app.addHook('onReady', async () => {
       await connections.listen();
-      if (workerThread) await workerThread.start();
+      // Not awaited: loading the thread's modules can take seconds on a busy machine
+      // (past Fastify's plugin timeout), and nothing waits for it: stored events stay
+      // pending until it claims them.
+      if (workerThread) void workerThread.start().catch(() => {});
       else if (enabled) await worker.start();
     });
     app.addHook('onClose', async () => {

@@ -27,6 +27,11 @@ const THREAD_BOOTSTRAP = `import(${JSON.stringify(import.meta.resolve('tsx/esm/a
 
 /** A crashed thread is started again after this long (the poll's pace). */
 const RESTART_MS = 1_000;
+/**
+ * At stop, how long the thread may take to finish its batch before it is ended
+ * anyway: its transaction then rolls back and the batch stays pending.
+ */
+const STOP_TIMEOUT_MS = 10_000;
 
 /**
  * The webhook worker in a worker thread of its own (worker-thread.ts), so that
@@ -50,7 +55,7 @@ export class WorkerThread {
     private readonly log: FastifyBaseLogger,
   ) {}
 
-  /** Resolves once the thread's worker has started. */
+  /** Resolves once the thread's worker has started; rejects if the thread fails first (it is started again). */
   start(): Promise<void> {
     this.stopping = false;
     return new Promise<void>((resolve, reject) => {
@@ -93,10 +98,13 @@ export class WorkerThread {
     clearTimeout(this.restartTimer);
     const thread = this.thread;
     if (!thread) return;
+    let timer: NodeJS.Timeout | undefined;
     await new Promise<void>((resolve) => {
       this.stopped = resolve;
+      timer = setTimeout(resolve, STOP_TIMEOUT_MS);
       thread.postMessage({ type: 'stop' } satisfies ToWorkerThread);
     });
+    clearTimeout(timer);
     this.stopped = undefined;
     await thread.terminate();
   }
