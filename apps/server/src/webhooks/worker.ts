@@ -151,7 +151,10 @@ export class WebhookWorker {
       this.pruneIntervalMs,
     );
     this.pruneTimer.unref();
-    this.wake();
+    // The first run starts once LISTEN is up (onListening), so that nothing stored
+    // between that run and LISTEN is missed; a second wake at start would have
+    // found the first run going and queued a coalesced second one. If LISTEN cannot
+    // connect, the poll runs it.
   }
 
   /** Stops taking new batches and waits for the current one to finish. */
