@@ -41,6 +41,9 @@ export interface ProcessMemory {
   rssEndBytes: number | null;
   heapUsedStartBytes: number | null;
   heapUsedEndBytes: number | null;
+  /** The worker thread's heap (its own isolate), as of its last batch. */
+  workerHeapUsedStartBytes: number | null;
+  workerHeapUsedEndBytes: number | null;
 }
 
 export interface TableSize {
@@ -167,7 +170,8 @@ export function soakLines(soak: Soak): string[] {
     ...soak.memory.map(
       (m) =>
         `  process :${m.port}: RSS ${mib(m.rssStartBytes)} -> ${mib(m.rssEndBytes)}${growth(m.rssStartBytes, m.rssEndBytes)}, ` +
-        `heap used ${mib(m.heapUsedStartBytes)} -> ${mib(m.heapUsedEndBytes)}${growth(m.heapUsedStartBytes, m.heapUsedEndBytes)}`,
+        `heap used ${mib(m.heapUsedStartBytes)} -> ${mib(m.heapUsedEndBytes)}${growth(m.heapUsedStartBytes, m.heapUsedEndBytes)}, ` +
+        `worker thread heap ${mib(m.workerHeapUsedStartBytes)} -> ${mib(m.workerHeapUsedEndBytes)}${growth(m.workerHeapUsedStartBytes, m.workerHeapUsedEndBytes)}`,
     ),
     `  pending events at the load's last answer: ${fmt(soak.pendingAtEnd)} (none pending ${fmt(soak.drainedAfterS, 1)} s later)`,
     ...soak.tables.map(

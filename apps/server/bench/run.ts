@@ -465,6 +465,8 @@ async function runSoak(
       rssEndBytes: read(metricsEnd[i]!, 'process_resident_memory_bytes'),
       heapUsedStartBytes: read(metricsStart[i]!, 'nodejs_heap_size_used_bytes'),
       heapUsedEndBytes: read(metricsEnd[i]!, 'nodejs_heap_size_used_bytes'),
+      workerHeapUsedStartBytes: read(metricsStart[i]!, 'twilio_webhook_worker_thread_heap_used_bytes'),
+      workerHeapUsedEndBytes: read(metricsEnd[i]!, 'twilio_webhook_worker_thread_heap_used_bytes'),
     })) satisfies ProcessMemory[],
     pendingAtEnd: pending!.n,
     drainedAfterS,

@@ -67,7 +67,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     }),
     metrics,
     serviceRole,
-    worker: { enabled: true },
+    // The worker in its own thread: its batches stay off the intake's event loop.
+    worker: { enabled: true, thread: { databaseUrl: pg.url } },
     trustProxy: env.TRUST_PROXY,
   });
 

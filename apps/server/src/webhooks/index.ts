@@ -1,4 +1,4 @@
-import { ServiceRole } from '@app/db';
+import { countPendingWebhookEvents, ServiceRole } from '@app/db';
 import fp from 'fastify-plugin';
 import type { AppServices } from '../services.ts';
 import { ConnectionCache, type ConnectionCacheOptions } from './connection-cache.ts';
@@ -6,7 +6,9 @@ import { DeliveryLogRecorder, type DeliveryLogRecorderOptions } from './delivery
 import { EventBatcher } from './event-batcher.ts';
 import { twilioWebhookRoutes } from './routes.ts';
 import { SignedDeliveryRecorder } from './signed-deliveries.ts';
+import { workerMetrics } from './webhook-metrics.ts';
 import { WebhookWorker, type WebhookWorkerOptions } from './worker.ts';
+import { WorkerThread } from './worker-host.ts';
 
 // Twilio's WhatsApp webhooks, top to bottom: routes.ts (intake) -> connection-cache.ts
 // and signature.ts (verify) -> webhook-event.ts and event-batcher.ts (store, and the
@@ -49,8 +51,24 @@ export const twilioWebhooks = fp<TwilioWebhooksOptions>(
     const batcher = new EventBatcher(serviceRole);
     const signedDeliveries = new SignedDeliveryRecorder(serviceRole, app.log);
     const deliveryLog = new DeliveryLogRecorder(serviceRole, app.log, options.deliveryLog);
-    const { enabled = true, ...workerOptions } = options.worker ?? { enabled: true };
-    const worker = new WebhookWorker(serviceRole, services.metrics, app.log, workerOptions);
+    const { enabled = true, thread, ...workerOptions } = options.worker ?? { enabled: true };
+    const recordBatch = workerMetrics(services.metrics, () => serviceRole.run(countPendingWebhookEvents));
+    // In-process: what tests drive (runOnce, prune) and, without `thread`, what runs.
+    const worker = new WebhookWorker(serviceRole, recordBatch, app.log, workerOptions);
+    const workerThread =
+      enabled && thread
+        ? new WorkerThread({ databaseUrl: thread.databaseUrl, tuning: workerOptions }, recordBatch, app.log)
+        : undefined;
+    if (workerThread)
+      services.metrics.gauge(
+        'twilio_webhook_worker_thread_heap_used_bytes',
+        "The webhook worker thread's V8 heap in use, as of its last batch",
+        async () => {
+          // Left out of the scrape until the thread has reported a batch.
+          if (workerThread.heapUsedBytes === undefined) throw new Error('no batch yet');
+          return workerThread.heapUsedBytes;
+        },
+      );
     app.decorate('webhookWorker', worker);
     app.decorate('webhookConnections', connections);
     app.decorate('webhookSignedDeliveries', signedDeliveries);
@@ -68,13 +86,18 @@ export const twilioWebhooks = fp<TwilioWebhooksOptions>(
     app.addHook('onReady', async () => {
       await connections.listen();
       deliveryLog.start();
-      if (enabled) await worker.start();
+      // Not awaited: loading the thread's modules can take seconds on a busy machine
+      // (past Fastify's plugin timeout), and nothing waits for it: stored events stay
+      // pending until it claims them.
+      if (workerThread) void workerThread.start().catch(() => {});
+      else if (enabled) await worker.start();
     });
     app.addHook('onClose', async () => {
       await batcher.drain();
       await signedDeliveries.drain();
       await deliveryLog.stop();
       await worker.stop();
+      await workerThread?.stop();
       await connections.close();
     });
   },

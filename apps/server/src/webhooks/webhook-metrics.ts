@@ -1,6 +1,7 @@
 import { webhookEventTypes } from '@app/contracts';
 import type { WebhookEventType } from '@app/db';
 import type { Metrics } from '../observability/metrics.ts';
+import type { WorkerBatchReport } from './worker.ts';
 
 const deliveryOutcomes = [
   'accepted',
@@ -37,5 +38,27 @@ export function deliveryCounter(metrics: Metrics) {
   );
   return (route: WebhookEventType, outcome: DeliveryOutcome) => {
     tally[route][outcome]++;
+  };
+}
+
+/**
+ * The worker's series: events by outcome, the intake-to-processed lag, and the
+ * pending events (read from the database at scrape time). Returns what records a
+ * batch's report, in whichever thread the worker ran it.
+ */
+export function workerMetrics(metrics: Metrics, countPending: () => Promise<number>) {
+  const outcomes = metrics.counter(
+    'twilio_webhook_worker_events_total',
+    'Webhook events handled by the worker, by outcome (processed, deferred, retried, failed)',
+    ['outcome'],
+  );
+  const lag = metrics.summary(
+    'twilio_webhook_processing_lag_seconds',
+    'Seconds from intake (created_at) to processed_at, recent events',
+  );
+  metrics.gauge('twilio_webhook_events_pending', 'Webhook events waiting to be processed', countPending);
+  return (batch: WorkerBatchReport) => {
+    for (const outcome of batch.outcomes) outcomes.inc({ outcome });
+    for (const seconds of batch.lagSeconds) lag.observe(seconds);
   };
 }

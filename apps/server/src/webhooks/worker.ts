@@ -2,7 +2,6 @@ import {
   type ClaimedWebhookEvent,
   CONNECTION_CHANGED_CHANNEL,
   claimDueWebhookEvents,
-  countPendingWebhookEvents,
   erasePreviousAuthTokens,
   failUnconfirmedSends,
   type Listener,
@@ -18,7 +17,6 @@ import {
 import type { FastifyBaseLogger } from 'fastify';
 import type postgres from 'postgres';
 import { PREVIOUS_TOKEN_GRACE_MS, PREVIOUS_TOKEN_SETTLE_MS } from '../connections/token-rotation.ts';
-import type { Metrics } from '../observability/metrics.ts';
 import {
   type ApplyOptions,
   type ApplyResult,
@@ -29,6 +27,12 @@ import {
 export interface WebhookWorkerOptions {
   /** false: tests drive `runOnce()` themselves. */
   enabled: boolean;
+  /**
+   * Run the worker in a worker thread of its own, on its own service-role pool to
+   * this database (`pnpm start` does): its batches then never hold up the intake's
+   * event loop. Without it the worker runs on the server's event loop (tests).
+   */
+  thread?: { databaseUrl: string };
   /** Events claimed per transaction. */
   batchSize?: number;
   /**
@@ -58,8 +62,21 @@ export interface WebhookWorkerOptions {
   pruneIntervalMs?: number;
 }
 
+/** The worker's own settings (what a worker thread is started with). */
+export type WorkerTuning = Omit<WebhookWorkerOptions, 'enabled' | 'thread'>;
+
 type Outcome = { result: ApplyResult } | { error: unknown };
-type WorkerOutcome = 'processed' | 'deferred' | 'retried' | 'failed';
+export type WorkerOutcome = 'processed' | 'deferred' | 'retried' | 'failed';
+
+/** What one batch did, for the metrics (webhook-metrics.ts's workerMetrics records it). */
+export interface WorkerBatchReport {
+  outcomes: WorkerOutcome[];
+  /** Seconds from intake to processing of each processed event. */
+  lagSeconds: number[];
+}
+
+/** The logger's methods the worker uses (a worker thread forwards them to the server's logger). */
+export type WorkerLog = Pick<FastifyBaseLogger, 'info' | 'warn'>;
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -97,14 +114,13 @@ export class WebhookWorker {
   private pollTimer: NodeJS.Timeout | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
   private listener: Listener | undefined;
-  private readonly outcomes;
-  private readonly lag;
 
   constructor(
     private readonly serviceRole: ServiceRole,
-    metrics: Metrics,
-    private readonly log: FastifyBaseLogger,
-    options: Omit<WebhookWorkerOptions, 'enabled'> = {},
+    /** Called after each batch that claimed something (metrics). */
+    private readonly report: (batch: WorkerBatchReport) => void,
+    private readonly log: WorkerLog,
+    options: WorkerTuning = {},
   ) {
     this.batchSize = options.batchSize ?? 1_000;
     this.coalesceMs = options.coalesceMs ?? 200;
@@ -115,18 +131,6 @@ export class WebhookWorker {
     this.retainProcessedMs = options.retainProcessedMs ?? 30 * DAY;
     this.retainFailedMs = options.retainFailedMs ?? 90 * DAY;
     this.pruneIntervalMs = options.pruneIntervalMs ?? 60 * 60_000;
-    this.outcomes = metrics.counter(
-      'twilio_webhook_worker_events_total',
-      'Webhook events handled by the worker, by outcome (processed, deferred, retried, failed)',
-      ['outcome'],
-    );
-    this.lag = metrics.summary(
-      'twilio_webhook_processing_lag_seconds',
-      'Seconds from intake (created_at) to processed_at, recent events',
-    );
-    metrics.gauge('twilio_webhook_events_pending', 'Webhook events waiting to be processed', () =>
-      this.serviceRole.run(countPendingWebhookEvents),
-    );
   }
 
   /** Starts listening, polling and pruning. */
@@ -147,7 +151,10 @@ export class WebhookWorker {
       this.pruneIntervalMs,
     );
     this.pruneTimer.unref();
-    this.wake();
+    // The first run starts once LISTEN is up (onListening), so that nothing stored
+    // between that run and LISTEN is missed; a second wake at start would have
+    // found the first run going and queued a coalesced second one. If LISTEN cannot
+    // connect, the poll runs it.
   }
 
   /** Stops taking new batches and waits for the current one to finish. */
@@ -214,8 +221,7 @@ export class WebhookWorker {
       const settled = events.map((e, i) => this.settlement(e, outcomes[i]!, now));
       return { settled, lags: await settleWebhookEvents(tx, settled) };
     });
-    for (const s of settled) this.outcomes.inc({ outcome: workerOutcome(s) });
-    for (const seconds of lags) this.lag.observe(seconds);
+    if (settled.length > 0) this.report({ outcomes: settled.map(workerOutcome), lagSeconds: lags });
     return settled.length;
   }
 
