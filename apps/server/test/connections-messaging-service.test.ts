@@ -243,6 +243,7 @@ describe('connecting a Messaging Service', () => {
   });
 
   it('a malformed SID is refused before Twilio is called', async () => {
+    const before = server.simulator.sim.apiRequests().length;
     const res = await connect(acme, {
       kind: 'messaging_service',
       accountSid: `AC${'0'.repeat(32)}`,
@@ -251,6 +252,7 @@ describe('connecting a Messaging Service', () => {
     });
     expect(res.error?.code).toBe('BAD_REQUEST');
     expect(res.error?.fieldErrors?.messagingServiceSid?.[0]).toContain('"MG" followed by 32');
+    expect(server.simulator.sim.apiRequests()).toHaveLength(before);
   });
 
   it("health compares the service's webhooks with ours, and Repair points them back", async () => {

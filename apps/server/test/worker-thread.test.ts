@@ -55,6 +55,8 @@ it('the worker thread applies stored deliveries, and its counts reach the server
       const metrics = (await server.app.inject({ method: 'GET', url: '/metrics' })).body;
       expect(metrics).toMatch(/twilio_webhook_worker_events_total\{outcome="processed"\} 2/);
       expect(metrics).toMatch(/twilio_webhook_events_pending 0/);
+      // Only a thread reports its heap: the in-process worker could not have done this work.
+      expect(metrics).toMatch(/twilio_webhook_worker_thread_heap_used_bytes \d+/);
     },
     { timeout: 5_000, interval: 100 },
   );

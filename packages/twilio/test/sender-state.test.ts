@@ -122,7 +122,9 @@ describe('readSenderState', () => {
   });
 
   it('the sandbox has no API: null, without asking Twilio', async () => {
+    const before = twilioSim.sim.apiRequests().length;
     await expect(adapter.readSenderState(account, { kind: 'sandbox', sid: null })).resolves.toBeNull();
+    expect(twilioSim.sim.apiRequests()).toHaveLength(before);
   });
 
   it('a sender that no longer exists is not_found, saying so', async () => {
