@@ -263,6 +263,22 @@ describe('templates and the 24-hour window', () => {
       expect(createMessageCalls()).toBe(calls);
     });
 
+    it('a send whose template list was not cached asks Twilio for it once, even when the template cannot be sent', async () => {
+      // A connection of its own, so nothing of it is cached yet.
+      const other = world.twilioAccount('+14155550109');
+      const otherId = await world.connect(acme.owner.cookie, other, '+14155550109');
+      const paused = world.sim.addTemplate(other.sid, { ...orderReady, approval: 'paused' });
+      const before = contentListCalls();
+      const res = await world.send(acme.admin.cookie, {
+        connectionId: otherId,
+        to: freshCustomer(),
+        template: { contentSid: paused.sid, variables: { 1: 'Ada', 2: 'B-1' } },
+      });
+      expect(res.error?.data.code).toBe('BAD_REQUEST');
+      // Twilio's answer of a moment ago is final: no second read to double-check it.
+      expect(contentListCalls() - before).toBe(1);
+    });
+
     it('a window that closes between opening the conversation and sending ends as a failed message with 63016, sendable as a template', async () => {
       const customer = freshCustomer();
       // Our history shows them writing 23 h 59 min ago; at Twilio their message is a

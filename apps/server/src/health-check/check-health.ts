@@ -7,6 +7,7 @@ import {
   withServiceRole,
 } from '@app/db';
 import { type SenderState, TwilioAdapterError } from '@app/twilio';
+import { SUMMARY_WINDOW_MS } from '../connections/delivery-log.ts';
 import { ConnectionDisconnectedError, StoredTokenUnreadableError } from '../connections/errors.ts';
 import { senderOf } from '../connections/present.ts';
 import type { ConnectionRow } from '../connections/store.ts';
@@ -16,9 +17,6 @@ import { webhookUrlsFor } from '../connections/webhook-urls.ts';
 import type { AppServices } from '../services.ts';
 import { webhookDrift } from './drift.ts';
 import { summarize } from './summary.ts';
-
-/** The window the delivery counts cover. */
-export const HEALTH_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 const SANDBOX_NOTE =
   "Twilio's shared sandbox has no sender status, and its webhooks are set in the Twilio Console only (Messaging → Try it out → Send a WhatsApp message → Sandbox settings): check that “When a message comes in” is the inbound URL below and “Status callback URL” the status URL.";
@@ -80,7 +78,7 @@ export async function checkConnectionHealth(
   reader: { canRepair: boolean },
   now = new Date(),
 ): Promise<ConnectionHealth> {
-  const since = new Date(now.getTime() - HEALTH_WINDOW_MS);
+  const since = new Date(now.getTime() - SUMMARY_WINDOW_MS);
   const [answer, figures] = await Promise.all([
     askTwilio(services, row),
     // As the service role: the delivery log's tables and the events are for admins

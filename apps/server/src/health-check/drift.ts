@@ -62,11 +62,11 @@ export function webhookDrift(
 
 /** Whether the inbound webhook (not only the status callback) has moved away. */
 export function inboundDrifted(drift: readonly WebhookDrift[]): boolean {
-  const inboundFields: readonly WebhookDriftField[] = [
-    'webhook.callback_url',
-    'SmsUrl',
-    'InboundRequestUrl',
-    'UseInboundWebhookOnNumber',
-  ];
-  return drift.some((d) => inboundFields.includes(d.field));
+  return drift.some((d) => inboundFields.has(d.field));
 }
+
+/** The settings that decide where inbound messages go: each kind's URL and method, and the service's switch. */
+const inboundFields: ReadonlySet<WebhookDriftField> = new Set([
+  ...Object.values(fieldNames).flatMap((names) => [names.inboundUrl, names.inboundMethod]),
+  'UseInboundWebhookOnNumber',
+]);

@@ -2,7 +2,7 @@ import type { WhatsappTemplate } from '@app/contracts';
 import type { Database } from '@app/db';
 import type { TwilioAdapter } from '@app/twilio';
 import { type ActingUser, asUser } from '../auth/acting-user.ts';
-import { findConnection } from '../connections/store.ts';
+import { type ConnectionRow, findConnection } from '../connections/store.ts';
 import { storedCredentials } from '../connections/twilio-access.ts';
 import { asTwilioRefusal } from '../connections/twilio-errors.ts';
 import type { CredentialVault } from '../vault/credential-vault.ts';
@@ -35,10 +35,19 @@ export async function listTemplates({
 }): Promise<WhatsappTemplate[]> {
   // Not visible under RLS (another organization's, or gone): ConnectionNotFoundError.
   const connection = await asUser(services.db, user, (tx) => findConnection(tx, connectionId));
+  return (await templatesOf(services, connection, refresh)).templates;
+}
+
+/** The connection's templates, from the cache unless `refresh`; `fromCache` says which. */
+async function templatesOf(
+  services: TemplateServices,
+  connection: ConnectionRow,
+  refresh: boolean,
+): Promise<{ templates: WhatsappTemplate[]; fromCache: boolean }> {
   const cache = templateCacheOf(services);
   if (!refresh) {
     const cached = cache.get(connection.id, connection.twilioAccountSid);
-    if (cached) return cached;
+    if (cached) return { templates: cached, fromCache: true };
   }
   const credentials = await storedCredentials(services, connection);
   let templates: WhatsappTemplate[];
@@ -48,7 +57,7 @@ export async function listTemplates({
     throw asTwilioRefusal(error, 'sync');
   }
   cache.set(connection.id, connection.twilioAccountSid, templates);
-  return templates;
+  return { templates, fromCache: false };
 }
 
 /**
@@ -61,10 +70,11 @@ export async function findTemplate(
   connectionId: string,
   contentSid: string,
 ): Promise<WhatsappTemplate | undefined> {
-  const cached = await listTemplates({ services, user, connectionId, refresh: false });
-  const found = cached.find((t) => t.sid === contentSid);
-  if (found?.selectable) return found;
-  // Not there, or not approved a minute ago: WhatsApp may have approved it since.
-  const fresh = await listTemplates({ services, user, connectionId, refresh: true });
-  return fresh.find((t) => t.sid === contentSid);
+  const connection = await asUser(services.db, user, (tx) => findConnection(tx, connectionId));
+  const first = await templatesOf(services, connection, false);
+  const found = first.templates.find((t) => t.sid === contentSid);
+  // Twilio's answer of a moment ago is final; a cached one may predate an approval.
+  if (found?.selectable || !first.fromCache) return found;
+  const fresh = await templatesOf(services, connection, true);
+  return fresh.templates.find((t) => t.sid === contentSid);
 }

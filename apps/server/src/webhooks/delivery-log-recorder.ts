@@ -1,4 +1,4 @@
-import type { IntakeVerdict, RefusedVerdict } from '@app/contracts';
+import { type IntakeVerdict, intakeVerdicts, type RefusedVerdict } from '@app/contracts';
 import {
   type DeliveryCountDelta,
   flushDeliveryLog,
@@ -34,13 +34,8 @@ interface ConnectionTally {
   counts: Record<IntakeVerdict, number>;
 }
 
-const noCounts = (): Record<IntakeVerdict, number> => ({
-  accepted: 0,
-  repeated: 0,
-  badSignature: 0,
-  missingSignature: 0,
-  unknownConnection: 0,
-});
+const noCounts = () =>
+  Object.fromEntries(intakeVerdicts.map((verdict) => [verdict, 0])) as Record<IntakeVerdict, number>;
 
 /** Why a delivery was refused, in words an admin can act on. Never anything the request carried. */
 const reasons: Record<RefusedVerdict, string> = {
@@ -142,7 +137,7 @@ export class DeliveryLogRecorder {
 
   /** Moves a tally's counts to `closed` (its minute ended, or a flush) and zeroes them. */
   private closeMinute(tally: ConnectionTally): void {
-    for (const verdict of Object.keys(tally.counts) as IntakeVerdict[]) {
+    for (const verdict of intakeVerdicts) {
       const count = tally.counts[verdict];
       if (count > 0)
         this.closed.push({ connectionId: tally.connectionId, minuteMs: tally.minuteMs, verdict, count });

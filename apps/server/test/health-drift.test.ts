@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { inboundDrifted, webhookDrift } from '../src/health-check/drift.ts';
+
+const ours = { inbound: 'https://us.example/in', status: 'https://us.example/status' };
+const settings = (over: Record<string, unknown> = {}) => ({
+  inboundUrl: ours.inbound,
+  inboundMethod: 'POST',
+  statusUrl: ours.status,
+  statusMethod: 'POST',
+  ...over,
+});
+
+describe('webhook drift', () => {
+  it('an inbound method changed to GET is inbound drift for every kind (messages no longer reach us as we read them)', () => {
+    for (const kind of ['sender', 'incoming_number', 'messaging_service'] as const) {
+      const drift = webhookDrift(kind, settings({ inboundMethod: 'GET' }), ours);
+      expect(drift).toHaveLength(1);
+      expect(inboundDrifted(drift), kind).toBe(true);
+    }
+  });
+
+  it('only the status callback moved: drift, but not inbound', () => {
+    const drift = webhookDrift('sender', settings({ statusUrl: 'https://elsewhere.example' }), ours);
+    expect(drift.map((d) => d.field)).toEqual(['webhook.status_callback_url']);
+    expect(inboundDrifted(drift)).toBe(false);
+  });
+
+  it("a Messaging Service whose senders' own webhooks win is inbound drift", () => {
+    const drift = webhookDrift('messaging_service', settings({ useInboundWebhookOnNumber: true }), ours);
+    expect(drift).toEqual([{ field: 'UseInboundWebhookOnNumber', expected: 'false', actual: 'true' }]);
+    expect(inboundDrifted(drift)).toBe(true);
+  });
+});
