@@ -8,6 +8,7 @@ import { useTestDatabase } from '@app/db/vitest';
 import { type RunningTwilioSimulator, startTwilioSimulator } from '@app/twilio/simulator';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { type RunningApp, startApp } from '../src/app.ts';
+import { EVENT_LOOP_RESOLUTION_MS, eventLoopDelayMs } from '../src/observability/metrics.ts';
 import { seedTwilioAccount } from './connections-world.ts';
 import { TEST_KEY_1, TEST_PASSWORD, TEST_PUBLIC_URL, TestClient, uniqueEmail } from './helpers.ts';
 import { inboundParams, inboundPath, newMessageSid, twilioRequest } from './webhook-helpers.ts';
@@ -118,4 +119,14 @@ it('serves the process and Node metrics beside the webhook and Twilio series', a
   expect(text).toContain('# TYPE twilio_webhook_deliveries_total counter');
   expect(text).toContain('# TYPE twilio_webhook_processing_lag_seconds summary');
   expect(text).toContain('# TYPE twilio_webhook_events_pending gauge');
+});
+
+it("reads the event loop's delay with the monitor's sampling interval taken off", async () => {
+  await new Promise((r) => setTimeout(r, 100));
+  // Idle: the series' values are the times between the monitor's samples, so even the
+  // smallest is near the 10-ms interval, not near 0 (what the bench subtracts).
+  const min = await metric('nodejs_eventloop_lag_min_seconds');
+  expect(min).toBeGreaterThan(EVENT_LOOP_RESOLUTION_MS / 2 / 1000);
+  expect(eventLoopDelayMs(0.0123)).toBeCloseTo(2.3);
+  expect(eventLoopDelayMs(0.009)).toBe(0);
 });
