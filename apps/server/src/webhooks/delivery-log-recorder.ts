@@ -1,4 +1,4 @@
-import { type IntakeVerdict, intakeVerdicts, type RefusedVerdict } from '@app/contracts';
+import { type IntakeVerdict, intakeVerdicts, type RefusedVerdict, UUID_PATTERN } from '@app/contracts';
 import {
   type DeliveryCountDelta,
   flushDeliveryLog,
@@ -7,8 +7,7 @@ import {
   type ServiceRole,
   type WebhookEventType,
 } from '@app/db';
-import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
-import type { DeliveryOutcome } from './webhook-metrics.ts';
+import type { FastifyBaseLogger } from 'fastify';
 
 export interface DeliveryLogRecorderOptions {
   /** How often the tally is written (default 5 s). */
@@ -23,8 +22,6 @@ export interface DeliveryLogRecorderOptions {
 const MAX_TALLIED_IDS = 10_000;
 /** Refused deliveries held between flushes; beyond, they are counted but not listed. */
 const MAX_REFUSED = 1_000;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** One connection id's counts for the current minute. */
 interface ConnectionTally {
@@ -53,8 +50,8 @@ const reasons: Record<RefusedVerdict, string> = {
  *
  * The intake pays only a few map operations per delivery: everything is tallied in
  * memory and written every few seconds in ONE statement, never a query per request.
- * A delivery costs a map lookup by the URL's id and an increment (the id is checked
- * and lower-cased once per flush interval, not per delivery).
+ * A delivery costs a map lookup by its connection's id and an increment (an id from a
+ * URL that named no connection is checked and lower-cased once per flush interval).
  * A crash loses the last few seconds of counts: acceptable for statistics (the events
  * themselves are stored before the 200, as always). Memory is bounded: past
  * MAX_TALLIED_IDS ids or MAX_REFUSED refusals until the next flush, more are dropped
@@ -85,24 +82,12 @@ export class DeliveryLogRecorder {
   }
 
   /**
-   * The intake's delivery counter for one request: counts on /metrics as `count` does,
-   * and tallies the delivery's verdict for the log.
+   * One delivery's verdict, as the intake decided it. `connectionId`: the connection's
+   * id once it was found, else the id as the URL spelled it (a refused delivery to an
+   * unknown id); `sourceIp` is kept for refused deliveries only.
    */
-  counting(
-    count: (route: WebhookEventType, outcome: DeliveryOutcome) => void,
-    request: FastifyRequest,
-  ): (route: WebhookEventType, outcome: DeliveryOutcome) => void {
-    return (route, outcome) => {
-      count(route, outcome);
-      this.record(request, route, outcome);
-    };
-  }
-
-  /** One delivery's outcome, as the intake decided it. */
-  record(request: FastifyRequest, route: WebhookEventType, outcome: DeliveryOutcome): void {
-    const verdict = verdictOf(request, outcome);
-    if (verdict === null) return;
-    const tally = this.tallyOf((request.params as { connectionId?: string }).connectionId);
+  record(connectionId: string, route: WebhookEventType, verdict: IntakeVerdict, sourceIp?: string): void {
+    const tally = this.tallyOf(connectionId);
     if (!tally) return;
     const now = Date.now();
     const minuteMs = now - (now % 60_000);
@@ -112,25 +97,23 @@ export class DeliveryLogRecorder {
     }
     tally.counts[verdict]++;
     if (verdict === 'accepted' || verdict === 'repeated') return;
-    const { connectionId } = tally;
     if (this.refused.length >= MAX_REFUSED) return;
     this.refused.push({
-      connectionId,
+      connectionId: tally.connectionId,
       receivedMs: now,
       eventType: route,
       verdict,
-      sourceIp: request.ip?.slice(0, 64) ?? null,
+      sourceIp: sourceIp?.slice(0, 64) ?? null,
       reason: reasons[verdict],
     });
   }
 
-  private tallyOf(rawId: string | undefined): ConnectionTally | null {
-    if (rawId === undefined) return null;
+  private tallyOf(rawId: string): ConnectionTally | null {
     const known = this.tallies.get(rawId);
     if (known !== undefined) return known;
     if (this.tallies.size >= MAX_TALLIED_IDS) return null;
     const connectionId = rawId.toLowerCase();
-    const tally = UUID.test(connectionId) ? { connectionId, minuteMs: 0, counts: noCounts() } : null;
+    const tally = UUID_PATTERN.test(connectionId) ? { connectionId, minuteMs: 0, counts: noCounts() } : null;
     this.tallies.set(rawId, tally);
     return tally;
   }
@@ -203,24 +186,4 @@ function mergeDeltas(deltas: readonly DeliveryCountDelta[]): DeliveryCountDelta[
     else merged.set(key, { ...d });
   }
   return [...merged.values()];
-}
-
-/** The log's verdict for the intake's outcome; null for what the log does not count (415, 503, 500). */
-function verdictOf(request: FastifyRequest, outcome: DeliveryOutcome): IntakeVerdict | null {
-  switch (outcome) {
-    case 'accepted':
-      return 'accepted';
-    case 'duplicate':
-      return 'repeated';
-    case 'not_found':
-      return 'unknownConnection';
-    case 'rejected_signature': {
-      // The intake answers 400 without the header and 403 with a wrong one; both count
-      // as rejected_signature on /metrics.
-      const signature = request.headers['x-twilio-signature'];
-      return typeof signature === 'string' && signature.length > 0 ? 'badSignature' : 'missingSignature';
-    }
-    default:
-      return null;
-  }
 }

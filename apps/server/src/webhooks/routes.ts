@@ -1,3 +1,4 @@
+import type { RefusedVerdict } from '@app/contracts';
 import { isDatabaseUnavailable, type SigningToken, type WebhookEventType } from '@app/db';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppServices } from '../services.ts';
@@ -10,7 +11,7 @@ import { MalformedFormBodyError, parseFormBody, type WebhookPayload } from './pa
 import { isValidTwilioSignature, signedWebhookUrl } from './signature.ts';
 import type { SignedDeliveryRecorder } from './signed-deliveries.ts';
 import { webhookEventRow } from './webhook-event.ts';
-import { deliveryCounter } from './webhook-metrics.ts';
+import { type DeliveryOutcome, deliveryCounter } from './webhook-metrics.ts';
 
 export interface TwilioWebhookPluginOptions {
   services: AppServices;
@@ -60,9 +61,8 @@ export const twilioWebhookRoutes: FastifyPluginAsync<TwilioWebhookPluginOptions>
 
   async function intake(eventType: WebhookEventType, request: FastifyRequest, reply: FastifyReply) {
     const { connectionId } = request.params as { connectionId: string };
-    const count = deliveryLog.counting(countDelivery, request);
     if (!request.headers['content-type']?.toLowerCase().startsWith(FORM)) {
-      count(eventType, 'bad_request');
+      countDelivery(eventType, 'bad_request');
       return reply.code(415).type('text/plain').send(`Expected ${FORM}`);
     }
     // An empty body never reaches the parser; it is then a delivery without MessageSid.
@@ -76,18 +76,18 @@ export const twilioWebhookRoutes: FastifyPluginAsync<TwilioWebhookPluginOptions>
       // Anything else is a fault of ours, not the database's absence: 500 (error handler).
       if (!(error instanceof CredentialDecryptionError)) throw error;
       // A key missing from CREDENTIALS_ENCRYPTION_KEYS: an operator must act.
-      count(eventType, 'error');
+      countDelivery(eventType, 'error');
       request.log.error({ connectionId, reason: error.message }, 'webhook intake: token not decryptable');
       return reply.code(500).type('text/plain').send('Internal error');
     }
     if (!connection) {
-      count(eventType, 'not_found');
+      refused(eventType, 'not_found', 'unknownConnection', connectionId, request);
       return reply.code(404).type('text/plain').send('Unknown or disconnected connection');
     }
 
     const signature = request.headers['x-twilio-signature'];
     if (typeof signature !== 'string' || signature.length === 0) {
-      count(eventType, 'rejected_signature');
+      refused(eventType, 'rejected_signature', 'missingSignature', connection.id, request);
       return reply.code(400).type('text/plain').send('Missing X-Twilio-Signature');
     }
 
@@ -96,21 +96,21 @@ export const twilioWebhookRoutes: FastifyPluginAsync<TwilioWebhookPluginOptions>
       params = parseFormBody(rawBody);
     } catch (error) {
       if (!(error instanceof MalformedFormBodyError)) throw error;
-      count(eventType, 'bad_request');
+      countDelivery(eventType, 'bad_request');
       return reply.code(400).type('text/plain').send(error.message);
     }
 
     const url = signedWebhookUrl(services.publicUrl, request.raw.url ?? request.url);
     const signedWith = tokenThatSigned(connection, signature, url, params);
     if (!signedWith) {
-      count(eventType, 'rejected_signature');
+      refused(eventType, 'rejected_signature', 'badSignature', connection.id, request);
       return reply.code(403).type('text/plain').send('Invalid X-Twilio-Signature');
     }
     signedDeliveries.seen(connection.id, signedWith);
 
     const row = webhookEventRow(connection.id, eventType, params, rawBody);
     if (!row) {
-      count(eventType, 'bad_request');
+      countDelivery(eventType, 'bad_request');
       return reply.code(400).type('text/plain').send('Missing MessageSid');
     }
 
@@ -120,11 +120,11 @@ export const twilioWebhookRoutes: FastifyPluginAsync<TwilioWebhookPluginOptions>
     } catch (error) {
       if (isMissingConnection(error)) {
         connections.invalidate(connection.id);
-        count(eventType, 'not_found');
+        refused(eventType, 'not_found', 'unknownConnection', connection.id, request);
         return reply.code(404).type('text/plain').send('Unknown or disconnected connection');
       }
       if (isRowRejected(error)) {
-        count(eventType, 'bad_request');
+        countDelivery(eventType, 'bad_request');
         request.log.warn({ err: error }, 'webhook intake: delivery refused by the database');
         return reply.code(400).type('text/plain').send('This delivery cannot be stored');
       }
@@ -132,9 +132,25 @@ export const twilioWebhookRoutes: FastifyPluginAsync<TwilioWebhookPluginOptions>
       throw error;
     }
     outageLog.reachable();
-    count(eventType, outcome);
+    countDelivery(eventType, outcome);
+    deliveryLog.record(connection.id, eventType, outcome === 'accepted' ? 'accepted' : 'repeated');
     if (eventType === 'message') return reply.code(200).type('text/xml').send(EMPTY_TWIML);
     return reply.code(200).send();
+  }
+
+  /**
+   * A refused delivery: counted on /metrics by its outcome and kept in the delivery
+   * log with its verdict (415s, 400s for malformed bodies, 500s and 503s are /metrics only).
+   */
+  function refused(
+    eventType: WebhookEventType,
+    outcome: DeliveryOutcome,
+    verdict: RefusedVerdict,
+    connectionId: string,
+    request: FastifyRequest,
+  ) {
+    countDelivery(eventType, outcome);
+    deliveryLog.record(connectionId, eventType, verdict, request.ip);
   }
 
   /**
