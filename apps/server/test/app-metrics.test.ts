@@ -1,6 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { parseEnv } from '@app/config';
 import type { ConnectionWriteResult } from '@app/contracts';
 import { freePort } from '@app/db/testing';
@@ -119,6 +121,16 @@ it('serves the process and Node metrics beside the webhook and Twilio series', a
   expect(text).toContain('# TYPE twilio_webhook_deliveries_total counter');
   expect(text).toContain('# TYPE twilio_webhook_processing_lag_seconds summary');
   expect(text).toContain('# TYPE twilio_webhook_events_pending gauge');
+});
+
+it('reports the live heap: in use just after the latest full collection', async () => {
+  // A full collection now (gc() made reachable without restarting with --expose-gc).
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+  await new Promise((r) => setTimeout(r, 50));
+  const live = await metric('twilio_process_heap_used_after_full_gc_bytes');
+  expect(live).toBeGreaterThan(1024 * 1024);
+  expect(live).toBeLessThanOrEqual((await metric('nodejs_heap_size_total_bytes')) ?? 0);
 });
 
 it("reads the event loop's delay with the monitor's sampling interval taken off", async () => {

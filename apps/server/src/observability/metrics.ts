@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Registry, Summary } from 'prom-client';
+import { HeapAfterFullGc } from './heap-after-gc.ts';
 
 /**
  * How often prom-client's event-loop monitor (`perf_hooks.monitorEventLoopDelay`)
@@ -34,11 +35,22 @@ export class Metrics {
    * only the app `pnpm start` runs asks for them, not every app a test builds.
    */
   constructor(options: { processMetrics?: boolean } = {}) {
-    if (options.processMetrics)
+    if (options.processMetrics) {
       collectDefaultMetrics({
         register: this.registry,
         eventLoopMonitoringPrecision: EVENT_LOOP_RESOLUTION_MS,
       });
+      const heap = new HeapAfterFullGc().start();
+      this.gauge(
+        'twilio_process_heap_used_after_full_gc_bytes',
+        "The main thread's V8 heap in use just after its latest full collection (the live heap)",
+        async () => {
+          // Left out of the scrape until the first full collection.
+          if (heap.bytes === undefined) throw new Error('no full collection yet');
+          return heap.bytes;
+        },
+      );
+    }
   }
 
   /**

@@ -59,7 +59,15 @@ export const twilioWebhooks = fp<TwilioWebhooksOptions>(
       enabled && thread
         ? new WorkerThread({ databaseUrl: thread.databaseUrl, tuning: workerOptions }, recordBatch, app.log)
         : undefined;
-    if (workerThread)
+    if (workerThread) {
+      services.metrics.gauge(
+        'twilio_webhook_worker_thread_heap_used_after_full_gc_bytes',
+        "The webhook worker thread's V8 heap in use just after its latest full collection, as of its last batch",
+        async () => {
+          if (workerThread.heapAfterFullGcBytes === undefined) throw new Error('no full collection yet');
+          return workerThread.heapAfterFullGcBytes;
+        },
+      );
       services.metrics.gauge(
         'twilio_webhook_worker_thread_heap_used_bytes',
         "The webhook worker thread's V8 heap in use, as of its last batch",
@@ -69,6 +77,7 @@ export const twilioWebhooks = fp<TwilioWebhooksOptions>(
           return workerThread.heapUsedBytes;
         },
       );
+    }
     app.decorate('webhookWorker', worker);
     app.decorate('webhookConnections', connections);
     app.decorate('webhookSignedDeliveries', signedDeliveries);

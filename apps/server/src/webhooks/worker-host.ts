@@ -12,7 +12,13 @@ export type ToWorkerThread = { type: 'stop' };
 export type FromWorkerThread =
   | { type: 'started' }
   | { type: 'stopped' }
-  | { type: 'batch'; report: WorkerBatchReport; heapUsedBytes: number }
+  | {
+      type: 'batch';
+      report: WorkerBatchReport;
+      heapUsedBytes: number;
+      /** Undefined until the thread's first full collection. */
+      heapAfterFullGcBytes: number | undefined;
+    }
   | { type: 'log'; level: 'info' | 'warn'; fields: Record<string, unknown>; msg: string };
 
 /**
@@ -48,6 +54,8 @@ export class WorkerThread {
   private restartTimer: NodeJS.Timeout | undefined;
   /** The thread's V8 heap in use, as of its last batch (its own isolate: not in the process's heap metrics). */
   heapUsedBytes: number | undefined;
+  /** The thread's live heap: in use just after its latest full collection, as of its last batch. */
+  heapAfterFullGcBytes: number | undefined;
 
   constructor(
     private readonly data: WorkerThreadData,
@@ -69,6 +77,7 @@ export class WorkerThread {
         if (m.type === 'batch') {
           this.report(m.report);
           this.heapUsedBytes = m.heapUsedBytes;
+          this.heapAfterFullGcBytes = m.heapAfterFullGcBytes;
         } else if (m.type === 'log') this.log[m.level](m.fields, m.msg);
         else if (m.type === 'started') resolve();
         else if (m.type === 'stopped') this.stopped?.();

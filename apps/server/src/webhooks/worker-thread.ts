@@ -1,6 +1,7 @@
 import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ServiceRole } from '@app/db';
+import { HeapAfterFullGc } from '../observability/heap-after-gc.ts';
 import { WebhookWorker, type WorkerLog } from './worker.ts';
 import type { FromWorkerThread, ToWorkerThread, WorkerThreadData } from './worker-host.ts';
 
@@ -34,9 +35,16 @@ function forward(level: 'info' | 'warn') {
 
 // LISTEN has a connection of its own; one for batches, one for pruning beside them.
 const serviceRole = ServiceRole.openPool(databaseUrl, { max: 2, applicationName: 'twilio-whatsapp-worker' });
+const heapAfterFullGc = new HeapAfterFullGc().start();
 const worker = new WebhookWorker(
   serviceRole,
-  (report) => post({ type: 'batch', report, heapUsedBytes: getHeapStatistics().used_heap_size }),
+  (report) =>
+    post({
+      type: 'batch',
+      report,
+      heapUsedBytes: getHeapStatistics().used_heap_size,
+      heapAfterFullGcBytes: heapAfterFullGc.bytes,
+    }),
   {
     info: forward('info'),
     warn: forward('warn'),
@@ -49,6 +57,7 @@ port.on('message', (message: ToWorkerThread) => {
   void (async () => {
     await worker.stop();
     await serviceRole.close();
+    heapAfterFullGc.stop();
     post({ type: 'stopped' });
   })();
 });
