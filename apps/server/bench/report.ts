@@ -44,6 +44,22 @@ export interface ProcessMemory {
   /** The worker thread's heap (its own isolate), as of its last batch. */
   workerHeapUsedStartBytes: number | null;
   workerHeapUsedEndBytes: number | null;
+  /** The live heaps: in use just after the latest full collection (main thread, worker thread). */
+  liveHeapStartBytes: number | null;
+  liveHeapEndBytes: number | null;
+  workerLiveHeapStartBytes: number | null;
+  workerLiveHeapEndBytes: number | null;
+}
+
+/** One process's memory during the soak, read every SOAK_SAMPLE_S seconds. */
+export interface MemorySample {
+  port: number;
+  /** Seconds since the soak's load started. */
+  atS: number;
+  rssBytes: number | null;
+  heapUsedBytes: number | null;
+  liveHeapBytes: number | null;
+  workerLiveHeapBytes: number | null;
 }
 
 export interface TableSize {
@@ -59,6 +75,8 @@ export interface Soak extends Omit<Row, 'mode'> {
   mode: 'soak';
   seconds: number;
   memory: ProcessMemory[];
+  /** Every process's memory through the run: a leak keeps growing, a heap settling in flattens out. */
+  samples: MemorySample[];
   /** Events still pending the moment the load stopped. */
   pendingAtEnd: number;
   /** Seconds from the end of the load until no event was pending. */
@@ -173,6 +191,24 @@ export function soakLines(soak: Soak): string[] {
         `heap used ${mib(m.heapUsedStartBytes)} -> ${mib(m.heapUsedEndBytes)}${growth(m.heapUsedStartBytes, m.heapUsedEndBytes)}, ` +
         `worker thread heap ${mib(m.workerHeapUsedStartBytes)} -> ${mib(m.workerHeapUsedEndBytes)}${growth(m.workerHeapUsedStartBytes, m.workerHeapUsedEndBytes)}`,
     ),
+    ...soak.memory.map(
+      (m) =>
+        `  process :${m.port}: live heap (after a full collection) ${mib(m.liveHeapStartBytes)} -> ${mib(m.liveHeapEndBytes)}${growth(m.liveHeapStartBytes, m.liveHeapEndBytes)}, ` +
+        `worker thread ${mib(m.workerLiveHeapStartBytes)} -> ${mib(m.workerLiveHeapEndBytes)}${growth(m.workerLiveHeapStartBytes, m.workerLiveHeapEndBytes)}`,
+    ),
+    ...soak.memory.flatMap((m) => {
+      const mine = soak.samples.filter((x) => x.port === m.port);
+      const series = (pick: (x: MemorySample) => number | null) =>
+        mine.map((x) => (pick(x) === null ? 'n/a' : fmt(pick(x)! / 2 ** 20, 0))).join(' ');
+      const at = mine.map((x) => fmt(x.atS, 0)).join(' ');
+      return mine.length === 0
+        ? []
+        : [
+            `  process :${m.port} through the run (MiB at ${at} s): RSS ${series((x) => x.rssBytes)}; ` +
+              `heap used ${series((x) => x.heapUsedBytes)}; live heap ${series((x) => x.liveHeapBytes)}; ` +
+              `worker live heap ${series((x) => x.workerLiveHeapBytes)}`,
+          ];
+    }),
     `  pending events at the load's last answer: ${fmt(soak.pendingAtEnd)} (none pending ${fmt(soak.drainedAfterS, 1)} s later)`,
     ...soak.tables.map(
       (t) =>

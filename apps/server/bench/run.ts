@@ -25,6 +25,7 @@ import { eventLoopDelayMs } from '../src/observability/metrics.ts';
 import { CredentialVault } from '../src/vault/credential-vault.ts';
 import {
   closedTable,
+  type MemorySample,
   openTable,
   type ProcessMemory,
   type Row,
@@ -44,6 +45,8 @@ const OPEN_RATES = settings.BENCH_OPEN_RATES;
 const PROCESSES = settings.BENCH_PROCESSES;
 const SOAK_SECONDS = settings.BENCH_SOAK_SECONDS;
 const SOAK_RATE = 1000;
+/** How often the soak reads every process's memory. */
+const SOAK_SAMPLE_S = 30;
 const ONLY = settings.BENCH_ONLY === 'null' ? 'null server' : settings.BENCH_ONLY;
 const serverDir = path.resolve(import.meta.dirname, '..');
 const benchDir = path.join(serverDir, '.bench');
@@ -443,7 +446,29 @@ async function runSoak(
   log(`product: soak, open loop, ${SOAK_RATE}/s for ${seconds} s`);
   const sizesStart = await tableSizes(sql);
   const metricsStart = await Promise.all(bases.map(scrape));
-  const r = await driveOpen(url, bases, SOAK_RATE, seconds, true);
+  // Memory through the run. Each scrape also resets the event-loop histogram, so the
+  // soak's event-loop figure is the worst of the samples' (each covers its interval).
+  const loadStart = Date.now();
+  const samples: MemorySample[] = [];
+  const loopP99s: number[] = [];
+  const sample = async () => {
+    const atS = (Date.now() - loadStart) / 1000;
+    const metrics = await Promise.all(bases.map(scrape));
+    metrics.forEach((m, i) => {
+      samples.push({
+        port: products[i]!.port,
+        atS,
+        rssBytes: m.get('process_resident_memory_bytes') ?? null,
+        heapUsedBytes: m.get('nodejs_heap_size_used_bytes') ?? null,
+        liveHeapBytes: m.get('twilio_process_heap_used_after_full_gc_bytes') ?? null,
+        workerLiveHeapBytes: m.get('twilio_webhook_worker_thread_heap_used_after_full_gc_bytes') ?? null,
+      });
+      const loop = m.get('nodejs_eventloop_lag_p99_seconds');
+      if (loop !== undefined && Number.isFinite(loop)) loopP99s.push(loop);
+    });
+  };
+  const sampler = setInterval(() => void sample(), SOAK_SAMPLE_S * 1000);
+  const r = await driveOpen(url, bases, SOAK_RATE, seconds, true).finally(() => clearInterval(sampler));
   const loadEnd = Date.now();
   const metricsEnd = await Promise.all(bases.map(scrape));
   const [pending] = await sql<{ n: number }[]>`
@@ -454,9 +479,12 @@ async function runSoak(
   const sizesEnd = await tableSizes(sql);
   const lag = await lagOf(sql, sql`message_sid like ${`SM${r.prefix}%`}`);
   const read = (m: Map<string, number>, name: string) => m.get(name) ?? null;
-  const loop = metricsEnd
-    .map((m) => m.get('nodejs_eventloop_lag_p99_seconds'))
-    .filter((v): v is number => v !== undefined && Number.isFinite(v));
+  const loop = [
+    ...loopP99s,
+    ...metricsEnd
+      .map((m) => m.get('nodejs_eventloop_lag_p99_seconds'))
+      .filter((v): v is number => v !== undefined && Number.isFinite(v)),
+  ];
   return {
     ...openRow('product', SOAK_RATE, r),
     mode: 'soak',
@@ -472,7 +500,18 @@ async function runSoak(
       heapUsedEndBytes: read(metricsEnd[i]!, 'nodejs_heap_size_used_bytes'),
       workerHeapUsedStartBytes: read(metricsStart[i]!, 'twilio_webhook_worker_thread_heap_used_bytes'),
       workerHeapUsedEndBytes: read(metricsEnd[i]!, 'twilio_webhook_worker_thread_heap_used_bytes'),
+      liveHeapStartBytes: read(metricsStart[i]!, 'twilio_process_heap_used_after_full_gc_bytes'),
+      liveHeapEndBytes: read(metricsEnd[i]!, 'twilio_process_heap_used_after_full_gc_bytes'),
+      workerLiveHeapStartBytes: read(
+        metricsStart[i]!,
+        'twilio_webhook_worker_thread_heap_used_after_full_gc_bytes',
+      ),
+      workerLiveHeapEndBytes: read(
+        metricsEnd[i]!,
+        'twilio_webhook_worker_thread_heap_used_after_full_gc_bytes',
+      ),
     })) satisfies ProcessMemory[],
+    samples,
     pendingAtEnd: pending!.n,
     drainedAfterS,
     tables: SOAK_TABLES.map((table) => ({
