@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DeliverySummary, WebhookEvent } from '@app/contracts';
 import { pruneDeliveryLog, ServiceRole } from '@app/db';
 import type { InjectOptions } from 'fastify';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   type SignedInOrganization,
   signUpOrganization,
@@ -236,6 +236,25 @@ describe('refused deliveries kept', () => {
     expect(old!.n).toBe(0);
     // All 55 were counted, whatever the list keeps.
     expect((await summaryOf(admin, c.id)).data.counts.missingSignature).toBe(55);
+  });
+
+  it('deliveries refused within one millisecond keep the order they arrived in', async () => {
+    const c = await connectionOf(acme.organizationId);
+    const now = vi.spyOn(Date, 'now').mockReturnValue(Date.now());
+    try {
+      for (let i = 1; i <= 3; i++)
+        await post(
+          unsigned(signed(inboundPath(c.id), inboundParams(newMessageSid()), c.authToken)),
+          `198.51.100.${i}`,
+        );
+    } finally {
+      now.mockRestore();
+    }
+    await server.app.webhookDeliveryLog.flush();
+    const rows = await sql()<{ source_ip: string }[]>`
+      select source_ip from twilio_whatsapp_refused_deliveries where connection_id = ${c.id}
+      order by received_at desc, id desc`;
+    expect(rows.map((r) => r.source_ip)).toEqual(['198.51.100.3', '198.51.100.2', '198.51.100.1']);
   });
 
   it("each flush adds to the minute's row; a prune while another process prunes deletes nothing", async () => {

@@ -64,6 +64,7 @@ export class DeliveryLogRecorder {
   /** Counts of minutes that ended since the last flush. */
   private closed: DeliveryCountDelta[] = [];
   private refused: NewRefusedDelivery[] = [];
+  private lastArrivalMs = 0;
   private flushTimer: NodeJS.Timeout | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
@@ -100,12 +101,22 @@ export class DeliveryLogRecorder {
     if (this.refused.length >= MAX_REFUSED) return;
     this.refused.push({
       connectionId: tally.connectionId,
-      receivedMs: now,
+      receivedMs: this.arrivalTime(now),
       eventType: route,
       verdict,
       sourceIp: sourceIp?.slice(0, 64) ?? null,
       reason: reasons[verdict],
     });
+  }
+
+  /**
+   * The wall clock, made strictly increasing by 5 microseconds (the column keeps microseconds)
+   * where deliveries share a millisecond: the last 50 kept are the last to arrive, and
+   * a tie would leave their order to the rows' random ids.
+   */
+  private arrivalTime(nowMs: number): number {
+    this.lastArrivalMs = nowMs > this.lastArrivalMs ? nowMs : this.lastArrivalMs + 0.005;
+    return this.lastArrivalMs;
   }
 
   private tallyOf(rawId: string): ConnectionTally | null {
