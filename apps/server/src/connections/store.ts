@@ -4,17 +4,16 @@ import {
   isUniqueViolation,
   type NewTwilioWhatsappConnection,
   notifyConnectionChanged,
-  profiles,
   type StoredWebhookSettings,
   type TwilioWhatsappConnection,
   type Tx,
-  users,
   withoutQueryParameters,
   withServiceRole,
 } from '@app/db';
 import { TWILIO_SANDBOX_NUMBER } from '@app/twilio';
-import { and, desc, eq, inArray, ne } from 'drizzle-orm';
+import { and, desc, eq, ne } from 'drizzle-orm';
 import { ConnectionNotFoundError, NumberAlreadyConnectedError } from './errors.ts';
+import { displayNamesOf } from './people.ts';
 
 // Queries on twilio_whatsapp_connections, run inside the caller's RLS transaction:
 // a row of another organization is invisible, so "0 rows" means "not yours".
@@ -179,27 +178,19 @@ export async function storedWebhooksBefore(db: Database, id: string): Promise<St
 }
 
 /**
- * Who disconnected each of these connections, by name (or email when they gave no
- * name), for the card's "by whom". Read as the service role (users cannot read
- * auth.users), and only people of the connection's own organization: the rows come
- * from the caller's RLS read.
+ * Who disconnected each of these connections, by name, for the card's "by whom"; only
+ * people of the connection's own organization (the rows come from the caller's RLS read).
  */
-export async function disconnectorNames(
+export function disconnectorNames(
   db: Database,
   rows: Pick<ConnectionRow, 'organizationId' | 'disconnectedBy'>[],
 ): Promise<Map<string, string>> {
   const wanted = rows.filter((r) => r.disconnectedBy !== null);
-  if (wanted.length === 0) return new Map();
-  const ids = [...new Set(wanted.map((r) => r.disconnectedBy as string))];
-  const organizationIds = [...new Set(wanted.map((r) => r.organizationId))];
-  const people = await withServiceRole(db, (tx) =>
-    tx
-      .select({ id: profiles.id, name: profiles.displayName, email: users.email })
-      .from(profiles)
-      .innerJoin(users, eq(users.id, profiles.id))
-      .where(and(inArray(profiles.id, ids), inArray(profiles.organizationId, organizationIds))),
+  return displayNamesOf(
+    db,
+    wanted.map((r) => r.disconnectedBy as string),
+    wanted.map((r) => r.organizationId),
   );
-  return new Map(people.map((p) => [p.id, p.name ?? p.email]));
 }
 
 export function listConnections(tx: Tx): Promise<ConnectionRow[]> {
