@@ -11,7 +11,7 @@ import {
   withServiceRole,
 } from '@app/db';
 import { TWILIO_SANDBOX_NUMBER } from '@app/twilio';
-import { and, desc, eq, ne } from 'drizzle-orm';
+import { and, desc, eq, ne, type SQL } from 'drizzle-orm';
 import { ConnectionNotFoundError, NumberAlreadyConnectedError } from './errors.ts';
 import { displayNamesOf } from './people.ts';
 
@@ -105,17 +105,12 @@ export interface NumberHolder {
 }
 
 /**
- * The connection, if any, that holds this number, connected or disconnected. Read as
- * the service role because a number is unique across organizations; the caller only
- * learns whether it is theirs, never whose it is. The sandbox number is shared by
- * every Twilio account, so for it only the same account's connection counts.
+ * The connection, if any, that holds what `held` matches (a number or a Messaging
+ * Service), connected or disconnected. Read as the service role because both are
+ * unique across organizations; the caller only learns whether it is theirs, never
+ * whose it is.
  */
-export async function connectionHoldingNumber(
-  db: Database,
-  number: string,
-  accountSid: string,
-): Promise<NumberHolder | null> {
-  const sameNumber = eq(connections.whatsappNumber, number);
+async function connectionHolding(db: Database, held: SQL | undefined): Promise<NumberHolder | null> {
   const [row] = await withServiceRole(db, (tx) =>
     tx
       .select({
@@ -124,11 +119,7 @@ export async function connectionHoldingNumber(
         disconnectedAt: connections.disconnectedAt,
       })
       .from(connections)
-      .where(
-        number === TWILIO_SANDBOX_NUMBER
-          ? and(sameNumber, eq(connections.twilioAccountSid, accountSid))
-          : and(sameNumber, ne(connections.whatsappNumber, TWILIO_SANDBOX_NUMBER)),
-      )
+      .where(held)
       .limit(1),
   );
   return row
@@ -137,28 +128,26 @@ export async function connectionHoldingNumber(
 }
 
 /**
- * The connection, if any, that holds this Messaging Service, connected or not. Read as
- * the service role (a service SID is unique across organizations, like a number); the
- * caller only learns whether it is theirs.
+ * The connection, if any, that holds this number. The sandbox number is shared by
+ * every Twilio account, so for it only the same account's connection counts.
  */
-export async function connectionHoldingService(
+export function connectionHoldingNumber(
   db: Database,
-  serviceSid: string,
+  number: string,
+  accountSid: string,
 ): Promise<NumberHolder | null> {
-  const [row] = await withServiceRole(db, (tx) =>
-    tx
-      .select({
-        id: connections.id,
-        organizationId: connections.organizationId,
-        disconnectedAt: connections.disconnectedAt,
-      })
-      .from(connections)
-      .where(eq(connections.messagingServiceSid, serviceSid))
-      .limit(1),
+  const sameNumber = eq(connections.whatsappNumber, number);
+  return connectionHolding(
+    db,
+    number === TWILIO_SANDBOX_NUMBER
+      ? and(sameNumber, eq(connections.twilioAccountSid, accountSid))
+      : and(sameNumber, ne(connections.whatsappNumber, TWILIO_SANDBOX_NUMBER)),
   );
-  return row
-    ? { id: row.id, organizationId: row.organizationId, disconnected: row.disconnectedAt !== null }
-    : null;
+}
+
+/** The connection, if any, that holds this Messaging Service. */
+export function connectionHoldingService(db: Database, serviceSid: string): Promise<NumberHolder | null> {
+  return connectionHolding(db, eq(connections.messagingServiceSid, serviceSid));
 }
 
 /**
