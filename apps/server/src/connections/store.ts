@@ -12,7 +12,11 @@ import {
 } from '@app/db';
 import { TWILIO_SANDBOX_NUMBER } from '@app/twilio';
 import { and, desc, eq, ne, type SQL } from 'drizzle-orm';
-import { ConnectionNotFoundError, NumberAlreadyConnectedError } from './errors.ts';
+import {
+  ConnectionDisconnectedError,
+  ConnectionNotFoundError,
+  NumberAlreadyConnectedError,
+} from './errors.ts';
 import { displayNamesOf } from './people.ts';
 
 // Queries on twilio_whatsapp_connections, run inside the caller's RLS transaction:
@@ -192,6 +196,17 @@ export function listConnections(tx: Tx): Promise<ConnectionRow[]> {
 export async function findConnection(tx: Tx, id: string): Promise<ConnectionRow> {
   const [row] = await tx.select(connectionColumns).from(connections).where(eq(connections.id, id)).limit(1);
   if (!row) throw new ConnectionNotFoundError();
+  return row;
+}
+
+/**
+ * A connection the caller may read that is still connected. Its token is erased once
+ * disconnected, so acting on it (sending, new credentials, resuming) is refused with
+ * ConnectionDisconnectedError; ConnectionNotFoundError when RLS hides it.
+ */
+export async function findConnectedConnection(tx: Tx, id: string): Promise<ConnectionRow> {
+  const row = await findConnection(tx, id);
+  if (row.disconnectedAt) throw new ConnectionDisconnectedError();
   return row;
 }
 

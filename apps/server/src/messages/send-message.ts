@@ -9,8 +9,8 @@ import {
 import { type SentMessage, type TwilioAdapter, TwilioAdapterError } from '@app/twilio';
 import { and, eq, isNull, or, sql } from 'drizzle-orm';
 import { type ActingUser, asUser } from '../auth/acting-user.ts';
-import { ConnectionDisconnectedError, ConnectionPausedError } from '../connections/errors.ts';
-import { findConnection } from '../connections/store.ts';
+import { ConnectionPausedError } from '../connections/errors.ts';
+import { findConnectedConnection } from '../connections/store.ts';
 import { storedCredentials } from '../connections/twilio-access.ts';
 import { TwilioRefusalError } from '../connections/twilio-errors.ts';
 import { webhookUrlsFor } from '../connections/webhook-urls.ts';
@@ -71,8 +71,7 @@ export async function sendWhatsappMessage({
     : { body: message.body, mediaUrls: message.mediaUrls, template: null };
 
   const { connection, queued } = await asUser(services.db, sender, async (tx) => {
-    const connection = await findConnection(tx, message.connectionId);
-    if (connection.disconnectedAt) throw new ConnectionDisconnectedError();
+    const connection = await findConnectedConnection(tx, message.connectionId);
     if (!connection.isActive) throw new ConnectionPausedError();
     if (!content.template) {
       // Free text reaches the customer only inside their 24-hour window; outside it
