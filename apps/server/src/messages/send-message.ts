@@ -1,4 +1,10 @@
-import { isTemplateSend, type SendMessage, type WhatsappMessage } from '@app/contracts';
+import {
+  bareWhatsappAddress,
+  isTemplateSend,
+  type SendMessage,
+  type WhatsappMessage,
+  whatsappAddress,
+} from '@app/contracts';
 import {
   type Database,
   isMessageStatus,
@@ -78,7 +84,7 @@ export async function sendWhatsappMessage({
       // Twilio would accept it and WhatsApp fail it (63016). Refused before Twilio is called.
       const lastInbound = await lastInboundAt(tx, connection.id, message.to);
       if (windowExpiresAt(lastInbound) === null) {
-        throw new CustomerWindowClosedError(message.to.replace(/^whatsapp:/, ''), lastInbound);
+        throw new CustomerWindowClosedError(bareWhatsappAddress(message.to), lastInbound);
       }
     }
     // Exactly what the insert policy allows a member: outbound, queued, no SID yet, sent by themself.
@@ -88,7 +94,7 @@ export async function sendWhatsappMessage({
         organizationId: connection.organizationId,
         connectionId: connection.id,
         direction: 'outbound',
-        fromNumber: `whatsapp:${connection.whatsappNumber}`,
+        fromNumber: whatsappAddress(connection.whatsappNumber),
         toNumber: message.to,
         // For a template: the text the customer reads, so the history shows it.
         body: content.body || null,
