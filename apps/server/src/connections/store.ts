@@ -4,7 +4,6 @@ import {
   isUniqueViolation,
   type NewTwilioWhatsappConnection,
   notifyConnectionChanged,
-  type StoredWebhookSettings,
   type TwilioWhatsappConnection,
   type Tx,
   withoutQueryParameters,
@@ -58,16 +57,20 @@ export const connectionColumns = {
 } satisfies { [K in keyof ConnectionRow]: (typeof connections)[K] };
 
 /**
- * The tokens' ciphertexts and the Account SID they are bound to, read as the service
- * role. Call it only after the caller's RLS read of the same row proved access.
+ * What only the service role reads of a connection: the tokens' ciphertexts, the
+ * Account SID they are bound to, and Twilio's webhook settings from before we set
+ * ours (a URL can carry another system's credentials).
  */
-export async function storedSecret(
-  db: Database,
-  id: string,
-): Promise<Pick<
+export type StoredSecret = Pick<
   TwilioWhatsappConnection,
-  'id' | 'twilioAccountSid' | 'twilioAuthTokenHash' | 'twilioPreviousAuthToken'
-> | null> {
+  'id' | 'twilioAccountSid' | 'twilioAuthTokenHash' | 'twilioPreviousAuthToken' | 'twilioWebhooksBefore'
+>;
+
+/**
+ * The connection's StoredSecret, read as the service role in one query. Call it only
+ * after the caller's RLS read of the same row proved access.
+ */
+export async function storedSecret(db: Database, id: string): Promise<StoredSecret | null> {
   const [row] = await withServiceRole(db, (tx) =>
     tx
       .select({
@@ -75,6 +78,7 @@ export async function storedSecret(
         twilioAccountSid: connections.twilioAccountSid,
         twilioAuthTokenHash: connections.twilioAuthTokenHash,
         twilioPreviousAuthToken: connections.twilioPreviousAuthToken,
+        twilioWebhooksBefore: connections.twilioWebhooksBefore,
       })
       .from(connections)
       .where(eq(connections.id, id))
@@ -152,22 +156,6 @@ export function connectionHoldingNumber(
 /** The connection, if any, that holds this Messaging Service. */
 export function connectionHoldingService(db: Database, serviceSid: string): Promise<NumberHolder | null> {
   return connectionHolding(db, eq(connections.messagingServiceSid, serviceSid));
-}
-
-/**
- * Twilio's webhook settings from before we configured ours, read as the service role
- * (signed-in users cannot SELECT them: a URL can carry another system's credentials).
- * Call it only after the caller's RLS read of the same row proved access.
- */
-export async function storedWebhooksBefore(db: Database, id: string): Promise<StoredWebhookSettings | null> {
-  const [row] = await withServiceRole(db, (tx) =>
-    tx
-      .select({ before: connections.twilioWebhooksBefore })
-      .from(connections)
-      .where(eq(connections.id, id))
-      .limit(1),
-  );
-  return row?.before ?? null;
 }
 
 /**

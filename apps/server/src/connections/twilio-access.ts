@@ -13,7 +13,7 @@ import {
   StoredTokenUnreadableError,
 } from './errors.ts';
 import { senderOf } from './present.ts';
-import { type ConnectionRow, storedSecret } from './store.ts';
+import { type ConnectionRow, type StoredSecret, storedSecret } from './store.ts';
 import { asTwilioRefusal } from './twilio-errors.ts';
 import { webhookUrlsFor } from './webhook-urls.ts';
 
@@ -162,7 +162,14 @@ export async function storedCredentials(
   services: Pick<AppServices, 'vault' | 'db'>,
   row: Pick<ConnectionRow, 'id'>,
 ): Promise<TwilioCredentials> {
-  const secret = await storedSecret(services.db, row.id);
+  return credentialsOf(services, await storedSecret(services.db, row.id));
+}
+
+/** The token of a secret read already (storedSecret), decrypted for one call. */
+export function credentialsOf(
+  services: Pick<AppServices, 'vault'>,
+  secret: StoredSecret | null,
+): TwilioCredentials {
   if (!secret) throw new ConnectionNotFoundError();
   if (secret.twilioAuthTokenHash === null) throw new ConnectionDisconnectedError();
   try {
