@@ -214,7 +214,9 @@ export async function lastRefusedDelivery(
     select
       -- The listed delivery's exact time, unless the counts show the run began in an
       -- earlier minute (its first deliveries pruned from the list): then that minute.
-      (select case when counted < date_trunc('minute', listed) or listed is null then counted else listed end
+      -- listed is never null: latest itself is in it (good_before is a minute start
+      -- before latest's minute, so latest falls at or after the minute following it).
+      (select case when counted < date_trunc('minute', listed) then counted else listed end
        from firsts) as "firstAt",
       latest.received_at as "lastAt",
       latest.source_ip as "sourceIp",
@@ -232,7 +234,7 @@ export async function lastRefusedDelivery(
   const lastAt = new Date(row.lastAt);
   return {
     verdict,
-    firstAt: row.firstAt === null ? lastAt : new Date(row.firstAt),
+    firstAt: new Date(row.firstAt),
     lastAt,
     sourceIp: row.sourceIp,
     reason: row.reason,
