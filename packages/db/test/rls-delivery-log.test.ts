@@ -212,16 +212,22 @@ describe('reading the log as a user', () => {
   });
 });
 
+/** A connection of B's with nothing logged yet, for a test of its own. */
+async function newConnectionOfB(): Promise<string> {
+  const id = randomUUID();
+  await database.db.insert(connections).values({
+    id,
+    organizationId: world.orgB,
+    twilioAccountSid: accountSidFor(),
+    twilioAuthTokenHash: 'v1.k1.iv.tag.ciphertext',
+    whatsappNumber: e164(),
+  });
+  return id;
+}
+
 describe('lastRefusedDelivery', () => {
   it('gives the first and last bad-signature delivery of the run since the last good one', async () => {
-    const id = randomUUID();
-    await database.db.insert(connections).values({
-      id,
-      organizationId: world.orgB,
-      twilioAccountSid: accountSidFor(),
-      twilioAuthTokenHash: 'v1.k1.iv.tag.ciphertext',
-      whatsappNumber: e164(),
-    });
+    const id = await newConnectionOfB();
     const at = (offsetMinutes: number, seconds = 0) => minute(offsetMinutes) + seconds * 1000;
     const bad = (ms: number) => ({
       connectionId: id,
@@ -279,14 +285,7 @@ describe('lastRefusedDelivery', () => {
 
 describe('flushDeliveryLog', () => {
   it('adds counts to the minute, keeps refused deliveries, and drops what names no connection', async () => {
-    const id = randomUUID();
-    await database.db.insert(connections).values({
-      id,
-      organizationId: world.orgB,
-      twilioAccountSid: accountSidFor(),
-      twilioAuthTokenHash: 'v1.k1.iv.tag.ciphertext',
-      whatsappNumber: e164(),
-    });
+    const id = await newConnectionOfB();
     const nobody = randomUUID();
     const refusedOf = (connectionId: string) => ({
       connectionId,
