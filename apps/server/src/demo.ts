@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { env } from '@app/config';
-import { senderKindOf, type WhatsappConnection } from '@app/contracts';
+import { bareWhatsappAddress, senderKindOf, type WhatsappConnection } from '@app/contracts';
 import {
   createDatabase,
   type Database,
@@ -447,7 +447,7 @@ function startCustomer(simulator: RunningTwilioSimulator, templates: DemoTemplat
           .deliverInbound({
             accountSid: ACCOUNT.sid,
             from: message.to,
-            to: message.from.replace(/^whatsapp:/, ''),
+            to: bareWhatsappAddress(message.from),
             body: 'Yes, please',
             buttonPayload: 'slot_yes',
             buttonText: 'Yes, please',
@@ -457,7 +457,7 @@ function startCustomer(simulator: RunningTwilioSimulator, templates: DemoTemplat
       }
       if (message.to !== CUSTOMER.address) continue;
       answered.add(message.sid);
-      write(message.from.replace(/^whatsapp:/, ''));
+      write(bareWhatsappAddress(message.from));
     }
   }, 1_000);
 

@@ -38,6 +38,12 @@ export function normalizeWhatsappNumber(raw: string): string {
 /** `whatsapp:+E164`, the address form Twilio uses for WhatsApp. */
 export const whatsappAddress = (e164: string) => `whatsapp:${e164}`;
 
+/**
+ * The number of a `whatsapp:` address, as a person reads it (and as the inbox keys a
+ * customer); an address without the prefix is answered as it is.
+ */
+export const bareWhatsappAddress = (address: string) => address.replace(/^whatsapp:/, '');
+
 export const accountSid = z
   .string({ error: 'Enter the Account SID.' })
   .trim()

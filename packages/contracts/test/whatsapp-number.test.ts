@@ -1,6 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { normalizeWhatsappNumber, whatsappAddress, whatsappNumber } from '../src/twilio.ts';
+import {
+  bareWhatsappAddress,
+  normalizeWhatsappNumber,
+  whatsappAddress,
+  whatsappNumber,
+} from '../src/twilio.ts';
 import { messagesFor } from './issues.ts';
 
 const INTERNATIONAL_FORMAT =
@@ -111,5 +116,18 @@ describe('whatsappNumber', () => {
 
   it('formats an E.164 number as the whatsapp: address Twilio uses', () => {
     expect(whatsappAddress('+14155238886')).toBe('whatsapp:+14155238886');
+  });
+
+  it('reads the number back out of a whatsapp: address, and leaves a bare number as it is', () => {
+    expect(bareWhatsappAddress('whatsapp:+14155238886')).toBe('+14155238886');
+    expect(bareWhatsappAddress('+14155238886')).toBe('+14155238886');
+    fc.assert(
+      fc.property(e164, (number) => {
+        expect(bareWhatsappAddress(whatsappAddress(number))).toBe(number);
+      }),
+    );
+    // Only a leading prefix is Twilio's channel: nothing else in the text is touched.
+    expect(bareWhatsappAddress('whatsapp:whatsapp:+1415')).toBe('whatsapp:+1415');
+    expect(bareWhatsappAddress('+1415 whatsapp:')).toBe('+1415 whatsapp:');
   });
 });

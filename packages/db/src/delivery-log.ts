@@ -60,7 +60,9 @@ type FlushValues = {
 // Both inserts join the connections table: a delivery to an id that names no
 // connection is dropped here (it stays on /metrics), and a connection deleted since
 // the tally cannot fail the statement. The tally's keys are unique per
-// (connection, minute, verdict), so one row is never updated twice.
+// (connection, minute, verdict), so one row is never updated twice. The counts'
+// insert runs as a CTE, which PostgreSQL executes to completion whether or not
+// anything reads it; nobody needs what either insert wrote, so neither returns it.
 const flush = preparedStatement<FlushValues, Record<string, never>>(sql`
   with counted as (
     insert into ${counts} (${bare(counts.connectionId)}, ${bare(counts.minute)}, ${bare(counts.verdict)}, ${bare(counts.count)})
@@ -74,23 +76,19 @@ const flush = preparedStatement<FlushValues, Record<string, never>>(sql`
     join ${connections} c on c.id = u.connection_id
     on conflict (${bare(counts.connectionId)}, ${bare(counts.minute)}, ${bare(counts.verdict)})
     do update set ${bare(counts.count)} = ${counts.count} + excluded.${bare(counts.count)}
-    returning 1
-  ), kept as (
-    insert into ${refused} (${bare(refused.connectionId)}, ${bare(refused.receivedAt)}, ${bare(refused.eventType)},
-      ${bare(refused.verdict)}, ${bare(refused.sourceIp)}, ${bare(refused.reason)})
-    select c.id, to_timestamp(u.received_ms / 1000.0), u.event_type, u.verdict, u.source_ip, u.reason
-    from unnest(
-      ${sql.placeholder('refusedConnectionIds')}::uuid[],
-      ${sql.placeholder('refusedTimes')}::float8[],
-      ${sql.placeholder('refusedEventTypes')}::text[],
-      ${sql.placeholder('refusedVerdicts')}::text[],
-      ${sql.placeholder('refusedIps')}::text[],
-      ${sql.placeholder('refusedReasons')}::text[]
-    ) as u(connection_id, received_ms, event_type, verdict, source_ip, reason)
-    join ${connections} c on c.id = u.connection_id
-    returning 1
   )
-  select (select count(*) from counted) as counted, (select count(*) from kept) as kept
+  insert into ${refused} (${bare(refused.connectionId)}, ${bare(refused.receivedAt)}, ${bare(refused.eventType)},
+    ${bare(refused.verdict)}, ${bare(refused.sourceIp)}, ${bare(refused.reason)})
+  select c.id, to_timestamp(u.received_ms / 1000.0), u.event_type, u.verdict, u.source_ip, u.reason
+  from unnest(
+    ${sql.placeholder('refusedConnectionIds')}::uuid[],
+    ${sql.placeholder('refusedTimes')}::float8[],
+    ${sql.placeholder('refusedEventTypes')}::text[],
+    ${sql.placeholder('refusedVerdicts')}::text[],
+    ${sql.placeholder('refusedIps')}::text[],
+    ${sql.placeholder('refusedReasons')}::text[]
+  ) as u(connection_id, received_ms, event_type, verdict, source_ip, reason)
+  join ${connections} c on c.id = u.connection_id
 `);
 
 /**
@@ -216,7 +214,9 @@ export async function lastRefusedDelivery(
     select
       -- The listed delivery's exact time, unless the counts show the run began in an
       -- earlier minute (its first deliveries pruned from the list): then that minute.
-      (select case when counted < date_trunc('minute', listed) or listed is null then counted else listed end
+      -- listed is never null: latest itself is in it (good_before is a minute start
+      -- before latest's minute, so latest falls at or after the minute following it).
+      (select case when counted < date_trunc('minute', listed) then counted else listed end
        from firsts) as "firstAt",
       latest.received_at as "lastAt",
       latest.source_ip as "sourceIp",
@@ -234,7 +234,7 @@ export async function lastRefusedDelivery(
   const lastAt = new Date(row.lastAt);
   return {
     verdict,
-    firstAt: row.firstAt === null ? lastAt : new Date(row.firstAt),
+    firstAt: new Date(row.firstAt),
     lastAt,
     sourceIp: row.sourceIp,
     reason: row.reason,

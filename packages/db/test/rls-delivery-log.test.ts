@@ -212,16 +212,22 @@ describe('reading the log as a user', () => {
   });
 });
 
+/** A connection of B's with nothing logged yet, for a test of its own. */
+async function newConnectionOfB(): Promise<string> {
+  const id = randomUUID();
+  await database.db.insert(connections).values({
+    id,
+    organizationId: world.orgB,
+    twilioAccountSid: accountSidFor(),
+    twilioAuthTokenHash: 'v1.k1.iv.tag.ciphertext',
+    whatsappNumber: e164(),
+  });
+  return id;
+}
+
 describe('lastRefusedDelivery', () => {
   it('gives the first and last bad-signature delivery of the run since the last good one', async () => {
-    const id = randomUUID();
-    await database.db.insert(connections).values({
-      id,
-      organizationId: world.orgB,
-      twilioAccountSid: accountSidFor(),
-      twilioAuthTokenHash: 'v1.k1.iv.tag.ciphertext',
-      whatsappNumber: e164(),
-    });
+    const id = await newConnectionOfB();
     const at = (offsetMinutes: number, seconds = 0) => minute(offsetMinutes) + seconds * 1000;
     const bad = (ms: number) => ({
       connectionId: id,
@@ -274,5 +280,44 @@ describe('lastRefusedDelivery', () => {
     );
     const run = await actAs(database.db, world, 'admin of A', (tx) => lastRefusedDelivery(tx, id));
     expect(run?.firstAt.getTime()).toBe(minute(-45));
+  });
+});
+
+describe('flushDeliveryLog', () => {
+  it('adds counts to the minute, keeps refused deliveries, and drops what names no connection', async () => {
+    const id = await newConnectionOfB();
+    const nobody = randomUUID();
+    const refusedOf = (connectionId: string) => ({
+      connectionId,
+      receivedMs: minute(-3) + 7_000,
+      eventType: 'status' as const,
+      verdict: 'missingSignature' as const,
+      sourceIp: null,
+      reason: 'unsigned',
+    });
+    const countOf = (connectionId: string, count: number) => ({
+      connectionId,
+      minuteMs: minute(-3),
+      verdict: 'accepted' as const,
+      count,
+    });
+    // Counts alone, then refused deliveries alone, then both: each part is written.
+    await flushDeliveryLog(database.db.$client, [countOf(id, 2), countOf(nobody, 9)], []);
+    await flushDeliveryLog(database.db.$client, [], [refusedOf(id), refusedOf(nobody)]);
+    await flushDeliveryLog(database.db.$client, [countOf(id, 3)], [refusedOf(id)]);
+
+    const countRows = await database.db
+      .select({ connectionId: counts.connectionId, minute: counts.minute, count: counts.count })
+      .from(counts)
+      .where(sql`${counts.connectionId} in (${id}, ${nobody})`);
+    expect(countRows).toEqual([{ connectionId: id, minute: new Date(minute(-3)), count: 5 }]);
+    const refusedRows = await database.db
+      .select({ connectionId: refused.connectionId, receivedAt: refused.receivedAt })
+      .from(refused)
+      .where(sql`${refused.connectionId} in (${id}, ${nobody})`);
+    expect(refusedRows).toEqual([
+      { connectionId: id, receivedAt: new Date(minute(-3) + 7_000) },
+      { connectionId: id, receivedAt: new Date(minute(-3) + 7_000) },
+    ]);
   });
 });

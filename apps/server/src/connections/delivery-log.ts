@@ -4,14 +4,12 @@ import {
   type Database,
   twilioWhatsappWebhookEvents as events,
   listRefusedDeliveries,
-  profiles,
   type Tx,
-  users,
   WEBHOOK_EVENTS_PENDING_CHANNEL,
-  withServiceRole,
 } from '@app/db';
-import { and, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, type SQL, sql } from 'drizzle-orm';
 import { DomainError } from '../domain-error.ts';
+import { displayNamesOf } from './people.ts';
 import { eventOutcomeOf } from './present.ts';
 import { findConnection } from './store.ts';
 
@@ -89,23 +87,16 @@ export async function listDeliveryLog(
 }
 
 /** Display names of the people who retried events, for `retriedBy` (the organization's own only). */
-export async function retrierNames(
+export function retrierNames(
   db: Database,
   organizationId: string,
   rows: readonly { retriedBy: string | null }[],
 ): Promise<Map<string, string>> {
-  const ids = [...new Set(rows.flatMap((r) => (r.retriedBy === null ? [] : [r.retriedBy])))];
-  if (ids.length === 0) return new Map();
-  // Profiles are readable to the service role only beyond one's own; the ids come from
-  // rows RLS already showed the caller, and the organization bounds them again.
-  const people = await withServiceRole(db, (tx) =>
-    tx
-      .select({ id: profiles.id, name: profiles.displayName, email: users.email })
-      .from(profiles)
-      .innerJoin(users, eq(users.id, profiles.id))
-      .where(and(inArray(profiles.id, ids), eq(profiles.organizationId, organizationId))),
+  return displayNamesOf(
+    db,
+    rows.flatMap((r) => (r.retriedBy === null ? [] : [r.retriedBy])),
+    [organizationId],
   );
-  return new Map(people.map((p) => [p.id, p.name ?? p.email]));
 }
 
 /**

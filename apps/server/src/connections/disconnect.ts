@@ -3,8 +3,8 @@ import { DomainError } from '../domain-error.ts';
 import type { AppServices } from '../services.ts';
 import { StoredTokenUnreadableError } from './errors.ts';
 import { senderOf } from './present.ts';
-import { type ConnectionRow, storedWebhooksBefore } from './store.ts';
-import { pointsHere, storedCredentials } from './twilio-access.ts';
+import { type ConnectionRow, storedSecret } from './store.ts';
+import { credentialsOf, pointsHere } from './twilio-access.ts';
 import { webhookUrlsFor } from './webhook-urls.ts';
 
 // Disconnecting keeps the history: the Auth Token is erased, the row and its messages
@@ -56,7 +56,9 @@ export async function restoreTwilioWebhooks(
           }, pick ${row.whatsappNumber}, and replace the webhook URLs ${urls.inbound} and ${urls.status} with the ones you used before (or clear them).`,
   });
   try {
-    const credentials = await storedCredentials(services, row);
+    // One service-role read for the token and the settings to put back.
+    const secret = await storedSecret(services.db, row.id);
+    const credentials = credentialsOf(services, secret);
     const current = await services.twilio.readWebhooks(credentials, sender);
     if (current && !pointsHere(current, urls)) {
       return {
@@ -64,7 +66,7 @@ export async function restoreTwilioWebhooks(
         note: `Twilio's webhooks for ${target} no longer pointed here, so they were left as they are.`,
       };
     }
-    const before = (await storedWebhooksBefore(services.db, row.id)) ?? NOTHING_SET;
+    const before = secret?.twilioWebhooksBefore ?? NOTHING_SET;
     await services.twilio.restoreWebhooks(credentials, sender, before);
     return {
       restored: true,

@@ -23,12 +23,12 @@ import {
   restoreTwilioWebhooks,
   StillConnectedError,
 } from './disconnect.ts';
-import { ConnectionDisconnectedError } from './errors.ts';
 import { presentConnection } from './present.ts';
 import {
   type ConnectionRow,
   deleteConnection,
   disconnectorNames,
+  findConnectedConnection,
   findConnection,
   listConnections,
   updateConnection,
@@ -107,9 +107,8 @@ export const connectionsRouter = {
         return writeResult(services, row, null);
       }
 
-      const current = await ctx.asUser((tx) => findConnection(tx, input.id));
-      // Its token is erased: new credentials come through connecting the number again.
-      if (current.disconnectedAt) throw new ConnectionDisconnectedError();
+      // A disconnected one's token is erased: new credentials come through connecting the number again.
+      const current = await ctx.asUser((tx) => findConnectedConnection(tx, input.id));
       const credentials = {
         accountSid: input.accountSid ?? current.twilioAccountSid,
         authToken: input.authToken,
@@ -204,7 +203,7 @@ export const connectionsRouter = {
     .mutation(async ({ ctx, input }) => {
       // Pausing stops sending only; the intake keeps accepting the number's webhooks.
       const row = await ctx.asUser(async (tx) => {
-        if ((await findConnection(tx, input.id)).disconnectedAt) throw new ConnectionDisconnectedError();
+        await findConnectedConnection(tx, input.id);
         return updateConnection(tx, input.id, { isActive: input.isActive });
       });
       // Committed: whatever Twilio could not deliver meanwhile is read back from it.

@@ -4,17 +4,19 @@ import {
   isUniqueViolation,
   type NewTwilioWhatsappConnection,
   notifyConnectionChanged,
-  profiles,
-  type StoredWebhookSettings,
   type TwilioWhatsappConnection,
   type Tx,
-  users,
   withoutQueryParameters,
   withServiceRole,
 } from '@app/db';
 import { TWILIO_SANDBOX_NUMBER } from '@app/twilio';
-import { and, desc, eq, inArray, ne } from 'drizzle-orm';
-import { ConnectionNotFoundError, NumberAlreadyConnectedError } from './errors.ts';
+import { and, desc, eq, ne, type SQL } from 'drizzle-orm';
+import {
+  ConnectionDisconnectedError,
+  ConnectionNotFoundError,
+  NumberAlreadyConnectedError,
+} from './errors.ts';
+import { displayNamesOf } from './people.ts';
 
 // Queries on twilio_whatsapp_connections, run inside the caller's RLS transaction:
 // a row of another organization is invisible, so "0 rows" means "not yours".
@@ -55,16 +57,20 @@ export const connectionColumns = {
 } satisfies { [K in keyof ConnectionRow]: (typeof connections)[K] };
 
 /**
- * The tokens' ciphertexts and the Account SID they are bound to, read as the service
- * role. Call it only after the caller's RLS read of the same row proved access.
+ * What only the service role reads of a connection: the tokens' ciphertexts, the
+ * Account SID they are bound to, and Twilio's webhook settings from before we set
+ * ours (a URL can carry another system's credentials).
  */
-export async function storedSecret(
-  db: Database,
-  id: string,
-): Promise<Pick<
+export type StoredSecret = Pick<
   TwilioWhatsappConnection,
-  'id' | 'twilioAccountSid' | 'twilioAuthTokenHash' | 'twilioPreviousAuthToken'
-> | null> {
+  'id' | 'twilioAccountSid' | 'twilioAuthTokenHash' | 'twilioPreviousAuthToken' | 'twilioWebhooksBefore'
+>;
+
+/**
+ * The connection's StoredSecret, read as the service role in one query. Call it only
+ * after the caller's RLS read of the same row proved access.
+ */
+export async function storedSecret(db: Database, id: string): Promise<StoredSecret | null> {
   const [row] = await withServiceRole(db, (tx) =>
     tx
       .select({
@@ -72,6 +78,7 @@ export async function storedSecret(
         twilioAccountSid: connections.twilioAccountSid,
         twilioAuthTokenHash: connections.twilioAuthTokenHash,
         twilioPreviousAuthToken: connections.twilioPreviousAuthToken,
+        twilioWebhooksBefore: connections.twilioWebhooksBefore,
       })
       .from(connections)
       .where(eq(connections.id, id))
@@ -106,100 +113,65 @@ export interface NumberHolder {
 }
 
 /**
- * The connection, if any, that holds this number, connected or disconnected. Read as
- * the service role because a number is unique across organizations; the caller only
- * learns whether it is theirs, never whose it is. The sandbox number is shared by
+ * The connection, if any, that holds what `held` matches (a number or a Messaging
+ * Service), connected or disconnected. Read as the service role because both are
+ * unique across organizations; the caller only learns whether it is theirs, never
+ * whose it is.
+ */
+async function connectionHolding(db: Database, held: SQL | undefined): Promise<NumberHolder | null> {
+  const [row] = await withServiceRole(db, (tx) =>
+    tx
+      .select({
+        id: connections.id,
+        organizationId: connections.organizationId,
+        disconnectedAt: connections.disconnectedAt,
+      })
+      .from(connections)
+      .where(held)
+      .limit(1),
+  );
+  return row
+    ? { id: row.id, organizationId: row.organizationId, disconnected: row.disconnectedAt !== null }
+    : null;
+}
+
+/**
+ * The connection, if any, that holds this number. The sandbox number is shared by
  * every Twilio account, so for it only the same account's connection counts.
  */
-export async function connectionHoldingNumber(
+export function connectionHoldingNumber(
   db: Database,
   number: string,
   accountSid: string,
 ): Promise<NumberHolder | null> {
   const sameNumber = eq(connections.whatsappNumber, number);
-  const [row] = await withServiceRole(db, (tx) =>
-    tx
-      .select({
-        id: connections.id,
-        organizationId: connections.organizationId,
-        disconnectedAt: connections.disconnectedAt,
-      })
-      .from(connections)
-      .where(
-        number === TWILIO_SANDBOX_NUMBER
-          ? and(sameNumber, eq(connections.twilioAccountSid, accountSid))
-          : and(sameNumber, ne(connections.whatsappNumber, TWILIO_SANDBOX_NUMBER)),
-      )
-      .limit(1),
+  return connectionHolding(
+    db,
+    number === TWILIO_SANDBOX_NUMBER
+      ? and(sameNumber, eq(connections.twilioAccountSid, accountSid))
+      : and(sameNumber, ne(connections.whatsappNumber, TWILIO_SANDBOX_NUMBER)),
   );
-  return row
-    ? { id: row.id, organizationId: row.organizationId, disconnected: row.disconnectedAt !== null }
-    : null;
+}
+
+/** The connection, if any, that holds this Messaging Service. */
+export function connectionHoldingService(db: Database, serviceSid: string): Promise<NumberHolder | null> {
+  return connectionHolding(db, eq(connections.messagingServiceSid, serviceSid));
 }
 
 /**
- * The connection, if any, that holds this Messaging Service, connected or not. Read as
- * the service role (a service SID is unique across organizations, like a number); the
- * caller only learns whether it is theirs.
+ * Who disconnected each of these connections, by name, for the card's "by whom"; only
+ * people of the connection's own organization (the rows come from the caller's RLS read).
  */
-export async function connectionHoldingService(
-  db: Database,
-  serviceSid: string,
-): Promise<NumberHolder | null> {
-  const [row] = await withServiceRole(db, (tx) =>
-    tx
-      .select({
-        id: connections.id,
-        organizationId: connections.organizationId,
-        disconnectedAt: connections.disconnectedAt,
-      })
-      .from(connections)
-      .where(eq(connections.messagingServiceSid, serviceSid))
-      .limit(1),
-  );
-  return row
-    ? { id: row.id, organizationId: row.organizationId, disconnected: row.disconnectedAt !== null }
-    : null;
-}
-
-/**
- * Twilio's webhook settings from before we configured ours, read as the service role
- * (signed-in users cannot SELECT them: a URL can carry another system's credentials).
- * Call it only after the caller's RLS read of the same row proved access.
- */
-export async function storedWebhooksBefore(db: Database, id: string): Promise<StoredWebhookSettings | null> {
-  const [row] = await withServiceRole(db, (tx) =>
-    tx
-      .select({ before: connections.twilioWebhooksBefore })
-      .from(connections)
-      .where(eq(connections.id, id))
-      .limit(1),
-  );
-  return row?.before ?? null;
-}
-
-/**
- * Who disconnected each of these connections, by name (or email when they gave no
- * name), for the card's "by whom". Read as the service role (users cannot read
- * auth.users), and only people of the connection's own organization: the rows come
- * from the caller's RLS read.
- */
-export async function disconnectorNames(
+export function disconnectorNames(
   db: Database,
   rows: Pick<ConnectionRow, 'organizationId' | 'disconnectedBy'>[],
 ): Promise<Map<string, string>> {
   const wanted = rows.filter((r) => r.disconnectedBy !== null);
-  if (wanted.length === 0) return new Map();
-  const ids = [...new Set(wanted.map((r) => r.disconnectedBy as string))];
-  const organizationIds = [...new Set(wanted.map((r) => r.organizationId))];
-  const people = await withServiceRole(db, (tx) =>
-    tx
-      .select({ id: profiles.id, name: profiles.displayName, email: users.email })
-      .from(profiles)
-      .innerJoin(users, eq(users.id, profiles.id))
-      .where(and(inArray(profiles.id, ids), inArray(profiles.organizationId, organizationIds))),
+  return displayNamesOf(
+    db,
+    wanted.map((r) => r.disconnectedBy as string),
+    wanted.map((r) => r.organizationId),
   );
-  return new Map(people.map((p) => [p.id, p.name ?? p.email]));
 }
 
 export function listConnections(tx: Tx): Promise<ConnectionRow[]> {
@@ -212,6 +184,17 @@ export function listConnections(tx: Tx): Promise<ConnectionRow[]> {
 export async function findConnection(tx: Tx, id: string): Promise<ConnectionRow> {
   const [row] = await tx.select(connectionColumns).from(connections).where(eq(connections.id, id)).limit(1);
   if (!row) throw new ConnectionNotFoundError();
+  return row;
+}
+
+/**
+ * A connection the caller may read that is still connected. Its token is erased once
+ * disconnected, so acting on it (sending, new credentials, resuming) is refused with
+ * ConnectionDisconnectedError; ConnectionNotFoundError when RLS hides it.
+ */
+export async function findConnectedConnection(tx: Tx, id: string): Promise<ConnectionRow> {
+  const row = await findConnection(tx, id);
+  if (row.disconnectedAt) throw new ConnectionDisconnectedError();
   return row;
 }
 

@@ -13,66 +13,63 @@ import {
   StoredTokenUnreadableError,
 } from './errors.ts';
 import { senderOf } from './present.ts';
-import { type ConnectionRow, storedSecret } from './store.ts';
+import { type ConnectionRow, type StoredSecret, storedSecret } from './store.ts';
 import { asTwilioRefusal } from './twilio-errors.ts';
 import { webhookUrlsFor } from './webhook-urls.ts';
 
 // Twilio calls for the connect flow. Each runs outside any database transaction:
 // a transaction must never stay open across an HTTP call to a third party.
 
+/** A connect-flow call to Twilio; a refusal becomes one a person can act on. */
+async function connectCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw asTwilioRefusal(error, 'connect');
+  }
+}
+
 /** Checks the credentials and finds the number in that account; a refusal says what a person can do. */
-export async function verifyTwilioAccess(
+export function verifyTwilioAccess(
   services: Pick<AppServices, 'twilio'>,
   credentials: TwilioCredentials,
   whatsappNumber: string,
 ): Promise<WhatsappSender> {
-  try {
+  return connectCall(async () => {
     await services.twilio.verifyCredentials(credentials);
-    return await services.twilio.findWhatsappSender(credentials, whatsappNumber);
-  } catch (error) {
-    throw asTwilioRefusal(error, 'connect');
-  }
+    return services.twilio.findWhatsappSender(credentials, whatsappNumber);
+  });
 }
 
 /** The connect flow's first step alone: the credentials, checked with Twilio. */
-export async function verifyTwilioCredentials(
+export function verifyTwilioCredentials(
   services: Pick<AppServices, 'twilio'>,
   credentials: TwilioCredentials,
 ): Promise<void> {
-  try {
+  return connectCall(async () => {
     await services.twilio.verifyCredentials(credentials);
-  } catch (error) {
-    throw asTwilioRefusal(error, 'connect');
-  }
+  });
 }
 
 /** The connect flow's second step for a number: its WhatsApp sender in the account. */
-export async function findTwilioSender(
+export function findTwilioSender(
   services: Pick<AppServices, 'twilio'>,
   credentials: TwilioCredentials,
   whatsappNumber: string,
 ): Promise<WhatsappSender> {
-  try {
-    return await services.twilio.findWhatsappSender(credentials, whatsappNumber);
-  } catch (error) {
-    throw asTwilioRefusal(error, 'connect');
-  }
+  return connectCall(() => services.twilio.findWhatsappSender(credentials, whatsappNumber));
 }
 
 /**
  * The connect flow's second step for a Messaging Service: the service, in this account
  * (another account's is not found), and its WhatsApp senders (none: refused).
  */
-export async function findTwilioMessagingService(
+export function findTwilioMessagingService(
   services: Pick<AppServices, 'twilio'>,
   credentials: TwilioCredentials,
   serviceSid: string,
 ): Promise<MessagingServiceSenders> {
-  try {
-    return await services.twilio.findMessagingService(credentials, serviceSid);
-  } catch (error) {
-    throw asTwilioRefusal(error, 'connect');
-  }
+  return connectCall(() => services.twilio.findMessagingService(credentials, serviceSid));
 }
 
 /**
@@ -165,7 +162,14 @@ export async function storedCredentials(
   services: Pick<AppServices, 'vault' | 'db'>,
   row: Pick<ConnectionRow, 'id'>,
 ): Promise<TwilioCredentials> {
-  const secret = await storedSecret(services.db, row.id);
+  return credentialsOf(services, await storedSecret(services.db, row.id));
+}
+
+/** The token of a secret read already (storedSecret), decrypted for one call. */
+export function credentialsOf(
+  services: Pick<AppServices, 'vault'>,
+  secret: StoredSecret | null,
+): TwilioCredentials {
   if (!secret) throw new ConnectionNotFoundError();
   if (secret.twilioAuthTokenHash === null) throw new ConnectionDisconnectedError();
   try {

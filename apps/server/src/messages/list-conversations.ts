@@ -1,4 +1,4 @@
-import type { WhatsappConversation } from '@app/contracts';
+import { bareWhatsappAddress, type WhatsappConversation } from '@app/contracts';
 import { type Tx, twilioWhatsappMessages } from '@app/db';
 import { desc, eq, sql } from 'drizzle-orm';
 import { findConnection } from '../connections/store.ts';
@@ -92,7 +92,7 @@ export async function listConversations(
     const lastInbound = row.lastInboundAt === null ? null : new Date(row.lastInboundAt);
     const expires = windowExpiresAt(lastInbound);
     return {
-      customer: row.customer.replace(/^whatsapp:/, ''),
+      customer: bareWhatsappAddress(row.customer),
       customerName: row.customerName,
       lastMessage: {
         id: row.last.id,

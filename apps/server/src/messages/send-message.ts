@@ -1,4 +1,10 @@
-import { isTemplateSend, type SendMessage, type WhatsappMessage } from '@app/contracts';
+import {
+  bareWhatsappAddress,
+  isTemplateSend,
+  type SendMessage,
+  type WhatsappMessage,
+  whatsappAddress,
+} from '@app/contracts';
 import {
   type Database,
   isMessageStatus,
@@ -9,8 +15,8 @@ import {
 import { type SentMessage, type TwilioAdapter, TwilioAdapterError } from '@app/twilio';
 import { and, eq, isNull, or, sql } from 'drizzle-orm';
 import { type ActingUser, asUser } from '../auth/acting-user.ts';
-import { ConnectionDisconnectedError, ConnectionPausedError } from '../connections/errors.ts';
-import { findConnection } from '../connections/store.ts';
+import { ConnectionPausedError } from '../connections/errors.ts';
+import { findConnectedConnection } from '../connections/store.ts';
 import { storedCredentials } from '../connections/twilio-access.ts';
 import { TwilioRefusalError } from '../connections/twilio-errors.ts';
 import { webhookUrlsFor } from '../connections/webhook-urls.ts';
@@ -71,15 +77,14 @@ export async function sendWhatsappMessage({
     : { body: message.body, mediaUrls: message.mediaUrls, template: null };
 
   const { connection, queued } = await asUser(services.db, sender, async (tx) => {
-    const connection = await findConnection(tx, message.connectionId);
-    if (connection.disconnectedAt) throw new ConnectionDisconnectedError();
+    const connection = await findConnectedConnection(tx, message.connectionId);
     if (!connection.isActive) throw new ConnectionPausedError();
     if (!content.template) {
       // Free text reaches the customer only inside their 24-hour window; outside it
       // Twilio would accept it and WhatsApp fail it (63016). Refused before Twilio is called.
       const lastInbound = await lastInboundAt(tx, connection.id, message.to);
       if (windowExpiresAt(lastInbound) === null) {
-        throw new CustomerWindowClosedError(message.to.replace(/^whatsapp:/, ''), lastInbound);
+        throw new CustomerWindowClosedError(bareWhatsappAddress(message.to), lastInbound);
       }
     }
     // Exactly what the insert policy allows a member: outbound, queued, no SID yet, sent by themself.
@@ -89,7 +94,7 @@ export async function sendWhatsappMessage({
         organizationId: connection.organizationId,
         connectionId: connection.id,
         direction: 'outbound',
-        fromNumber: `whatsapp:${connection.whatsappNumber}`,
+        fromNumber: whatsappAddress(connection.whatsappNumber),
         toNumber: message.to,
         // For a template: the text the customer reads, so the history shows it.
         body: content.body || null,

@@ -31,8 +31,3 @@ export function statusTicks(message: Pick<WhatsappMessage, 'direction' | 'status
       return { ticks: '', label: message.status, tone: 'none' };
   }
 }
-
-/** A WhatsApp address as a person reads it: the number, without Twilio's `whatsapp:` channel prefix. */
-export function displayAddress(address: string): string {
-  return address.replace(/^whatsapp:/, '');
-}

@@ -1,5 +1,5 @@
-import type { WhatsappMessage } from '@app/contracts';
-import { displayAddress, statusTicks } from '../conversation/message-status.ts';
+import { bareWhatsappAddress, type WhatsappMessage } from '@app/contracts';
+import { statusTicks } from '../conversation/message-status.ts';
 import { DateTime } from '../ui/DateTime.tsx';
 
 /** Twilio's error for free text outside the 24-hour window (also for a template WhatsApp has not approved). */
@@ -16,9 +16,9 @@ export function MessageBubble({
 }) {
   const status = statusTicks(message);
   const outbound = message.direction === 'outbound';
-  const from = displayAddress(message.from);
+  const from = bareWhatsappAddress(message.from);
   const who = outbound
-    ? `To ${displayAddress(message.to)}`
+    ? `To ${bareWhatsappAddress(message.to)}`
     : message.profileName
       ? `${message.profileName} (${from})`
       : from;

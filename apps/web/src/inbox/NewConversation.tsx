@@ -1,4 +1,4 @@
-import type { WhatsappConnection } from '@app/contracts';
+import { bareWhatsappAddress, type WhatsappConnection } from '@app/contracts';
 import { useQueryClient } from '@tanstack/react-query';
 import { useId, useRef } from 'react';
 import { inboxPath, navigate } from '../lib/router.ts';
@@ -39,7 +39,7 @@ export function NewConversation({ connection }: { connection: WhatsappConnection
             void queryClient.invalidateQueries({
               queryKey: trpc.whatsapp.conversations.list.queryKey({ connectionId: connection.id }),
             });
-            navigate(inboxPath(connection.id, to.replace(/^whatsapp:/, '')));
+            navigate(inboxPath(connection.id, bareWhatsappAddress(to)));
           }}
         />
       ) : (
