@@ -167,7 +167,13 @@ const adoptSend = preparedStatement<
       and ${messages.messageSid} is null
       and ${messages.status} = 'queued'
       and ${messages.toNumber} = ${sql.placeholder('toNumber')}
-      and ${messages.fromNumber} = ${sql.placeholder('fromNumber')}
+      -- A Messaging Service's send is queued from its first sender until Twilio's answer
+      -- names the one it picked from the pool: with that answer lost, the callback's From
+      -- may be any sender of the service.
+      and (${messages.fromNumber} = ${sql.placeholder('fromNumber')}
+           or exists (select 1 from ${connections}
+                      where ${connections.id} = ${sql.placeholder('connectionId')}
+                        and ${connections.messagingServiceSid} is not null))
       and ${messages.createdAt} > now() - interval '1 hour'
   ),
   waiting as (select exists (select 1 from sid_less where young) as wait),
@@ -180,6 +186,8 @@ const adoptSend = preparedStatement<
   adopted as (
     update ${messages}
     set ${bare(messages.messageSid)} = ${sql.placeholder('messageSid')},
+        -- The sender Twilio used (for a service, the one it picked).
+        ${bare(messages.fromNumber)} = ${sql.placeholder('fromNumber')},
         ${bare(messages.status)} = case
           when app_private.twilio_message_status_rank(${sql.placeholder('status')})
                > app_private.twilio_message_status_rank(${messages.status})
@@ -198,8 +206,9 @@ const adoptSend = preparedStatement<
 /**
  * A status callback for a SID we never stored may belong to our own send whose SID
  * was lost (Twilio timed out after accepting it, or storing the SID failed): the
- * connection's single SID-less queued outbound row to the same recipient from the
- * last hour takes the SID. 'adopted': it did. 'wait': a SID-less send to that
+ * connection's single SID-less queued outbound row to the same recipient (from the
+ * same sender; for a Messaging Service, from any: Twilio picks) from the last hour
+ * takes the SID and the callback's From. 'adopted': it did. 'wait': a SID-less send to that
  * recipient is younger than `adoptOlderThanMs`, so its own answer from Twilio may
  * still come; nothing is adopted yet. 'none': no single candidate (with two or
  * more, nothing is guessed).
