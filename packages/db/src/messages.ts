@@ -27,21 +27,37 @@ export type InboundMessage = Pick<
   | 'locationLabel'
   | 'buttonPayload'
   | 'buttonText'
-> & { messageSid: string };
+> & {
+  messageSid: string;
+  /**
+   * When Twilio received it, if the event says (a message read back by reconciliation
+   * long after): its created_at, so the 24-hour window and the conversation's order
+   * follow the customer's time, not ours. Null: now (a webhook carries no date).
+   * A time in the future is taken as now: a window never stays open longer than WhatsApp's.
+   */
+  receivedAt: Date | null;
+};
 
 type Columns<T> = { [K in keyof T]: T[K][] };
 
-const insertInbound = preparedStatement<Columns<Omit<InboundMessage, 'media'>> & { media: string[] }, object>(
+const insertInbound = preparedStatement<
+  Columns<Omit<InboundMessage, 'media' | 'receivedAt'>> & { media: string[]; receivedAt: (string | null)[] },
+  object
+>(
   sql`
   insert into ${messages}
     (${bare(messages.organizationId)}, ${bare(messages.connectionId)}, ${bare(messages.messageSid)},
      ${bare(messages.direction)}, ${bare(messages.fromNumber)}, ${bare(messages.toNumber)}, ${bare(messages.body)},
      ${bare(messages.media)}, ${bare(messages.profileName)}, ${bare(messages.waId)}, ${bare(messages.latitude)},
      ${bare(messages.longitude)}, ${bare(messages.locationAddress)}, ${bare(messages.locationLabel)},
-     ${bare(messages.buttonPayload)}, ${bare(messages.buttonText)}, ${bare(messages.status)})
+     ${bare(messages.buttonPayload)}, ${bare(messages.buttonText)}, ${bare(messages.status)},
+     ${bare(messages.createdAt)})
   select ${connections.organizationId}, ${connections.id}, m.message_sid, 'inbound', m.from_number, m.to_number,
          m.body, m.media::jsonb, m.profile_name, m.wa_id, m.latitude, m.longitude, m.location_address,
-         m.location_label, m.button_payload, m.button_text, 'received'
+         m.location_label, m.button_payload, m.button_text, 'received',
+         -- least() skips a null: no date is now(). (Sent as text: the driver cannot bind a
+         -- timestamptz[] holding nulls.)
+         least(m.received_at::timestamptz, now())
   from unnest(
     ${sql.placeholder('connectionId')}::uuid[], ${sql.placeholder('messageSid')}::text[],
     ${sql.placeholder('fromNumber')}::text[], ${sql.placeholder('toNumber')}::text[],
@@ -49,9 +65,10 @@ const insertInbound = preparedStatement<Columns<Omit<InboundMessage, 'media'>> &
     ${sql.placeholder('profileName')}::text[], ${sql.placeholder('waId')}::text[],
     ${sql.placeholder('latitude')}::float8[], ${sql.placeholder('longitude')}::float8[],
     ${sql.placeholder('locationAddress')}::text[], ${sql.placeholder('locationLabel')}::text[],
-    ${sql.placeholder('buttonPayload')}::text[], ${sql.placeholder('buttonText')}::text[]
+    ${sql.placeholder('buttonPayload')}::text[], ${sql.placeholder('buttonText')}::text[],
+    ${sql.placeholder('receivedAt')}::text[]
   ) as m(connection_id, message_sid, from_number, to_number, body, media, profile_name, wa_id,
-         latitude, longitude, location_address, location_label, button_payload, button_text)
+         latitude, longitude, location_address, location_label, button_payload, button_text, received_at)
   join ${connections} on ${connections.id} = m.connection_id
   on conflict (${bare(messages.messageSid)}) do nothing
 `,
@@ -76,6 +93,7 @@ export async function insertInboundMessages(on: Queryable, rows: readonly Inboun
     locationLabel: col('locationLabel'),
     buttonPayload: col('buttonPayload'),
     buttonText: col('buttonText'),
+    receivedAt: rows.map((r) => r.receivedAt?.toISOString() ?? null),
   });
 }
 
@@ -149,7 +167,13 @@ const adoptSend = preparedStatement<
       and ${messages.messageSid} is null
       and ${messages.status} = 'queued'
       and ${messages.toNumber} = ${sql.placeholder('toNumber')}
-      and ${messages.fromNumber} = ${sql.placeholder('fromNumber')}
+      -- A Messaging Service's send is queued from its first sender until Twilio's answer
+      -- names the one it picked from the pool: with that answer lost, the callback's From
+      -- may be any sender of the service.
+      and (${messages.fromNumber} = ${sql.placeholder('fromNumber')}
+           or exists (select 1 from ${connections}
+                      where ${connections.id} = ${sql.placeholder('connectionId')}
+                        and ${connections.messagingServiceSid} is not null))
       and ${messages.createdAt} > now() - interval '1 hour'
   ),
   waiting as (select exists (select 1 from sid_less where young) as wait),
@@ -162,6 +186,8 @@ const adoptSend = preparedStatement<
   adopted as (
     update ${messages}
     set ${bare(messages.messageSid)} = ${sql.placeholder('messageSid')},
+        -- The sender Twilio used (for a service, the one it picked).
+        ${bare(messages.fromNumber)} = ${sql.placeholder('fromNumber')},
         ${bare(messages.status)} = case
           when app_private.twilio_message_status_rank(${sql.placeholder('status')})
                > app_private.twilio_message_status_rank(${messages.status})
@@ -180,8 +206,9 @@ const adoptSend = preparedStatement<
 /**
  * A status callback for a SID we never stored may belong to our own send whose SID
  * was lost (Twilio timed out after accepting it, or storing the SID failed): the
- * connection's single SID-less queued outbound row to the same recipient from the
- * last hour takes the SID. 'adopted': it did. 'wait': a SID-less send to that
+ * connection's single SID-less queued outbound row to the same recipient (from the
+ * same sender; for a Messaging Service, from any: Twilio picks) from the last hour
+ * takes the SID and the callback's From. 'adopted': it did. 'wait': a SID-less send to that
  * recipient is younger than `adoptOlderThanMs`, so its own answer from Twilio may
  * still come; nothing is adopted yet. 'none': no single candidate (with two or
  * more, nothing is guessed).

@@ -12,10 +12,18 @@ import {
 // messages whose status is not final. Each is one statement, run as service_role.
 // No statement here is ever held open across a call to Twilio.
 
-/** What a reconciliation needs of its connection: who it is, and its encrypted token. */
+/**
+ * What a reconciliation needs of its connection: who it is, its encrypted token, and
+ * its senders (a Messaging Service's as Twilio listed them at the last connect or verify).
+ */
 export type ReconciliationConnection = Pick<
   TwilioWhatsappConnection,
-  'id' | 'organizationId' | 'twilioAccountSid' | 'whatsappNumber'
+  | 'id'
+  | 'organizationId'
+  | 'twilioAccountSid'
+  | 'whatsappNumber'
+  | 'messagingServiceSid'
+  | 'messagingServiceSenders'
 > & { twilioAuthTokenHash: string };
 
 /** A lease taken: the connection, the database's clock, and the lease as its token. */
@@ -38,7 +46,9 @@ const connectionFields = sql`
   ${connections.id}, ${connections.organizationId} as "organizationId",
   ${connections.twilioAccountSid} as "twilioAccountSid",
   ${connections.twilioAuthTokenHash} as "twilioAuthTokenHash",
-  ${connections.whatsappNumber} as "whatsappNumber"`;
+  ${connections.whatsappNumber} as "whatsappNumber",
+  ${connections.messagingServiceSid} as "messagingServiceSid",
+  ${connections.messagingServiceSenders} as "messagingServiceSenders"`;
 
 const takeLease = preparedStatement<{ id: string; leaseMs: number }, ReconciliationLease>(sql`
   update ${connections}

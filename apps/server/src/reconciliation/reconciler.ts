@@ -132,17 +132,27 @@ export class Reconciler {
     let completed = false;
     try {
       const credentials = this.credentialsOf(taken);
-      const address = `whatsapp:${taken.whatsappNumber}`;
       const since = new Date(fromMs);
+      const toUs: TwilioMessage[] = [];
+      const fromUs: TwilioMessage[] = [];
       // No DateSent< bound: Twilio documents the DateSent filters by day ("DateSent<=YYYY-MM-DD":
       // https://www.twilio.com/docs/messaging/api/message-resource#read-multiple-message-resources),
       // and a bound at "now" could cut today's messages; a later message read now is stored once too.
       // For the same reason DateSent> may bring the whole first day: those are stored once as well.
-      const [toUs, fromUs] = await this.twilioCall(async () => [
-        await this.deps.twilio.listMessages(credentials, { to: address, dateSentAfter: since }),
-        await this.deps.twilio.listMessages(credentials, { from: address, dateSentAfter: since }),
-      ]);
-      await renew();
+      // The list filters by To and From only (no MessagingServiceSid): each sender is read on
+      // its own, two reads (and their pages) per sender.
+      for (const number of await this.sendersOf(taken, credentials)) {
+        const address = `whatsapp:${number}`;
+        await this.twilioCall(async () => {
+          toUs.push(
+            ...(await this.deps.twilio.listMessages(credentials, { to: address, dateSentAfter: since })),
+          );
+          fromUs.push(
+            ...(await this.deps.twilio.listMessages(credentials, { from: address, dateSentAfter: since })),
+          );
+        });
+        await renew();
+      }
       const result = await this.storeRecovered(taken, credentials, toUs, fromUs, renew);
       completed = true;
       return {
@@ -160,6 +170,41 @@ export class Reconciler {
     }
   }
 
+  /**
+   * The WhatsApp numbers whose history is read, each once: the connection's number; for a
+   * Messaging Service, every WhatsApp sender of its pool: a send naming the service gets
+   * "automatic number selection" ("Getting started with Messaging Services",
+   * https://help.twilio.com/articles/223181308-Getting-started-with-Messaging-Services), so
+   * any of them may be a message's From, and inbound to any of them comes to the service's
+   * InboundRequestUrl (https://www.twilio.com/docs/messaging/api/service-resource). The pool is asked of Twilio now (a sender
+   * added since the connect counts), joined with the senders stored at the last connect or
+   * verify (one removed since may still have messages in the window). A service Twilio no
+   * longer has, or without a WhatsApp sender now, leaves the stored ones.
+   */
+  private async sendersOf(
+    connection: ReconciliationConnection,
+    credentials: TwilioCredentials,
+  ): Promise<string[]> {
+    const numbers = new Set([connection.whatsappNumber, ...(connection.messagingServiceSenders ?? [])]);
+    const serviceSid = connection.messagingServiceSid;
+    if (serviceSid) {
+      try {
+        const service = await this.deps.twilio.findMessagingService(credentials, serviceSid);
+        for (const sender of service.whatsappSenders) numbers.add(sender.number);
+      } catch (error) {
+        const gone =
+          error instanceof TwilioAdapterError &&
+          (error.kind === 'not_found' || error.kind === 'number_not_found');
+        if (!gone) throw asTwilioRefusal(error, 'sync');
+        this.deps.log.warn(
+          { connectionId: connection.id, reason: errorMessage(error) },
+          "reconciliation: the Messaging Service's senders could not be listed; reading the stored ones",
+        );
+      }
+    }
+    return [...numbers];
+  }
+
   /** Stores what Twilio has and we lack: inbound messages (with media), and newer outbound statuses. */
   private async storeRecovered(
     connection: ReconciliationConnection,
@@ -168,8 +213,9 @@ export class Reconciler {
     fromUs: TwilioMessage[],
     renew: () => Promise<void>,
   ): Promise<{ inboundRecovered: number; statusesUpdated: number }> {
-    const inbound = toUs.filter((m) => m.direction === 'inbound');
-    const outbound = fromUs.flatMap((m) =>
+    // A message between two senders of one service is read from both sides: once is enough.
+    const inbound = uniqueBySid(toUs.filter((m) => m.direction === 'inbound'));
+    const outbound = uniqueBySid(fromUs).flatMap((m) =>
       m.direction.startsWith('outbound') && isMessageStatus(m.status) ? [{ ...m, status: m.status }] : [],
     );
     // What the messages table holds already needs no event (the webhook's may be pruned
@@ -393,6 +439,10 @@ export class Reconciler {
       throw asTwilioRefusal(error, 'sync');
     }
   }
+}
+
+function uniqueBySid(messages: readonly TwilioMessage[]): TwilioMessage[] {
+  return [...new Map(messages.map((m) => [m.sid, m])).values()];
 }
 
 function errorMessage(error: unknown): string {

@@ -1,5 +1,6 @@
 import { type NewWebhookEvent, type WebhookPayload, webhookEventIdempotencyKey } from '@app/db';
 import type { TwilioMedia, TwilioMessage } from '@app/twilio';
+import { RECEIVED_AT_FIELD } from '../webhooks/inbound-message.ts';
 
 // A message read back from Twilio's Messages API, as the event a webhook would
 // have stored for it: the same idempotency key, and a payload with the form
@@ -26,6 +27,14 @@ export function inboundMessagePayload(message: TwilioMessage, media: readonly Tw
   payload.Body = message.body ?? '';
   payload.NumMedia = String(media.length);
   payload.SmsStatus = 'received';
+  // Not a webhook parameter: when Twilio received it. The resource's date_created ("when
+  // the Message resource was created"); date_sent is, for an inbound message, "when Twilio
+  // sent the HTTP request to your incoming message webhook URL", i.e. later, and is what
+  // the read's DateSent filter compares
+  // (https://www.twilio.com/docs/messaging/api/message-resource#message-properties).
+  // Read back a day late, the message is still dated when the customer wrote it: the
+  // 24-hour window counts from there (https://www.twilio.com/docs/whatsapp/key-concepts#the-24-hour-window-or-24-hour-session).
+  payload[RECEIVED_AT_FIELD] = message.dateCreated.toISOString();
   // Twilio's WaId is the sender's WhatsApp ID: their number without the '+'.
   const waId = /^whatsapp:\+(\d+)$/.exec(message.from)?.[1];
   if (waId) payload.WaId = waId;

@@ -3,6 +3,14 @@ import { field, numberField, type WebhookPayload } from './payload.ts';
 
 const MAX_MEDIA = 100;
 
+/**
+ * When Twilio received the message (ISO 8601). Twilio's inbound webhook has no such
+ * parameter; reconciliation adds it from the Message resource's `date_created`, so a
+ * message read back late keeps the customer's time. Without it (every webhook) the
+ * message is dated when stored, as before.
+ */
+export const RECEIVED_AT_FIELD = 'DateCreated';
+
 /** A stored payload the worker cannot use (retrying will not help it). */
 export class UnusablePayloadError extends Error {
   override name = 'UnusablePayloadError';
@@ -48,5 +56,12 @@ export function inboundMessage(
     locationLabel: field(payload, 'Label'),
     buttonPayload: field(payload, 'ButtonPayload'),
     buttonText: field(payload, 'ButtonText'),
+    receivedAt: dateField(payload, RECEIVED_AT_FIELD),
   };
+}
+
+function dateField(payload: WebhookPayload, name: string): Date | null {
+  const value = field(payload, name);
+  const ms = value === null ? Number.NaN : Date.parse(value);
+  return Number.isNaN(ms) ? null : new Date(ms);
 }
