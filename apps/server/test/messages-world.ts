@@ -167,8 +167,36 @@ export function useMessagingWorld(options: MessagingWorldOptions = {}) {
     return created.data!.id;
   }
 
+  /** Connects Messaging Service `serviceSid` of `account` through whatsapp.connections.create, as an owner. */
+  async function connectService(ownerCookie: string, account: Account, serviceSid: string): Promise<string> {
+    const created = await trpc<{ id: string }>(
+      'mutation',
+      'whatsapp.connections.create',
+      {
+        kind: 'messaging_service',
+        accountSid: account.sid,
+        authToken: account.authToken,
+        messagingServiceSid: serviceSid,
+        friendlyName: 'Pool',
+      },
+      ownerCookie,
+    );
+    expect(created.error?.message).toBeUndefined();
+    return created.data!.id;
+  }
+
   function send(cookie: string, input: Record<string, unknown>) {
     return trpc<WhatsappMessage>('mutation', 'whatsapp.messages.send', input, cookie);
+  }
+
+  /** A send Twilio accepts and then holds: no status moves (and no callback) until the test advances it. */
+  async function sendHeld(cookie: string, input: Record<string, unknown>) {
+    simulator().sim.configure({ autoAdvance: false });
+    try {
+      return await send(cookie, input);
+    } finally {
+      simulator().sim.configure({ autoAdvance: true });
+    }
   }
 
   function list(cookie: string, input: Record<string, unknown>) {
@@ -307,7 +335,9 @@ export function useMessagingWorld(options: MessagingWorldOptions = {}) {
     organization,
     twilioAccount,
     connect,
+    connectService,
     send,
+    sendHeld,
     list,
     shown,
     eventually,

@@ -20,20 +20,7 @@ describe('a Messaging Service send whose answer from Twilio got lost', () => {
     const account = world.sim.seedAccount();
     const numbers = [uniqueNumber(), uniqueNumber()] as const;
     const service = world.sim.addMessagingService(account.sid, { senders: [...numbers] });
-    const created = await world.trpc<{ id: string }>(
-      'mutation',
-      'whatsapp.connections.create',
-      {
-        kind: 'messaging_service',
-        accountSid: account.sid,
-        authToken: account.authToken,
-        messagingServiceSid: service.sid,
-        friendlyName: 'Pool',
-      },
-      org.owner.cookie,
-    );
-    expect(created.error?.message).toBeUndefined();
-    const connectionId = created.data!.id;
+    const connectionId = await world.connectService(org.owner.cookie, account, service.sid);
     const customer = 'whatsapp:+447700900789';
     // The customer wrote to the second sender: Twilio's sticky sender replies from it.
     await world.customerWritesThroughTwilio({ to: numbers[1], from: customer, body: 'hi' });

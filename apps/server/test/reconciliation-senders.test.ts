@@ -57,20 +57,8 @@ async function connectedService() {
     friendlyName: 'Support pool',
     senders: [...numbers],
   });
-  const created = await world.trpc<{ id: string }>(
-    'mutation',
-    'whatsapp.connections.create',
-    {
-      kind: 'messaging_service',
-      accountSid: account.sid,
-      authToken: account.authToken,
-      messagingServiceSid: service.sid,
-      friendlyName: 'Pool',
-    },
-    org.owner.cookie,
-  );
-  expect(created.error?.message).toBeUndefined();
-  return { org, account, numbers, service, connectionId: created.data!.id };
+  const connectionId = await world.connectService(org.owner.cookie, account, service.sid);
+  return { org, account, numbers, service, connectionId };
 }
 
 /** An organization with one WhatsApp number, connected. */
@@ -108,17 +96,11 @@ describe('a Messaging Service connection', () => {
     const customer = freshCustomer();
     // The customer wrote to the second sender (heard): Twilio's sticky sender replies from it.
     await world.customerWritesThroughTwilio({ to: c.numbers[1], from: wa(customer), body: 'hi' });
-    world.sim.configure({ autoAdvance: false });
-    let sent: Awaited<ReturnType<typeof world.send>>;
-    try {
-      sent = await world.send(c.org.admin.cookie, {
-        connectionId: c.connectionId,
-        to: customer,
-        body: 'Hello!',
-      });
-    } finally {
-      world.sim.configure({ autoAdvance: true });
-    }
+    const sent = await world.sendHeld(c.org.admin.cookie, {
+      connectionId: c.connectionId,
+      to: customer,
+      body: 'Hello!',
+    });
     expect(sent.error).toBeUndefined();
     const outbound = sent.data!;
     await world.sim.waitForIdle();

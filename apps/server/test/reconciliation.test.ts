@@ -209,17 +209,11 @@ describe('whatsapp.connections.sync', () => {
   it('a status callback that never came is recovered; a status behind the stored one changes nothing', async () => {
     const c = await connectedNumber();
     await world.customerWritesThroughTwilio({ to: c.number, from: customer, body: 'hi' });
-    world.sim.configure({ autoAdvance: false });
-    let sent: Awaited<ReturnType<typeof world.send>>;
-    try {
-      sent = await world.send(c.org.admin.cookie, {
-        connectionId: c.connectionId,
-        to: customer,
-        body: 'Yes, 9 to 5',
-      });
-    } finally {
-      world.sim.configure({ autoAdvance: true });
-    }
+    const sent = await world.sendHeld(c.org.admin.cookie, {
+      connectionId: c.connectionId,
+      to: customer,
+      body: 'Yes, 9 to 5',
+    });
     const message = sent.data!;
     await world.sim.waitForIdle();
     // Twilio sent and delivered it; both callbacks were lost.
@@ -372,17 +366,11 @@ describe('unfinished outbound statuses', () => {
   it('are looked up by SID a few minutes after their last change, and a lost final status is stored', async () => {
     const c = await connectedNumber();
     await world.customerWritesThroughTwilio({ to: c.number, from: customer, body: 'hi' });
-    world.sim.configure({ autoAdvance: false });
-    let sent: Awaited<ReturnType<typeof world.send>>;
-    try {
-      sent = await world.send(c.org.admin.cookie, {
-        connectionId: c.connectionId,
-        to: customer,
-        body: 'On its way',
-      });
-    } finally {
-      world.sim.configure({ autoAdvance: true });
-    }
+    const sent = await world.sendHeld(c.org.admin.cookie, {
+      connectionId: c.connectionId,
+      to: customer,
+      body: 'On its way',
+    });
     const message = sent.data!;
     Object.assign(world.sim.message(message.messageSid!)!, { status: 'read', dateSent: new Date() });
     const fetches = () =>
