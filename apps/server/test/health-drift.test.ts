@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inboundDrifted, webhookDrift } from '../src/health-check/drift.ts';
+import { inboundDrifted, shownUrl, webhookDrift } from '../src/health-check/drift.ts';
 
 const ours = { inbound: 'https://us.example/in', status: 'https://us.example/status' };
 const settings = (over: Record<string, unknown> = {}) => ({
@@ -29,5 +29,20 @@ describe('webhook drift', () => {
     const drift = webhookDrift('messaging_service', settings({ useInboundWebhookOnNumber: true }), ours);
     expect(drift).toEqual([{ field: 'UseInboundWebhookOnNumber', expected: 'false', actual: 'true' }]);
     expect(inboundDrifted(drift)).toBe(true);
+  });
+
+  it("shows another system's URL without the credentials it may carry (user info, query)", () => {
+    const drift = webhookDrift(
+      'sender',
+      settings({ inboundUrl: 'https://bot:s3cret@crm.example/hooks/in?token=abc123' }),
+      ours,
+    );
+    expect(drift).toEqual([
+      { field: 'webhook.callback_url', expected: ours.inbound, actual: 'https://crm.example/hooks/in?…' },
+    ]);
+    expect(JSON.stringify(drift)).not.toMatch(/s3cret|abc123|bot/);
+    expect(shownUrl('https://crm.example:8443/in')).toBe('https://crm.example:8443/in');
+    expect(shownUrl(null)).toBeNull();
+    expect(shownUrl('not a url')).toBe('(not a valid URL)');
   });
 });

@@ -50,7 +50,8 @@ export function webhookDrift(
     const have = actual[key];
     const isMethod = key === 'inboundMethod' || key === 'statusMethod';
     const same = isMethod ? (have ?? POST).toUpperCase() === want : have === want;
-    if (!same) drift.push({ field: fieldNames[kind][key], expected: want, actual: have });
+    if (!same)
+      drift.push({ field: fieldNames[kind][key], expected: want, actual: isMethod ? have : shownUrl(have) });
   }
   // With UseInboundWebhookOnNumber on, each sender's own webhook wins over the
   // service's InboundRequestUrl and inbound messages no longer reach us.
@@ -58,6 +59,22 @@ export function webhookDrift(
   if (kind === 'messaging_service' && actual.useInboundWebhookOnNumber === true)
     drift.push({ field: 'UseInboundWebhookOnNumber', expected: 'false', actual: 'true' });
   return drift;
+}
+
+/**
+ * Another system's webhook URL as health shows it (members read health): its origin and
+ * path, without user info or query, which can carry that system's credentials (the
+ * same reason the URLs replaced at connect are kept from every reader but the
+ * service role). Enough to recognise where Twilio now sends.
+ */
+export function shownUrl(url: string | null): string | null {
+  if (url === null) return null;
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}${u.search ? '?…' : ''}`;
+  } catch {
+    return '(not a valid URL)';
+  }
 }
 
 /** Whether the inbound webhook (not only the status callback) has moved away. */
