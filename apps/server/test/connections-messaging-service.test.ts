@@ -304,6 +304,36 @@ describe('connecting a Messaging Service', () => {
     expect(repaired.summary.level).toBe('ok');
   });
 
+  it('a disconnected service connected again as its first sender alone becomes a number connection (same row, history kept)', async () => {
+    const { account, numbers, service } = accountWithService();
+    const { data: first } = await connect(acme, {
+      kind: 'messaging_service',
+      accountSid: account.sid,
+      authToken: account.authToken,
+      messagingServiceSid: service.sid,
+    });
+    expect(
+      (await acme.mutation<DisconnectResult>('whatsapp.connections.delete', { id: first.id }, { origin }))
+        .error,
+    ).toBeUndefined();
+    const again = await connect(acme, {
+      accountSid: account.sid,
+      authToken: account.authToken,
+      whatsappNumber: numbers[0],
+    });
+    expect(again.error).toBeUndefined();
+    expect(again.data.id).toBe(first.id);
+    const [row] = await withServiceRole(server.db, (tx) =>
+      tx.select().from(connections).where(eq(connections.id, first.id)),
+    );
+    expect(row).toMatchObject({
+      whatsappNumber: numbers[0],
+      messagingServiceSid: null,
+      messagingServiceSenders: null,
+      disconnectedAt: null,
+    });
+  });
+
   it('the same service cannot be connected twice', async () => {
     const { account, service } = accountWithService();
     const input = {

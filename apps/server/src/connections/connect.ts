@@ -98,6 +98,11 @@ export async function connectWhatsapp(
         rowId: id,
         accountSid: input.accountSid,
       }),
+      // A row reused below may have been the other kind (a service whose first sender
+      // is this number, or a number now connected through its service): it becomes
+      // what is connected now.
+      whatsappNumber: target.whatsappNumber,
+      messagingServiceSid: target.messagingService?.sid ?? null,
       whatsappNumberSid: target.whatsappNumberSid,
       messagingServiceSenders: target.messagingService?.senders ?? null,
       webhookConfigured: false,
@@ -117,8 +122,6 @@ export async function connectWhatsapp(
               ...fields,
               id,
               organizationId: user.organizationId,
-              whatsappNumber: target.whatsappNumber,
-              messagingServiceSid: target.messagingService?.sid ?? null,
               friendlyName: input.friendlyName ?? null,
             }),
     );

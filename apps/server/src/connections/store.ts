@@ -236,6 +236,8 @@ export type ConnectionPatch = Partial<
     | 'disconnectedAt'
     | 'disconnectedBy'
     | 'messagingServiceSenders'
+    | 'whatsappNumber'
+    | 'messagingServiceSid'
   >
 >;
 
