@@ -415,9 +415,10 @@ describe('connecting a Messaging Service', () => {
         messagingServiceSid: service.sid,
         attemptId,
       });
-      expect(res.error?.code).toBeDefined();
+      const rejected = 'Twilio rejected these credentials (20003). Check the Account SID and Auth Token.';
+      expect(res.error).toMatchObject({ code: 'BAD_REQUEST', message: rejected });
       expect((await progressOf(acme, attemptId)).data.steps).toEqual([
-        { step: 'verify_credentials', state: 'failed', message: res.error?.message },
+        { step: 'verify_credentials', state: 'failed', message: rejected },
       ]);
     });
 

@@ -44,6 +44,8 @@ async function storedInbound(connectionId: string) {
   );
 }
 
+const fetchServiceCalls = () =>
+  world.sim.apiRequests().filter((r) => r.operationId === 'FetchService').length;
 const listMessageCalls = () => world.sim.apiRequests().filter((r) => r.operationId === 'ListMessage').length;
 const createMessageCalls = () =>
   world.sim.apiRequests().filter((r) => r.operationId === 'CreateMessage').length;
@@ -180,8 +182,16 @@ describe('a Messaging Service connection', () => {
       });
       return messageSid;
     });
-    world.sim.injectFault({ operationId: 'FetchService', status: 404, code: 20404 });
+    world.sim.injectFault({
+      operationId: 'FetchService',
+      accountSid: c.account.sid,
+      status: 404,
+      code: 20404,
+    });
+    const fetchesBefore = fetchServiceCalls();
     const synced = await sync(c.org.admin.cookie, c.connectionId);
+    // The service was asked for, and Twilio answered that it is gone.
+    expect(fetchServiceCalls()).toBe(fetchesBefore + 1);
     expect(synced.error).toBeUndefined();
     expect(synced.data).toMatchObject({ inboundRecovered: 1 });
     const stored = await until(
@@ -292,7 +302,9 @@ describe("a message read back late keeps Twilio's time", () => {
     });
     const [stored] = await storedInbound(c.connectionId);
     expect(stored?.message_sid).toBe(messageSid);
-    expect(new Date(stored!.created_at).getTime()).toBeGreaterThanOrEqual(before - 1000);
+    const storedAt = new Date(stored!.created_at).getTime();
+    expect(storedAt).toBeGreaterThanOrEqual(before - 1000);
+    expect(storedAt).toBeLessThanOrEqual(Date.now());
   });
 });
 
