@@ -18,8 +18,10 @@ export interface DeliveryLogRecorderOptions {
   retainCountsMs?: number;
 }
 
-/** Distinct connection ids tallied between flushes; beyond, /metrics still counts. */
-const MAX_TALLIED_IDS = 10_000;
+/** Distinct ids of unknown connections tallied between flushes; beyond, /metrics still counts. */
+const MAX_URL_IDS = 10_000;
+/** Count rows kept for the next flush while the database cannot be written. */
+const MAX_RETAINED_DELTAS = 10_000;
 /** Refused deliveries held between flushes; beyond, they are counted but not listed. */
 const MAX_REFUSED = 1_000;
 
@@ -50,17 +52,19 @@ const reasons: Record<RefusedVerdict, string> = {
  *
  * The intake pays only a few map operations per delivery: everything is tallied in
  * memory and written every few seconds in ONE statement, never a query per request.
- * A delivery costs a map lookup by its connection's id and an increment (an id from a
- * URL that named no connection is checked and lower-cased once per flush interval).
+ * A delivery costs a map lookup by its connection's id and an increment (a refused
+ * delivery to a URL naming no connection also a lower-casing and a UUID check).
  * A crash loses the last few seconds of counts: acceptable for statistics (the events
- * themselves are stored before the 200, as always). Memory is bounded: past
- * MAX_TALLIED_IDS ids or MAX_REFUSED refusals until the next flush, more are dropped
- * (/metrics still counts every delivery). Ids that name no connection are dropped
- * by the write itself.
+ * themselves are stored before the 200, as always). Memory is bounded by the real
+ * connections plus, until the next flush, MAX_URL_IDS ids naming none and MAX_REFUSED
+ * refusals; beyond, they are dropped (/metrics still counts every delivery). Ids
+ * that name no connection are dropped by the write itself.
  */
 export class DeliveryLogRecorder {
-  /** By the id as the URL spelled it; null for an id that is no UUID. */
-  private tallies = new Map<string, ConnectionTally | null>();
+  /** By connection id (lower case). */
+  private tallies = new Map<string, ConnectionTally>();
+  /** Ids from URLs naming no connection, tallied since the last flush (at most MAX_URL_IDS). */
+  private urlIds = 0;
   /** Counts of minutes that ended since the last flush. */
   private closed: DeliveryCountDelta[] = [];
   private refused: NewRefusedDelivery[] = [];
@@ -88,7 +92,7 @@ export class DeliveryLogRecorder {
    * unknown id); `sourceIp` is kept for refused deliveries only.
    */
   record(connectionId: string, route: WebhookEventType, verdict: IntakeVerdict, sourceIp?: string): void {
-    const tally = this.tallyOf(connectionId);
+    const tally = this.tallyOf(connectionId, verdict === 'unknownConnection');
     if (!tally) return;
     const now = Date.now();
     const minuteMs = now - (now % 60_000);
@@ -119,13 +123,22 @@ export class DeliveryLogRecorder {
     return this.lastArrivalMs;
   }
 
-  private tallyOf(rawId: string): ConnectionTally | null {
-    const known = this.tallies.get(rawId);
-    if (known !== undefined) return known;
-    if (this.tallies.size >= MAX_TALLIED_IDS) return null;
-    const connectionId = rawId.toLowerCase();
-    const tally = UUID_PATTERN.test(connectionId) ? { connectionId, minuteMs: 0, counts: noCounts() } : null;
-    this.tallies.set(rawId, tally);
+  /**
+   * The tally of a connection id. An unknown connection's id comes from the URL as
+   * anyone spelled it: checked, lower-cased, and within a budget per flush interval, so
+   * that posts to random ids can neither grow memory nor crowd out real connections,
+   * whose ids (from the database, canonical) are always tallied.
+   */
+  private tallyOf(id: string, fromUrl: boolean): ConnectionTally | null {
+    const key = fromUrl ? id.toLowerCase() : id;
+    const known = this.tallies.get(key);
+    if (known) return known;
+    if (fromUrl) {
+      if (this.urlIds >= MAX_URL_IDS || !UUID_PATTERN.test(key)) return null;
+      this.urlIds++;
+    }
+    const tally = { connectionId: key, minuteMs: 0, counts: noCounts() };
+    this.tallies.set(key, tally);
     return tally;
   }
 
@@ -164,8 +177,9 @@ export class DeliveryLogRecorder {
   }
 
   private async writeTally(): Promise<void> {
-    for (const tally of this.tallies.values()) if (tally) this.closeMinute(tally);
+    for (const tally of this.tallies.values()) this.closeMinute(tally);
     this.tallies = new Map();
+    this.urlIds = 0;
     if (this.closed.length === 0 && this.refused.length === 0) return;
     const deltas = mergeDeltas(this.closed);
     const refused = this.refused;
@@ -175,7 +189,7 @@ export class DeliveryLogRecorder {
       await this.serviceRole.run((on) => flushDeliveryLog(on, deltas, refused));
     } catch (err) {
       // Kept for the next flush (the database may be down for a while: bounded as above).
-      this.closed = mergeDeltas([...deltas, ...this.closed]).slice(0, MAX_TALLIED_IDS);
+      this.closed = mergeDeltas([...deltas, ...this.closed]).slice(0, MAX_RETAINED_DELTAS);
       this.refused = [...refused, ...this.refused].slice(-MAX_REFUSED);
       this.log.warn({ err }, 'delivery log: could not write the counts; will try again');
     }
