@@ -16,8 +16,8 @@ export function eventLoopDelayMs(lagSeconds: number): number {
   return Math.max(0, lagSeconds * 1000 - EVENT_LOOP_RESOLUTION_MS);
 }
 
-/** A gauge's value, read from its source at scrape time. */
-type GaugeReader = () => Promise<number>;
+/** A gauge's value, read from its source at scrape time; undefined while there is none yet (left out of the scrape). */
+type GaugeReader = () => Promise<number | undefined>;
 
 /**
  * The app's Prometheus metrics (prom-client): the process and Node defaults
@@ -44,11 +44,8 @@ export class Metrics {
       this.gauge(
         'twilio_process_heap_used_after_full_gc_bytes',
         "The main thread's V8 heap in use just after its latest full collection (the live heap)",
-        async () => {
-          // Left out of the scrape until the first full collection.
-          if (heap.bytes === undefined) throw new Error('no full collection yet');
-          return heap.bytes;
-        },
+        // Absent until the first full collection.
+        async () => heap.bytes,
       );
     }
   }
@@ -105,12 +102,15 @@ export class Metrics {
     await Promise.all(
       [...this.readers].map(async ([name, { gauge, read }]) => {
         this.registry.removeSingleMetric(name);
+        let value: number | undefined;
         try {
-          gauge.set(await read());
+          value = await read();
         } catch {
           // A gauge that cannot be read (database down) is left out of this scrape.
           return;
         }
+        if (value === undefined) return;
+        gauge.set(value);
         if (!this.registry.getSingleMetric(name)) this.registry.registerMetric(gauge);
       }),
     );

@@ -63,19 +63,13 @@ export const twilioWebhooks = fp<TwilioWebhooksOptions>(
       services.metrics.gauge(
         'twilio_webhook_worker_thread_heap_used_after_full_gc_bytes',
         "The webhook worker thread's V8 heap in use just after its latest full collection, as of its last batch",
-        async () => {
-          if (workerThread.heapAfterFullGcBytes === undefined) throw new Error('no full collection yet');
-          return workerThread.heapAfterFullGcBytes;
-        },
+        async () => workerThread.heapAfterFullGcBytes,
       );
       services.metrics.gauge(
         'twilio_webhook_worker_thread_heap_used_bytes',
         "The webhook worker thread's V8 heap in use, as of its last batch",
-        async () => {
-          // Left out of the scrape until the thread has reported a batch.
-          if (workerThread.heapUsedBytes === undefined) throw new Error('no batch yet');
-          return workerThread.heapUsedBytes;
-        },
+        // Absent until the thread has reported a batch.
+        async () => workerThread.heapUsedBytes,
       );
     }
     app.decorate('webhookWorker', worker);
