@@ -23,6 +23,13 @@ export interface TwilioWebhookPluginOptions {
   onDatabaseUnavailable?: () => void;
 }
 
+/** How /metrics counts each refusal the delivery log keeps (400 and 403 both as rejected_signature). */
+const refusedOutcome: Record<RefusedVerdict, DeliveryOutcome> = {
+  unknownConnection: 'not_found',
+  missingSignature: 'rejected_signature',
+  badSignature: 'rejected_signature',
+};
+
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
 const FORM = 'application/x-www-form-urlencoded';
 export const WEBHOOK_BODY_LIMIT = 64 * 1024;
@@ -81,13 +88,13 @@ export const twilioWebhookRoutes: FastifyPluginAsync<TwilioWebhookPluginOptions>
       return reply.code(500).type('text/plain').send('Internal error');
     }
     if (!connection) {
-      refused(eventType, 'not_found', 'unknownConnection', connectionId, request);
+      refused(eventType, 'unknownConnection', connectionId, request);
       return reply.code(404).type('text/plain').send('Unknown or disconnected connection');
     }
 
     const signature = request.headers['x-twilio-signature'];
     if (typeof signature !== 'string' || signature.length === 0) {
-      refused(eventType, 'rejected_signature', 'missingSignature', connection.id, request);
+      refused(eventType, 'missingSignature', connection.id, request);
       return reply.code(400).type('text/plain').send('Missing X-Twilio-Signature');
     }
 
@@ -103,7 +110,7 @@ export const twilioWebhookRoutes: FastifyPluginAsync<TwilioWebhookPluginOptions>
     const url = signedWebhookUrl(services.publicUrl, request.raw.url ?? request.url);
     const signedWith = tokenThatSigned(connection, signature, url, params);
     if (!signedWith) {
-      refused(eventType, 'rejected_signature', 'badSignature', connection.id, request);
+      refused(eventType, 'badSignature', connection.id, request);
       return reply.code(403).type('text/plain').send('Invalid X-Twilio-Signature');
     }
     signedDeliveries.seen(connection.id, signedWith);
@@ -120,7 +127,7 @@ export const twilioWebhookRoutes: FastifyPluginAsync<TwilioWebhookPluginOptions>
     } catch (error) {
       if (isMissingConnection(error)) {
         connections.invalidate(connection.id);
-        refused(eventType, 'not_found', 'unknownConnection', connection.id, request);
+        refused(eventType, 'unknownConnection', connection.id, request);
         return reply.code(404).type('text/plain').send('Unknown or disconnected connection');
       }
       if (isRowRejected(error)) {
@@ -144,12 +151,11 @@ export const twilioWebhookRoutes: FastifyPluginAsync<TwilioWebhookPluginOptions>
    */
   function refused(
     eventType: WebhookEventType,
-    outcome: DeliveryOutcome,
     verdict: RefusedVerdict,
     connectionId: string,
     request: FastifyRequest,
   ) {
-    countDelivery(eventType, outcome);
+    countDelivery(eventType, refusedOutcome[verdict]);
     deliveryLog.record(connectionId, eventType, verdict, request.ip);
   }
 
