@@ -7,7 +7,7 @@ const WORKING_STATUSES = new Set(['ONLINE', 'ONLINE:UPDATING']);
 const SENDERS_IN_CONSOLE = 'the Twilio Console under Messaging → Senders → WhatsApp senders';
 
 /** hh:mm in UTC, with its zone said, for "since 10:42 UTC". */
-export function clockTime(at: Date): string {
+function clockTime(at: Date): string {
   return `${at.toISOString().slice(11, 16)} UTC`;
 }
 
@@ -29,7 +29,6 @@ export function summarize(h: SummaryInput): ConnectionHealth['summary'] {
     sentence,
     since: since?.toISOString() ?? null,
   });
-  const anAdmin = h.canRepair ? 'you' : 'an owner or admin';
 
   if (h.disconnected)
     return say(
@@ -75,7 +74,7 @@ export function summarize(h: SummaryInput): ConnectionHealth['summary'] {
   if (failed > 0)
     return say(
       'warning',
-      `${failed === 1 ? '1 delivery' : `${failed} deliveries`} from Twilio failed in processing in the last 24 hours: ${anAdmin === 'you' ? 'see why, and retry, in the delivery log' : 'an owner or admin can see why, and retry, in the delivery log'}.`,
+      `${failed === 1 ? '1 delivery' : `${failed} deliveries`} from Twilio failed in processing in the last 24 hours: ${h.canRepair ? 'see why, and retry, in the delivery log' : 'an owner or admin can see why, and retry, in the delivery log'}.`,
     );
 
   if (h.twilio.reachability === 'unreachable' || h.twilio.reachability === 'refused')

@@ -1,4 +1,4 @@
-import type { SyncConnectionResult } from '@app/contracts';
+import { type SyncConnectionResult, whatsappAddress } from '@app/contracts';
 import {
   claimUnfinishedOutboundMessages,
   findReconciliationConnection,
@@ -142,7 +142,7 @@ export class Reconciler {
       // The list filters by To and From only (no MessagingServiceSid): each sender is read on
       // its own, two reads (and their pages) per sender.
       for (const number of await this.sendersOf(taken, credentials)) {
-        const address = `whatsapp:${number}`;
+        const address = whatsappAddress(number);
         await this.twilioCall(async () => {
           toUs.push(
             ...(await this.deps.twilio.listMessages(credentials, { to: address, dateSentAfter: since })),
