@@ -1,6 +1,6 @@
-import type { ConnectProgress, ConnectStep, ConnectStepState } from '@app/contracts';
+import { type ConnectProgress, type ConnectStep, type ConnectStepState, connectSteps } from '@app/contracts';
 import { twilioWhatsappConnectProgress as progress, type Tx } from '@app/db';
-import { asc, eq, lt, sql } from 'drizzle-orm';
+import { eq, lt, sql } from 'drizzle-orm';
 import { DomainError } from '../domain-error.ts';
 
 // The connect flow's steps, written as each starts and ends, each in its own short
@@ -13,8 +13,6 @@ type AsUser = <T>(fn: (tx: Tx) => Promise<T>) => Promise<T>;
 
 /** Attempts older than this are pruned at the next connect: far past any real attempt. */
 const KEEP_ATTEMPTS = '1 hour';
-
-const stepOrder = sql`array_position(array['verify_credentials','find_sender','save','configure_webhooks']::text[], ${progress.step})`;
 
 /** What a failed step shows: a domain error's sentence, otherwise a generic one (never a stack). */
 function failureMessage(error: unknown): string {
@@ -102,7 +100,7 @@ export async function readConnectProgress(tx: Tx, attemptId: string): Promise<Co
   const rows = await tx
     .select({ step: progress.step, state: progress.state, message: progress.message })
     .from(progress)
-    .where(eq(progress.attemptId, attemptId))
-    .orderBy(asc(stepOrder));
-  return { steps: rows };
+    .where(eq(progress.attemptId, attemptId));
+  // At most four rows: put in the flow's order here, from the contract's list.
+  return { steps: rows.sort((a, b) => connectSteps.indexOf(a.step) - connectSteps.indexOf(b.step)) };
 }
