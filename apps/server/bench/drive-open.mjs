@@ -8,10 +8,15 @@
 // processes behind one public URL) the requests alternate between them, round-robin, as a
 // load balancer would spread them. Same request as ../shared/bench/drive.mjs.
 // Usage: node drive-open.mjs '{"url":"...","token":"...","sendTo":["http://127.0.0.1:3001"],"rate":1000,"seconds":10,"sockets":512}'
-// (settings as one JSON argument; sendTo, rate, seconds, sockets, lateMs, drainMs and
-// scrapeFirst are optional). scrapeFirst: URLs fetched (and the answers dropped) just
-// before the first request, e.g. the servers' /metrics, whose event-loop histogram
-// prom-client resets at each collection, so it then covers the load alone.
+// (settings as one JSON argument; sendTo, rate, seconds, warmupSeconds, sockets, lateMs,
+// drainMs and scrapeFirst are optional).
+// warmupSeconds: the same schedule runs that long before the measured `seconds` begin, and
+// its answers count only if they fail (non-2xx, errors): the first second of a fresh load
+// generator (its own code not yet compiled, its sockets not yet open) is not the steady
+// rate being measured. Its MessageSids carry their own prefix (`warmupPrefix`).
+// scrapeFirst: URLs fetched (and the answers dropped) when the measured part begins, e.g.
+// the servers' /metrics, whose event-loop histogram prom-client resets at each
+// collection, so it then covers the measured load alone.
 // Prints one JSON line of figures.
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
@@ -27,6 +32,7 @@ if (typeof url !== 'string' || typeof token !== 'string' || !Array.isArray(sendT
 }
 const rate = Number(settings.rate ?? 1000);
 const seconds = Number(settings.seconds ?? 10);
+const warmupSeconds = Number(settings.warmupSeconds ?? 0);
 // Sockets per server: enough that a stall of a few hundred ms at 1,600/s does not queue
 // requests behind busy sockets (Twilio opens connections as it needs them).
 const sockets = Number(settings.sockets ?? 512);
@@ -35,7 +41,9 @@ const lateMs = Number(settings.lateMs ?? 10);
 // After the last scheduled send, how long to wait for outstanding answers.
 const drainMs = Number(settings.drainMs ?? 30_000);
 
-const total = Math.max(1, Math.round(rate * seconds));
+const warm = Math.round(rate * warmupSeconds);
+const measured = Math.max(1, Math.round(rate * seconds));
+const total = warm + measured;
 const interval = 1000 / rate;
 const agent = new http.Agent({ keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets });
 const signed = new URL(url);
@@ -45,6 +53,7 @@ const targets = sendTo.map((origin) => {
   return { hostname: u.hostname, port: Number(u.port || 80) };
 });
 const prefix = randomBytes(6).toString('hex');
+const warmupPrefix = randomBytes(6).toString('hex');
 const params = (sid) => ({
   AccountSid: `AC${'a'.repeat(32)}`,
   ApiVersion: '2010-04-01',
@@ -61,9 +70,9 @@ const params = (sid) => ({
   WaId: '14155550100',
 });
 
-// Per request: latency from its scheduled time (NaN until answered) and its send delay.
-const latency = new Float64Array(total).fill(Number.NaN);
-const sendDelay = new Float64Array(total);
+// Per measured request: latency from its scheduled time (NaN until answered) and its send delay.
+const latency = new Float64Array(measured).fill(Number.NaN);
+const sendDelay = new Float64Array(measured);
 let ok = 0;
 let non2xx = 0;
 let errors = 0;
@@ -73,10 +82,12 @@ let lastDone = 0;
 let t0 = 0;
 let onIdle = () => {};
 
+/** Request i of the whole schedule; the measured ones are i >= warm (index m = i - warm). */
 function send(i) {
   const due = t0 + i * interval;
+  const m = i - warm;
   const target = targets[i % targets.length];
-  const sid = `SM${prefix}${i.toString(16).padStart(20, '0')}`;
+  const sid = `SM${m < 0 ? warmupPrefix : prefix}${(m < 0 ? i : m).toString(16).padStart(20, '0')}`;
   const p = params(sid);
   const body = new URLSearchParams(p).toString();
   outstanding++;
@@ -93,8 +104,9 @@ function send(i) {
     },
   });
   req.once('socket', () => {
+    if (m < 0) return;
     const d = performance.now() - due;
-    sendDelay[i] = d;
+    sendDelay[m] = d;
     if (d > lateMs) late++;
   });
   let settled = false;
@@ -110,10 +122,12 @@ function send(i) {
     res.on('end', () => {
       const now = performance.now();
       if (!settle()) return;
-      latency[i] = now - due;
+      const success = res.statusCode >= 200 && res.statusCode < 300;
+      if (!success) non2xx++;
+      if (m < 0) return;
+      latency[m] = now - due;
       lastDone = Math.max(lastDone, now);
-      if (res.statusCode >= 200 && res.statusCode < 300) ok++;
-      else non2xx++;
+      if (success) ok++;
     });
   });
   req.on('error', () => {
@@ -125,11 +139,14 @@ function send(i) {
 const percentile = (sorted, q) =>
   sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
 
-for (const u of settings.scrapeFirst ?? []) {
-  try {
-    await (await fetch(u)).arrayBuffer();
-  } catch {
-    // A server without metrics: nothing to reset.
+/** Fetches scrapeFirst's URLs (answers dropped), at once, without waiting. */
+function scrape() {
+  for (const u of settings.scrapeFirst ?? []) {
+    fetch(u)
+      .then((r) => r.arrayBuffer())
+      .catch(() => {
+        // A server without metrics: nothing to reset.
+      });
   }
 }
 
@@ -139,12 +156,16 @@ await new Promise((resolve) => {
   t0 = performance.now() + 20;
   const tick = () => {
     const now = performance.now();
-    while (next < total && t0 + next * interval <= now) send(next++);
+    while (next < total && t0 + next * interval <= now) {
+      if (next === warm) scrape();
+      send(next++);
+    }
     if (next < total) setTimeout(tick, Math.max(0, t0 + next * interval - performance.now()));
     else resolve();
   };
   setTimeout(tick, 20);
 });
+const measuredStart = t0 + warm * interval;
 const scheduleEnd = t0 + total * interval;
 if (outstanding > 0) {
   await new Promise((resolve) => {
@@ -160,13 +181,15 @@ agent.destroy();
 
 const answered = Array.from(latency.filter((x) => !Number.isNaN(x))).sort((a, b) => a - b);
 const delays = Array.from(sendDelay).sort((a, b) => a - b);
-const elapsedMs = Math.max(scheduleEnd, lastDone) - t0;
+const elapsedMs = Math.max(scheduleEnd, lastDone) - measuredStart;
 const round = (x) => (Number.isNaN(x) ? null : Math.round(x * 100) / 100);
 console.log(
   JSON.stringify({
     prefix,
+    warmupPrefix,
+    warmupSent: warm,
     offered: rate,
-    sent: total,
+    sent: measured,
     rps: ok / (elapsedMs / 1000),
     p50_ms: round(percentile(answered, 0.5)),
     p99_ms: round(percentile(answered, 0.99)),

@@ -32,6 +32,10 @@ export interface Row {
   /** The product: intake-to-processed lag (processed_at - created_at) of the row's events. */
   lagP50Ms?: number | null;
   lagP99Ms?: number | null;
+  /** The product, open loop: WAL written per event stored, from the row's start until the worker drained it. */
+  walBytesPerEvent?: number | null;
+  /** ...and of it, full-page images per event (the first change of each page after a checkpoint). */
+  walFullPagesPerEvent?: number | null;
 }
 
 /** One product process's memory, from its /metrics (null where the series is absent). */
@@ -154,6 +158,7 @@ export function openTable(rows: Row[]): string[] {
         'loop p99 ms',
         'lag p50 ms',
         'lag p99 ms',
+        'WAL/event',
       ],
       ...rows
         .filter((r) => r.mode === 'open')
@@ -172,11 +177,18 @@ export function openTable(rows: Row[]): string[] {
             product ? fmt(r.eventLoopP99Ms, 1) : '',
             product ? fmt(r.lagP50Ms, 1) : '',
             product ? fmt(r.lagP99Ms, 1) : '',
+            product ? walPerEvent(r) : '',
           ];
         }),
     ],
     1,
   );
+}
+
+/** "2,310 B (0.12 pages)": WAL bytes per event, with the full-page images among them. */
+function walPerEvent(r: Row): string {
+  if (r.walBytesPerEvent == null) return '';
+  return `${fmt(r.walBytesPerEvent)} B (${fmt(r.walFullPagesPerEvent, 2)} pages)`;
 }
 
 export function soakLines(soak: Soak): string[] {

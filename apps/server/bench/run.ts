@@ -73,6 +73,9 @@ interface DriveResult {
 /** drive-open.mjs's figures (open loop); latencies from each request's scheduled time. */
 interface OpenResult extends DriveResult {
   prefix: string;
+  /** The MessageSid prefix of the warm-up's requests, and how many were sent. */
+  warmupPrefix: string;
+  warmupSent: number;
   max_ms: number | null;
   late: number;
   send_delay_p99_ms: number | null;
@@ -181,8 +184,9 @@ const drive = (url: string, connections: number, dup: boolean) =>
 
 /**
  * Open loop: `url` is the public URL the requests are signed for, `sendTo` the servers
- * behind it; for the product, the driver scrapes their /metrics just before its first
- * request, so the event-loop histogram read right after covers the load alone.
+ * behind it. The schedule runs BENCH_WARMUP_SECONDS unmeasured first; for the product, the
+ * driver scrapes their /metrics when the measured part begins, so the event-loop histogram
+ * read right after covers it alone.
  */
 const driveOpen = (url: string, sendTo: string[], rate: number, seconds: number, product: boolean) =>
   runScript<OpenResult>(
@@ -194,6 +198,7 @@ const driveOpen = (url: string, sendTo: string[], rate: number, seconds: number,
         token: AUTH_TOKEN,
         rate,
         seconds,
+        warmupSeconds: settings.BENCH_WARMUP_SECONDS,
         sockets: settings.BENCH_OPEN_SOCKETS,
         scrapeFirst: product ? sendTo.map((base) => `${base}/metrics`) : [],
       }),
@@ -363,11 +368,13 @@ async function main() {
       for (const { target, url, sendTo } of targets) {
         log(`${target}: open loop, ${rate}/s for ${SECONDS} s`);
         await waitForDrained(sql);
+        await checkpoint(sql);
         const product = target === 'product';
+        const walBefore = product ? await walTotals(sql) : undefined;
         const r = await driveOpen(url, sendTo, rate, SECONDS, product);
         rows.push({
           ...openRow(target, rate, r),
-          ...(product ? await productFigures(sql, productBases, r.prefix) : {}),
+          ...(product ? await productFigures(sql, productBases, r, walBefore!) : {}),
         });
       }
     }
@@ -427,11 +434,50 @@ function openRow(target: Target, rate: number, r: OpenResult): Row {
  * driver's scrape before it reset the histogram), then, once the worker has drained, the lag of
  * the run's events (their MessageSids share the driver's prefix).
  */
-async function productFigures(sql: postgres.Sql, bases: string[], prefix: string) {
+async function productFigures(sql: postgres.Sql, bases: string[], r: OpenResult, walBefore: WalTotals) {
   const eventLoopP99Ms = await eventLoopP99(bases);
   await waitForDrained(sql);
-  const lag = await lagOf(sql, sql`message_sid like ${`SM${prefix}%`}`);
-  return { eventLoopP99Ms, lagP50Ms: lag.p50, lagP99Ms: lag.p99 };
+  const wal = await walTotals(sql);
+  const lag = await lagOf(sql, sql`message_sid like ${`SM${r.prefix}%`}`);
+  // The WAL covers the warm-up's events too.
+  const events = lag.n + r.warmupSent;
+  const perEvent = (after: number, before: number) => (events === 0 ? null : (after - before) / events);
+  return {
+    eventLoopP99Ms,
+    lagP50Ms: lag.p50,
+    lagP99Ms: lag.p99,
+    walBytesPerEvent: perEvent(wal.bytes, walBefore.bytes),
+    walFullPagesPerEvent: perEvent(wal.fpi, walBefore.fpi),
+  };
+}
+
+/**
+ * Before each open-loop row and the soak: a CHECKPOINT, as a database that has run a
+ * while has behind it. Its WAL segments are then recycled, as they are in service: on a
+ * cluster this young each new 16 MB segment is created and zero-filled while the WAL
+ * write lock is held (PostgreSQL's default wal_init_zero), and on this machine the commit
+ * that needed it waited 40-65 ms, one every ~4.5 s at 1,000/s, enough alone to set a 15-s
+ * row's p99 (docs/benchmarks.md). The first change of each page after it is written whole
+ * (full_page_writes), as after any checkpoint in service; the WAL column counts those.
+ */
+async function checkpoint(sql: postgres.Sql) {
+  await sql`checkpoint`;
+}
+
+interface WalTotals {
+  bytes: number;
+  fpi: number;
+}
+
+/**
+ * The cluster's WAL written so far (pg_stat_wal): bytes and full-page images. Taken before a
+ * product row and after the worker drained it, the difference is what storing AND applying
+ * the row's events wrote; every durable commit of the intake flushes its share of it.
+ */
+async function walTotals(sql: postgres.Sql): Promise<WalTotals> {
+  const [row] = await sql<WalTotals[]>`
+    select wal_bytes::float8 as bytes, wal_fpi::float8 as fpi from pg_stat_wal`;
+  return row!;
 }
 
 /** The product alone at SOAK_RATE for `seconds`: memory, backlog and table sizes at the start and end. */
@@ -443,6 +489,7 @@ async function runSoak(
 ): Promise<Soak> {
   const bases = products.map((p) => p.base);
   await waitForDrained(sql);
+  await checkpoint(sql);
   log(`product: soak, open loop, ${SOAK_RATE}/s for ${seconds} s`);
   const sizesStart = await tableSizes(sql);
   const metricsStart = await Promise.all(bases.map(scrape));

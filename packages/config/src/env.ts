@@ -83,6 +83,12 @@ const envSchema = z.object({
    */
   BENCH_PROCESSES: z.coerce.number().int().min(1).max(16).default(1),
   /**
+   * `pnpm bench`: each open-loop row (and the soak) first runs its schedule this long
+   * unmeasured, so the figures are the steady rate's, not a fresh load generator's first
+   * second; failures during it still count.
+   */
+  BENCH_WARMUP_SECONDS: z.coerce.number().min(0).default(2),
+  /**
    * `pnpm bench`: after the other rows, the product alone at 1,000 deliveries/s (open loop)
    * for this many seconds, with memory, backlog and table sizes at the start and end; unset = no soak.
    */

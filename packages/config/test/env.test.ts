@@ -42,11 +42,19 @@ describe('parseEnv', () => {
     expect(defaults.BENCH_PROCESSES).toBe(1);
     expect(defaults.BENCH_SOAK_SECONDS).toBeUndefined();
     expect(defaults.BENCH_JSON).toBeUndefined();
-    const set = parseEnv({ BENCH_OPEN_RATES: ' 300, 800 ', BENCH_SOAK_SECONDS: '300', BENCH_PROCESSES: '2' });
+    expect(defaults.BENCH_WARMUP_SECONDS).toBe(2);
+    const set = parseEnv({
+      BENCH_OPEN_RATES: ' 300, 800 ',
+      BENCH_SOAK_SECONDS: '300',
+      BENCH_PROCESSES: '2',
+      BENCH_WARMUP_SECONDS: '0.5',
+    });
+    expect(set.BENCH_WARMUP_SECONDS).toBe(0.5);
     expect(set.BENCH_OPEN_RATES).toEqual([300, 800]);
     expect(set.BENCH_SOAK_SECONDS).toBe(300);
     expect(set.BENCH_PROCESSES).toBe(2);
     expect(() => parseEnv({ BENCH_OPEN_RATES: '1000,fast' })).toThrow(/BENCH_OPEN_RATES must be positive/);
     expect(() => parseEnv({ BENCH_SOAK_SECONDS: '0' })).toThrow(/BENCH_SOAK_SECONDS/);
+    expect(() => parseEnv({ BENCH_WARMUP_SECONDS: '-1' })).toThrow(/BENCH_WARMUP_SECONDS/);
   });
 });
