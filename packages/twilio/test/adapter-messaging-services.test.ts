@@ -64,6 +64,30 @@ describe('the adapter and Messaging Services', () => {
     expect(missing.message).toContain('Messaging > Services');
   });
 
+  it('an account that cannot list its WhatsApp senders (403 or 404) is refused for a service as for a number, not guessed at', async () => {
+    const service = running.sim.addMessagingService(account.accountSid, { senders: [number()] });
+    for (const status of [403, 404]) {
+      running.sim.injectFault({
+        operationId: 'ListChannelsSender',
+        accountSid: account.accountSid,
+        status,
+        code: status === 403 ? 20403 : 20404,
+      });
+      const error = (await adapter
+        .findMessagingService(account, service.sid)
+        .catch((e: unknown) => e)) as TwilioAdapterError;
+      expect(error).toMatchObject({
+        kind: 'number_not_found',
+        field: 'messagingServiceSid',
+        httpStatus: status,
+      });
+      expect(error.message).toBe(
+        `Account ${account.accountSid} cannot list its WhatsApp senders (Twilio answered HTTP ${status}), so the numbers of Messaging Service ${service.sid} cannot be checked as WhatsApp senders. Open Messaging → Senders → WhatsApp senders in the Twilio Console for this account; once the service's numbers are listed there, connect it here.`,
+      );
+    }
+    running.sim.clearFaults();
+  });
+
   it("points the service's webhooks here with UseInboundWebhookOnNumber off, reads them, and puts the earlier ones back", async () => {
     const service = running.sim.addMessagingService(account.accountSid, {
       senders: [number()],

@@ -93,6 +93,22 @@ export function notAWhatsappSenderYet(e164: string, accountSid: string): string 
   return `${e164} is a phone number in account ${accountSid} but not a WhatsApp sender. Register it in the Twilio Console under Messaging → Senders → WhatsApp senders, then connect it here.`;
 }
 
+/**
+ * The refusal for an account whose WhatsApp senders cannot be listed (HTTP 403 or 404):
+ * without the list no number can be told to be a WhatsApp sender.
+ */
+function sendersNotListed(accountSid: string, httpStatus: number, checking: SendersCheckedFor): string {
+  const what =
+    'e164' in checking
+      ? `${checking.e164} cannot be checked as one`
+      : `the numbers of Messaging Service ${checking.serviceSid} cannot be checked as WhatsApp senders`;
+  const listed = 'e164' in checking ? 'the number is listed' : "the service's numbers are listed";
+  return `Account ${accountSid} cannot list its WhatsApp senders (Twilio answered HTTP ${httpStatus}), so ${what}. Open Messaging → Senders → WhatsApp senders in the Twilio Console for this account; once ${listed} there, connect it here.`;
+}
+
+/** What the account's WhatsApp senders are listed for: one number, or a Messaging Service's pool. */
+type SendersCheckedFor = { e164: string } | { serviceSid: string };
+
 /** The Senders API's webhook object on the wire (snake_case, as its OpenAPI description says). */
 interface SenderWebhookWire {
   callback_url: string | null;
@@ -188,6 +204,63 @@ export function createTwilioAdapter(options: TwilioAdapterOptions = {}): TwilioA
     }
   }
 
+  /**
+   * The account's WhatsApp senders (Senders API, channel whatsapp). Without the list we
+   * cannot tell a WhatsApp sender from any other number, and guessing is what made a
+   * plain number look connectable: a 403 or 404 is refused as `number_not_found`,
+   * saying why, on the field that was being checked.
+   * https://www.twilio.com/docs/whatsapp/api/senders
+   */
+  async function accountWhatsappSenders(c: TwilioCredentials, checking: SendersCheckedFor) {
+    const client = clientFor(c);
+    return call({ accountSid: c.accountSid }, () =>
+      client.messaging.v2.channelsSenders.list({ channel: 'whatsapp', pageSize: 100 }),
+    ).catch((error: unknown) => {
+      if (error instanceof TwilioAdapterError && (error.httpStatus === 403 || error.httpStatus === 404)) {
+        throw new TwilioAdapterError(
+          'number_not_found',
+          sendersNotListed(c.accountSid, error.httpStatus, checking),
+          {
+            httpStatus: error.httpStatus,
+            field: 'e164' in checking ? 'whatsappNumber' : 'messagingServiceSid',
+            cause: error,
+          },
+        );
+      }
+      throw error;
+    });
+  }
+
+  /**
+   * FetchChannelsSender (Messaging v2): status, offline_reasons, properties and
+   * webhook in one answer, which the package hands back camelCased.
+   * https://www.twilio.com/docs/whatsapp/api/senders
+   */
+  async function fetchSenderState(c: TwilioCredentials, sid: string): Promise<SenderState> {
+    const client = clientFor(c);
+    const found = await call(
+      { accountSid: c.accountSid, notFoundMessage: senderGone(sid, c.accountSid) },
+      () => client.messaging.v2.channelsSenders(sid).fetch(),
+    );
+    const webhook = found.webhook;
+    return {
+      status: found.status ?? null,
+      offlineReasons: (found.offlineReasons ?? []).map((reason) => ({
+        code: reason?.code ?? null,
+        message: reason?.message ?? null,
+        moreInfo: reason?.moreInfo ?? null,
+      })),
+      qualityRating: found.properties?.qualityRating ?? null,
+      messagingLimit: found.properties?.messagingLimit ?? null,
+      webhooks: {
+        inboundUrl: webhook?.callbackUrl ?? null,
+        inboundMethod: webhook?.callbackMethod ?? null,
+        statusUrl: webhook?.statusCallbackUrl ?? null,
+        statusMethod: webhook?.statusCallbackMethod ?? null,
+      },
+    };
+  }
+
   const adapter: TwilioAdapter = {
     async verifyCredentials(c): Promise<VerifiedAccount> {
       const client = clientFor(c);
@@ -219,20 +292,7 @@ export function createTwilioAdapter(options: TwilioAdapterOptions = {}): TwilioA
       // take the webhooks of its SMS and fail at the first WhatsApp send (63007).
       // https://www.twilio.com/docs/whatsapp/api/senders
       const senderId = `whatsapp:${e164}`;
-      const senders = await call(context, () =>
-        client.messaging.v2.channelsSenders.list({ channel: 'whatsapp', pageSize: 100 }),
-      ).catch((error: unknown) => {
-        // Without the list we cannot tell a WhatsApp sender from any other number, and
-        // guessing is what made a plain number look connectable: refuse, and say why.
-        if (error instanceof TwilioAdapterError && (error.httpStatus === 403 || error.httpStatus === 404)) {
-          throw new TwilioAdapterError(
-            'number_not_found',
-            `Account ${c.accountSid} cannot list its WhatsApp senders (Twilio answered HTTP ${error.httpStatus}), so ${e164} cannot be checked as one. Open Messaging → Senders → WhatsApp senders in the Twilio Console for this account; once the number is listed there, connect it here.`,
-            { httpStatus: error.httpStatus, field: 'whatsappNumber', cause: error },
-          );
-        }
-        throw error;
-      });
+      const senders = await accountWhatsappSenders(c, { e164 });
       const sender = senders.find((s) => s.senderId === senderId);
       if (sender?.sid) return { kind: 'sender', sid: sender.sid };
 
@@ -277,9 +337,7 @@ export function createTwilioAdapter(options: TwilioAdapterOptions = {}): TwilioA
       const [channelSenders, phoneNumbers, accountSenders] = await Promise.all([
         call(notFound, () => client.messaging.v1.services(serviceSid).channelSenders.list({ pageSize: 100 })),
         call(notFound, () => client.messaging.v1.services(serviceSid).phoneNumbers.list({ pageSize: 100 })),
-        call({ accountSid: c.accountSid }, () =>
-          client.messaging.v2.channelsSenders.list({ channel: 'whatsapp', pageSize: 100 }),
-        ),
+        accountWhatsappSenders(c, { serviceSid }),
       ]);
       const bySenderId = new Map(accountSenders.map((s) => [s.senderId, s.sid]));
       const whatsappSenders: { sid: string; number: string }[] = [];
@@ -333,27 +391,18 @@ export function createTwilioAdapter(options: TwilioAdapterOptions = {}): TwilioA
             status_callback_method: 'POST',
           },
         } as unknown as MessagingV2ChannelsSenderRequestsUpdate;
-        await call(
-          {
-            accountSid: c.accountSid,
-            notFoundMessage: `The WhatsApp sender ${sender.sid} no longer exists in account ${c.accountSid}. Look the number up again.`,
-          },
-          () => client.messaging.v2.channelsSenders(sender.sid).update(body),
+        await call({ accountSid: c.accountSid, notFoundMessage: senderGone(sender.sid, c.accountSid) }, () =>
+          client.messaging.v2.channelsSenders(sender.sid).update(body),
         );
         return { configured: true };
       }
-      await call(
-        {
-          accountSid: c.accountSid,
-          notFoundMessage: `The phone number ${sender.sid} no longer exists in account ${c.accountSid}. Look the number up again.`,
-        },
-        () =>
-          client.api.v2010.accounts(c.accountSid).incomingPhoneNumbers(sender.sid).update({
-            smsUrl: urls.inboundUrl,
-            smsMethod: 'POST',
-            statusCallback: urls.statusUrl,
-            statusCallbackMethod: 'POST',
-          }),
+      await call({ accountSid: c.accountSid, notFoundMessage: numberGone(sender.sid, c.accountSid) }, () =>
+        client.api.v2010.accounts(c.accountSid).incomingPhoneNumbers(sender.sid).update({
+          smsUrl: urls.inboundUrl,
+          smsMethod: 'POST',
+          statusCallback: urls.statusUrl,
+          statusCallbackMethod: 'POST',
+        }),
       );
       return { configured: true };
     },
@@ -412,31 +461,7 @@ export function createTwilioAdapter(options: TwilioAdapterOptions = {}): TwilioA
           }
         );
       }
-      const client = clientFor(c);
-      // FetchChannelsSender (Messaging v2): status, offline_reasons, properties and
-      // webhook in one answer, which the package hands back camelCased.
-      // https://www.twilio.com/docs/whatsapp/api/senders
-      const found = await call(
-        { accountSid: c.accountSid, notFoundMessage: senderGone(sender.sid, c.accountSid) },
-        () => client.messaging.v2.channelsSenders(sender.sid).fetch(),
-      );
-      const webhook = found.webhook;
-      return {
-        status: found.status ?? null,
-        offlineReasons: (found.offlineReasons ?? []).map((reason) => ({
-          code: reason?.code ?? null,
-          message: reason?.message ?? null,
-          moreInfo: reason?.moreInfo ?? null,
-        })),
-        qualityRating: found.properties?.qualityRating ?? null,
-        messagingLimit: found.properties?.messagingLimit ?? null,
-        webhooks: {
-          inboundUrl: webhook?.callbackUrl ?? null,
-          inboundMethod: webhook?.callbackMethod ?? null,
-          statusUrl: webhook?.statusCallbackUrl ?? null,
-          statusMethod: webhook?.statusCallbackMethod ?? null,
-        },
-      };
+      return fetchSenderState(c, sender.sid);
     },
 
     async readWebhooks(c, sender): Promise<WebhookSettings | null> {
@@ -456,21 +481,8 @@ export function createTwilioAdapter(options: TwilioAdapterOptions = {}): TwilioA
           useInboundWebhookOnNumber: service.useInboundWebhookOnNumber ?? null,
         };
       }
-      if (sender.kind === 'sender') {
-        // FetchChannelsSender (Messaging v2): its `webhook` object.
-        const found = await call(
-          { accountSid: c.accountSid, notFoundMessage: senderGone(sender.sid, c.accountSid) },
-          () => client.messaging.v2.channelsSenders(sender.sid).fetch(),
-        );
-        // The package hands the answer's webhook object back in camelCase.
-        const webhook = found.webhook;
-        return {
-          inboundUrl: webhook?.callbackUrl ?? null,
-          inboundMethod: webhook?.callbackMethod ?? null,
-          statusUrl: webhook?.statusCallbackUrl ?? null,
-          statusMethod: webhook?.statusCallbackMethod ?? null,
-        };
-      }
+      // FetchChannelsSender (Messaging v2): its `webhook` object.
+      if (sender.kind === 'sender') return (await fetchSenderState(c, sender.sid)).webhooks;
       // FetchIncomingPhoneNumber (v2010).
       const number = await call(
         { accountSid: c.accountSid, notFoundMessage: numberGone(sender.sid, c.accountSid) },
