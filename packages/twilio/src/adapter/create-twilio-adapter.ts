@@ -122,6 +122,17 @@ export function serviceWithoutWhatsappSender(serviceSid: string, accountSid: str
   return `Messaging Service ${serviceSid} in account ${accountSid} has no WhatsApp sender. In the Twilio Console open Messaging > Services, pick the service, add a WhatsApp sender to its Sender Pool, then connect it here.`;
 }
 
+/** A 404 for a Messaging Service, on the field that named it. */
+function throwServiceNotFound(error: unknown): never {
+  throw error instanceof TwilioAdapterError && error.kind === 'not_found'
+    ? new TwilioAdapterError('not_found', error.message, {
+        httpStatus: 404,
+        field: 'messagingServiceSid',
+        cause: error,
+      })
+    : error;
+}
+
 const serviceGone = (sid: string, accountSid: string) =>
   `Account ${accountSid} has no Messaging Service ${sid}. Copy the SID (it starts with MG) from Messaging > Services in the Twilio Console of that account.`;
 
@@ -261,6 +272,30 @@ export function createTwilioAdapter(options: TwilioAdapterOptions = {}): TwilioA
     };
   }
 
+  /**
+   * A service's pool as its two lists (Messaging v1) give it, read at once: the WhatsApp
+   * senders among its ChannelSenders ("a channel sender that is associated with a
+   * Messaging Service, such as WhatsApp",
+   * https://www.twilio.com/docs/messaging/api/messaging-service-channelsender-resource),
+   * as `whatsapp:+…` sender ids, and its phone numbers (PhoneNumbers, E.164). Each list
+   * answers 404 for a service the account lacks.
+   */
+  async function servicePool(c: TwilioCredentials, serviceSid: string) {
+    const client = clientFor(c);
+    const context = { accountSid: c.accountSid, notFoundMessage: serviceGone(serviceSid, c.accountSid) };
+    const service = client.messaging.v1.services(serviceSid);
+    const [channelSenders, phoneNumbers] = await Promise.all([
+      call(context, () => service.channelSenders.list({ pageSize: 100 })),
+      call(context, () => service.phoneNumbers.list({ pageSize: 100 })),
+    ]);
+    return {
+      whatsappSenderIds: channelSenders.flatMap((cs) =>
+        cs.senderType === 'WhatsApp' && cs.sender?.startsWith('whatsapp:') ? [cs.sender] : [],
+      ),
+      phoneNumbers: phoneNumbers.map((pn) => pn.phoneNumber),
+    };
+  }
+
   const adapter: TwilioAdapter = {
     async verifyCredentials(c): Promise<VerifiedAccount> {
       const client = clientFor(c);
@@ -321,22 +356,13 @@ export function createTwilioAdapter(options: TwilioAdapterOptions = {}): TwilioA
       // FetchService answers 404 for a service of another account: it proves the
       // service belongs to the account these credentials are for.
       const service = await call(notFound, () => client.messaging.v1.services(serviceSid).fetch()).catch(
-        (error: unknown) => {
-          throw error instanceof TwilioAdapterError && error.kind === 'not_found'
-            ? new TwilioAdapterError('not_found', error.message, {
-                httpStatus: 404,
-                field: 'messagingServiceSid',
-                cause: error,
-              })
-            : error;
-        },
+        throwServiceNotFound,
       );
       // The service's pool: WhatsApp senders are listed as ChannelSenders; its phone
       // numbers (PhoneNumbers) count only when the Senders API lists them as WhatsApp
       // senders of the account (https://www.twilio.com/docs/whatsapp/api/senders).
-      const [channelSenders, phoneNumbers, accountSenders] = await Promise.all([
-        call(notFound, () => client.messaging.v1.services(serviceSid).channelSenders.list({ pageSize: 100 })),
-        call(notFound, () => client.messaging.v1.services(serviceSid).phoneNumbers.list({ pageSize: 100 })),
+      const [pool, accountSenders] = await Promise.all([
+        servicePool(c, serviceSid),
         accountWhatsappSenders(c, { serviceSid }),
       ]);
       const bySenderId = new Map(accountSenders.map((s) => [s.senderId, s.sid]));
@@ -347,8 +373,8 @@ export function createTwilioAdapter(options: TwilioAdapterOptions = {}): TwilioA
         const number = senderId.slice('whatsapp:'.length);
         if (sid && !whatsappSenders.some((w) => w.number === number)) whatsappSenders.push({ sid, number });
       };
-      for (const cs of channelSenders) if (cs.senderType === 'WhatsApp') add(cs.sender);
-      for (const pn of phoneNumbers) add(`whatsapp:${pn.phoneNumber}`);
+      for (const senderId of pool.whatsappSenderIds) add(senderId);
+      for (const e164 of pool.phoneNumbers) add(`whatsapp:${e164}`);
       if (whatsappSenders.length === 0) {
         throw new TwilioAdapterError(
           'number_not_found',
@@ -359,6 +385,23 @@ export function createTwilioAdapter(options: TwilioAdapterOptions = {}): TwilioA
         );
       }
       return { sid: service.sid, friendlyName: service.friendlyName, whatsappSenders };
+    },
+
+    async listServiceWhatsappNumbers(c, serviceSid, known): Promise<string[]> {
+      const pool = await servicePool(c, serviceSid).catch(throwServiceNotFound);
+      const numbers = new Set(pool.whatsappSenderIds.map((id) => id.slice('whatsapp:'.length)));
+      // A phone number of the pool counts when it is a WhatsApp sender of the account, as
+      // findMessagingService counts it; one known to be a sender is not asked about again,
+      // so the account's senders are listed only when a number of the pool is new.
+      const unsettled = pool.phoneNumbers.filter((e164) => !numbers.has(e164) && !known.includes(e164));
+      const accountSenders =
+        unsettled.length === 0
+          ? new Set<string>()
+          : new Set((await accountWhatsappSenders(c, { serviceSid })).map((s) => s.senderId));
+      for (const e164 of pool.phoneNumbers) {
+        if (known.includes(e164) || accountSenders.has(`whatsapp:${e164}`)) numbers.add(e164);
+      }
+      return [...numbers];
     },
 
     async configureWebhooks(c, sender, urls) {
