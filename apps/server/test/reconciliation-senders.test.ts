@@ -44,8 +44,22 @@ async function storedInbound(connectionId: string) {
   );
 }
 
-const fetchServiceCalls = () =>
-  world.sim.apiRequests().filter((r) => r.operationId === 'FetchService').length;
+const callsTo = (operationId: string) =>
+  world.sim.apiRequests().filter((r) => r.operationId === operationId).length;
+/** Every request that reads a service or its senders (not the messages). */
+const poolReads = () => ({
+  FetchService: callsTo('FetchService'),
+  ListChannelSender: callsTo('ListChannelSender'),
+  ListPhoneNumber: callsTo('ListPhoneNumber'),
+  ListChannelsSender: callsTo('ListChannelsSender'),
+});
+/** How many more of each `poolReads` counts than `before`. */
+const poolReadsSince = (before: ReturnType<typeof poolReads>) => {
+  const now = poolReads();
+  return Object.fromEntries(
+    Object.entries(now).map(([op, n]) => [op, n - before[op as keyof typeof before]]),
+  );
+};
 const listMessageCalls = () => world.sim.apiRequests().filter((r) => r.operationId === 'ListMessage').length;
 const createMessageCalls = () =>
   world.sim.apiRequests().filter((r) => r.operationId === 'CreateMessage').length;
@@ -82,6 +96,22 @@ async function unheardByService(service: { inboundRequestUrl: string | null }, w
   } finally {
     service.inboundRequestUrl = url;
   }
+}
+
+/** A customer writes to `to`, a sender of the service, while Twilio cannot reach us; the message's SID. */
+async function missedByService(service: { inboundRequestUrl: string | null }, to: string, body: string) {
+  return unheardByService(service, async () => {
+    const { messageSid } = await world.sim.deliverInbound({ to, from: wa(freshCustomer()), body });
+    return messageSid;
+  });
+}
+
+/** Syncs, counting the reads of the pool and of the messages it made. */
+async function syncCounted(cookie: string, id: string) {
+  const before = poolReads();
+  const messagesBefore = listMessageCalls();
+  const synced = await sync(cookie, id);
+  return { synced, pool: poolReadsSince(before), messageReads: listMessageCalls() - messagesBefore };
 }
 
 /** The connection was made `ms` ago: a first reconciliation reads back that far. */
@@ -152,18 +182,17 @@ describe('a Messaging Service connection', () => {
     const c = await connectedService();
     const added = uniqueNumber();
     world.sim.addServiceSender(c.service.sid, added);
-    const customer = freshCustomer();
-    const missed = await unheardByService(c.service, async () => {
-      const { messageSid } = await world.sim.deliverInbound({
-        to: added,
-        from: wa(customer),
-        body: 'new line?',
-      });
-      return messageSid;
+    const missed = await missedByService(c.service, added, 'new line?');
+    const { synced, pool, messageReads } = await syncCounted(c.org.admin.cookie, c.connectionId);
+    expect(synced.data).toMatchObject({ inboundRecovered: 1 });
+    expect(messageReads).toBe(6);
+    // The pool in two reads: its ChannelSenders and PhoneNumbers, not the service nor the account's senders.
+    expect(pool).toEqual({
+      FetchService: 0,
+      ListChannelSender: 1,
+      ListPhoneNumber: 1,
+      ListChannelsSender: 0,
     });
-    const before = listMessageCalls();
-    expect((await sync(c.org.admin.cookie, c.connectionId)).data).toMatchObject({ inboundRecovered: 1 });
-    expect(listMessageCalls() - before).toBe(6);
     const stored = await until(
       () => storedInbound(c.connectionId),
       (m) => m.length === 1,
@@ -171,27 +200,43 @@ describe('a Messaging Service connection', () => {
     expect(stored[0]).toMatchObject({ message_sid: missed, to_number: `whatsapp:${added}` });
   });
 
+  it('a phone number added to the pool since the connect is read when it is a WhatsApp sender of the account (one more request), and not when it is not', async () => {
+    const c = await connectedService();
+    const [sender, plain] = [uniqueNumber(), uniqueNumber()];
+    world.sim.addWhatsappSender(c.account.sid, sender);
+    for (const e164 of [sender, plain]) {
+      world.sim.messagingServices.addPhoneNumber(
+        c.service.sid,
+        world.sim.addIncomingNumber(c.account.sid, e164).sid,
+      );
+    }
+    const missed = await missedByService(c.service, sender, 'via the pool number');
+    const { synced, pool, messageReads } = await syncCounted(c.org.admin.cookie, c.connectionId);
+    expect(synced.data).toMatchObject({ inboundRecovered: 1 });
+    // The account's senders are listed once, for the pool's new phone numbers.
+    expect(pool).toEqual({
+      FetchService: 0,
+      ListChannelSender: 1,
+      ListPhoneNumber: 1,
+      ListChannelsSender: 1,
+    });
+    // The two senders of the connect and the pool number that is a sender; the plain number is not read.
+    expect(messageReads).toBe(6);
+    const stored = await until(
+      () => storedInbound(c.connectionId),
+      (m) => m.length === 1,
+    );
+    expect(stored[0]).toMatchObject({ message_sid: missed, to_number: `whatsapp:${sender}` });
+  });
+
   it('a service Twilio no longer has: the senders stored at the connect are still read', async () => {
     const c = await connectedService();
-    const customer = freshCustomer();
-    const missed = await unheardByService(c.service, async () => {
-      const { messageSid } = await world.sim.deliverInbound({
-        to: c.numbers[1],
-        from: wa(customer),
-        body: 'hello?',
-      });
-      return messageSid;
-    });
-    world.sim.injectFault({
-      operationId: 'FetchService',
-      accountSid: c.account.sid,
-      status: 404,
-      code: 20404,
-    });
-    const fetchesBefore = fetchServiceCalls();
-    const synced = await sync(c.org.admin.cookie, c.connectionId);
-    // The service was asked for, and Twilio answered that it is gone.
-    expect(fetchServiceCalls()).toBe(fetchesBefore + 1);
+    const missed = await missedByService(c.service, c.numbers[1], 'hello?');
+    // Twilio no longer has the service: its lists answer 404.
+    world.sim.services.delete(c.service.sid);
+    const { synced, pool } = await syncCounted(c.org.admin.cookie, c.connectionId);
+    // The service's pool was asked for, and Twilio answered that it is gone.
+    expect(pool).toMatchObject({ FetchService: 0, ListChannelSender: 1, ListPhoneNumber: 1 });
     expect(synced.error).toBeUndefined();
     expect(synced.data).toMatchObject({ inboundRecovered: 1 });
     const stored = await until(

@@ -64,6 +64,86 @@ describe('the adapter and Messaging Services', () => {
     expect(missing.message).toContain('Messaging > Services');
   });
 
+  it('an account that cannot list its WhatsApp senders (403 or 404) is refused for a service as for a number, not guessed at', async () => {
+    const service = running.sim.addMessagingService(account.accountSid, { senders: [number()] });
+    for (const status of [403, 404]) {
+      running.sim.injectFault({
+        operationId: 'ListChannelsSender',
+        accountSid: account.accountSid,
+        status,
+        code: status === 403 ? 20403 : 20404,
+      });
+      const error = (await adapter
+        .findMessagingService(account, service.sid)
+        .catch((e: unknown) => e)) as TwilioAdapterError;
+      expect(error).toMatchObject({
+        kind: 'number_not_found',
+        field: 'messagingServiceSid',
+        httpStatus: status,
+      });
+      expect(error.message).toBe(
+        `Account ${account.accountSid} cannot list its WhatsApp senders (Twilio answered HTTP ${status}), so the numbers of Messaging Service ${service.sid} cannot be checked as WhatsApp senders. Open Messaging → Senders → WhatsApp senders in the Twilio Console for this account; once the service's numbers are listed there, connect it here.`,
+      );
+    }
+    running.sim.clearFaults();
+  });
+
+  it("lists the pool's WhatsApp numbers from its two lists, asking for the account's senders only about a phone number it does not know", async () => {
+    const [a, c, plain] = [number(), number(), number()];
+    const service = running.sim.addMessagingService(account.accountSid, { senders: [a] });
+    running.sim.addWhatsappSender(account.accountSid, c);
+    for (const e164 of [c, plain]) {
+      running.sim.messagingServices.addPhoneNumber(
+        service.sid,
+        running.sim.addIncomingNumber(account.accountSid, e164).sid,
+      );
+    }
+    const reads = () => running.sim.apiRequests().map((r) => r.operationId);
+    let before = reads().length;
+    await expect(adapter.listServiceWhatsappNumbers(account, service.sid, [])).resolves.toEqual([a, c]);
+    expect(reads().slice(before).sort()).toEqual([
+      'ListChannelSender',
+      'ListChannelsSender',
+      'ListPhoneNumber',
+    ]);
+
+    // Both phone numbers known (stored at an earlier connect): two reads, and the known ones count.
+    before = reads().length;
+    await expect(adapter.listServiceWhatsappNumbers(account, service.sid, [c, plain])).resolves.toEqual([
+      a,
+      c,
+      plain,
+    ]);
+    expect(reads().slice(before).sort()).toEqual(['ListChannelSender', 'ListPhoneNumber']);
+
+    const empty = running.sim.addMessagingService(account.accountSid);
+    await expect(adapter.listServiceWhatsappNumbers(account, empty.sid, [])).resolves.toEqual([]);
+
+    const foreign = running.sim.addMessagingService(running.sim.seedAccount().sid, { senders: [number()] });
+    const missing = (await adapter
+      .listServiceWhatsappNumbers(account, foreign.sid, [])
+      .catch((e: unknown) => e)) as TwilioAdapterError;
+    expect(missing).toMatchObject({ kind: 'not_found', field: 'messagingServiceSid', httpStatus: 404 });
+    expect(missing.message).toContain(`has no Messaging Service ${foreign.sid}`);
+
+    running.sim.injectFault({
+      operationId: 'ListChannelsSender',
+      accountSid: account.accountSid,
+      status: 403,
+      code: 20403,
+    });
+    const unlisted = (await adapter
+      .listServiceWhatsappNumbers(account, service.sid, [])
+      .catch((e: unknown) => e)) as TwilioAdapterError;
+    running.sim.clearFaults();
+    expect(unlisted).toMatchObject({
+      kind: 'number_not_found',
+      field: 'messagingServiceSid',
+      httpStatus: 403,
+    });
+    expect(running.sim.oaiViolations()).toEqual([]);
+  });
+
   it("points the service's webhooks here with UseInboundWebhookOnNumber off, reads them, and puts the earlier ones back", async () => {
     const service = running.sim.addMessagingService(account.accountSid, {
       senders: [number()],

@@ -127,6 +127,30 @@ describe('readSenderState', () => {
     expect(twilioSim.sim.apiRequests()).toHaveLength(before);
   });
 
+  it("a sender's webhooks read alone are the ones its state gives, and a gone sender is refused alike", async () => {
+    const sender = twilioSim.sim.addWhatsappSender(account.accountSid, '+15557770008');
+    Object.assign(sender.webhook, { callback_url: 'https://before.example.com/in', callback_method: 'PUT' });
+    const found = { kind: 'sender', sid: sender.sid } as const;
+    const state = await adapter.readSenderState(account, found);
+    await expect(adapter.readWebhooks(account, found)).resolves.toEqual(state?.webhooks);
+    expect(state?.webhooks).toMatchObject({
+      inboundUrl: 'https://before.example.com/in',
+      inboundMethod: 'PUT',
+    });
+
+    const gone = { kind: 'sender', sid: `XE${'1'.repeat(32)}` } as const;
+    const fromState = (await adapter
+      .readSenderState(account, gone)
+      .catch((e: unknown) => e)) as TwilioAdapterError;
+    const fromWebhooks = (await adapter
+      .readWebhooks(account, gone)
+      .catch((e: unknown) => e)) as TwilioAdapterError;
+    expect(fromWebhooks).toMatchObject({ kind: 'not_found', message: fromState.message });
+    expect(fromState.message).toBe(
+      `The WhatsApp sender ${gone.sid} no longer exists in account ${account.accountSid}. Look the number up again.`,
+    );
+  });
+
   it('a sender that no longer exists is not_found, saying so', async () => {
     const error = await adapter
       .readSenderState(account, { kind: 'sender', sid: `XE${'0'.repeat(32)}` })

@@ -29,18 +29,6 @@ async function connectCall<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Checks the credentials and finds the number in that account; a refusal says what a person can do. */
-export function verifyTwilioAccess(
-  services: Pick<AppServices, 'twilio'>,
-  credentials: TwilioCredentials,
-  whatsappNumber: string,
-): Promise<WhatsappSender> {
-  return connectCall(async () => {
-    await services.twilio.verifyCredentials(credentials);
-    return services.twilio.findWhatsappSender(credentials, whatsappNumber);
-  });
-}
-
 /** The connect flow's first step alone: the credentials, checked with Twilio. */
 export function verifyTwilioCredentials(
   services: Pick<AppServices, 'twilio'>,
@@ -58,6 +46,16 @@ export function findTwilioSender(
   whatsappNumber: string,
 ): Promise<WhatsappSender> {
   return connectCall(() => services.twilio.findWhatsappSender(credentials, whatsappNumber));
+}
+
+/** Checks the credentials and finds the number in that account: the two steps, in order. */
+export async function verifyTwilioAccess(
+  services: Pick<AppServices, 'twilio'>,
+  credentials: TwilioCredentials,
+  whatsappNumber: string,
+): Promise<WhatsappSender> {
+  await verifyTwilioCredentials(services, credentials);
+  return findTwilioSender(services, credentials, whatsappNumber);
 }
 
 /**

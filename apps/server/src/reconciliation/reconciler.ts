@@ -178,8 +178,10 @@ export class Reconciler {
    * any of them may be a message's From, and inbound to any of them comes to the service's
    * InboundRequestUrl (https://www.twilio.com/docs/messaging/api/service-resource). The pool is asked of Twilio now (a sender
    * added since the connect counts), joined with the senders stored at the last connect or
-   * verify (one removed since may still have messages in the window). A service Twilio no
-   * longer has, or without a WhatsApp sender now, leaves the stored ones.
+   * verify (one removed since may still have messages in the window). Only the pool's lists
+   * are read, not the service itself (its settings are no concern here): two requests, a
+   * third only when the pool holds a phone number not stored. A service Twilio no longer
+   * has, or whose senders cannot be told, leaves the stored ones.
    */
   private async sendersOf(
     connection: ReconciliationConnection,
@@ -189,8 +191,8 @@ export class Reconciler {
     const serviceSid = connection.messagingServiceSid;
     if (serviceSid) {
       try {
-        const service = await this.deps.twilio.findMessagingService(credentials, serviceSid);
-        for (const sender of service.whatsappSenders) numbers.add(sender.number);
+        const pool = await this.deps.twilio.listServiceWhatsappNumbers(credentials, serviceSid, [...numbers]);
+        for (const number of pool) numbers.add(number);
       } catch (error) {
         const gone =
           error instanceof TwilioAdapterError &&

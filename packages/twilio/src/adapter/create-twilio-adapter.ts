@@ -93,6 +93,22 @@ export function notAWhatsappSenderYet(e164: string, accountSid: string): string 
   return `${e164} is a phone number in account ${accountSid} but not a WhatsApp sender. Register it in the Twilio Console under Messaging → Senders → WhatsApp senders, then connect it here.`;
 }
 
+/**
+ * The refusal for an account whose WhatsApp senders cannot be listed (HTTP 403 or 404):
+ * without the list no number can be told to be a WhatsApp sender.
+ */
+function sendersNotListed(accountSid: string, httpStatus: number, checking: SendersCheckedFor): string {
+  const what =
+    'e164' in checking
+      ? `${checking.e164} cannot be checked as one`
+      : `the numbers of Messaging Service ${checking.serviceSid} cannot be checked as WhatsApp senders`;
+  const listed = 'e164' in checking ? 'the number is listed' : "the service's numbers are listed";
+  return `Account ${accountSid} cannot list its WhatsApp senders (Twilio answered HTTP ${httpStatus}), so ${what}. Open Messaging → Senders → WhatsApp senders in the Twilio Console for this account; once ${listed} there, connect it here.`;
+}
+
+/** What the account's WhatsApp senders are listed for: one number, or a Messaging Service's pool. */
+type SendersCheckedFor = { e164: string } | { serviceSid: string };
+
 /** The Senders API's webhook object on the wire (snake_case, as its OpenAPI description says). */
 interface SenderWebhookWire {
   callback_url: string | null;
@@ -104,6 +120,17 @@ interface SenderWebhookWire {
 /** The refusal for a Messaging Service whose pool holds no WhatsApp sender. */
 export function serviceWithoutWhatsappSender(serviceSid: string, accountSid: string): string {
   return `Messaging Service ${serviceSid} in account ${accountSid} has no WhatsApp sender. In the Twilio Console open Messaging > Services, pick the service, add a WhatsApp sender to its Sender Pool, then connect it here.`;
+}
+
+/** A 404 for a Messaging Service, on the field that named it. */
+function throwServiceNotFound(error: unknown): never {
+  throw error instanceof TwilioAdapterError && error.kind === 'not_found'
+    ? new TwilioAdapterError('not_found', error.message, {
+        httpStatus: 404,
+        field: 'messagingServiceSid',
+        cause: error,
+      })
+    : error;
 }
 
 const serviceGone = (sid: string, accountSid: string) =>
@@ -188,6 +215,87 @@ export function createTwilioAdapter(options: TwilioAdapterOptions = {}): TwilioA
     }
   }
 
+  /**
+   * The account's WhatsApp senders (Senders API, channel whatsapp). Without the list we
+   * cannot tell a WhatsApp sender from any other number, and guessing is what made a
+   * plain number look connectable: a 403 or 404 is refused as `number_not_found`,
+   * saying why, on the field that was being checked.
+   * https://www.twilio.com/docs/whatsapp/api/senders
+   */
+  async function accountWhatsappSenders(c: TwilioCredentials, checking: SendersCheckedFor) {
+    const client = clientFor(c);
+    return call({ accountSid: c.accountSid }, () =>
+      client.messaging.v2.channelsSenders.list({ channel: 'whatsapp', pageSize: 100 }),
+    ).catch((error: unknown) => {
+      if (error instanceof TwilioAdapterError && (error.httpStatus === 403 || error.httpStatus === 404)) {
+        throw new TwilioAdapterError(
+          'number_not_found',
+          sendersNotListed(c.accountSid, error.httpStatus, checking),
+          {
+            httpStatus: error.httpStatus,
+            field: 'e164' in checking ? 'whatsappNumber' : 'messagingServiceSid',
+            cause: error,
+          },
+        );
+      }
+      throw error;
+    });
+  }
+
+  /**
+   * FetchChannelsSender (Messaging v2): status, offline_reasons, properties and
+   * webhook in one answer, which the package hands back camelCased.
+   * https://www.twilio.com/docs/whatsapp/api/senders
+   */
+  async function fetchSenderState(c: TwilioCredentials, sid: string): Promise<SenderState> {
+    const client = clientFor(c);
+    const found = await call(
+      { accountSid: c.accountSid, notFoundMessage: senderGone(sid, c.accountSid) },
+      () => client.messaging.v2.channelsSenders(sid).fetch(),
+    );
+    const webhook = found.webhook;
+    return {
+      status: found.status ?? null,
+      offlineReasons: (found.offlineReasons ?? []).map((reason) => ({
+        code: reason?.code ?? null,
+        message: reason?.message ?? null,
+        moreInfo: reason?.moreInfo ?? null,
+      })),
+      qualityRating: found.properties?.qualityRating ?? null,
+      messagingLimit: found.properties?.messagingLimit ?? null,
+      webhooks: {
+        inboundUrl: webhook?.callbackUrl ?? null,
+        inboundMethod: webhook?.callbackMethod ?? null,
+        statusUrl: webhook?.statusCallbackUrl ?? null,
+        statusMethod: webhook?.statusCallbackMethod ?? null,
+      },
+    };
+  }
+
+  /**
+   * A service's pool as its two lists (Messaging v1) give it, read at once: the WhatsApp
+   * senders among its ChannelSenders ("a channel sender that is associated with a
+   * Messaging Service, such as WhatsApp",
+   * https://www.twilio.com/docs/messaging/api/messaging-service-channelsender-resource),
+   * as `whatsapp:+…` sender ids, and its phone numbers (PhoneNumbers, E.164). Each list
+   * answers 404 for a service the account lacks.
+   */
+  async function servicePool(c: TwilioCredentials, serviceSid: string) {
+    const client = clientFor(c);
+    const context = { accountSid: c.accountSid, notFoundMessage: serviceGone(serviceSid, c.accountSid) };
+    const service = client.messaging.v1.services(serviceSid);
+    const [channelSenders, phoneNumbers] = await Promise.all([
+      call(context, () => service.channelSenders.list({ pageSize: 100 })),
+      call(context, () => service.phoneNumbers.list({ pageSize: 100 })),
+    ]);
+    return {
+      whatsappSenderIds: channelSenders.flatMap((cs) =>
+        cs.senderType === 'WhatsApp' && cs.sender?.startsWith('whatsapp:') ? [cs.sender] : [],
+      ),
+      phoneNumbers: phoneNumbers.map((pn) => pn.phoneNumber),
+    };
+  }
+
   const adapter: TwilioAdapter = {
     async verifyCredentials(c): Promise<VerifiedAccount> {
       const client = clientFor(c);
@@ -219,20 +327,7 @@ export function createTwilioAdapter(options: TwilioAdapterOptions = {}): TwilioA
       // take the webhooks of its SMS and fail at the first WhatsApp send (63007).
       // https://www.twilio.com/docs/whatsapp/api/senders
       const senderId = `whatsapp:${e164}`;
-      const senders = await call(context, () =>
-        client.messaging.v2.channelsSenders.list({ channel: 'whatsapp', pageSize: 100 }),
-      ).catch((error: unknown) => {
-        // Without the list we cannot tell a WhatsApp sender from any other number, and
-        // guessing is what made a plain number look connectable: refuse, and say why.
-        if (error instanceof TwilioAdapterError && (error.httpStatus === 403 || error.httpStatus === 404)) {
-          throw new TwilioAdapterError(
-            'number_not_found',
-            `Account ${c.accountSid} cannot list its WhatsApp senders (Twilio answered HTTP ${error.httpStatus}), so ${e164} cannot be checked as one. Open Messaging → Senders → WhatsApp senders in the Twilio Console for this account; once the number is listed there, connect it here.`,
-            { httpStatus: error.httpStatus, field: 'whatsappNumber', cause: error },
-          );
-        }
-        throw error;
-      });
+      const senders = await accountWhatsappSenders(c, { e164 });
       const sender = senders.find((s) => s.senderId === senderId);
       if (sender?.sid) return { kind: 'sender', sid: sender.sid };
 
@@ -261,25 +356,14 @@ export function createTwilioAdapter(options: TwilioAdapterOptions = {}): TwilioA
       // FetchService answers 404 for a service of another account: it proves the
       // service belongs to the account these credentials are for.
       const service = await call(notFound, () => client.messaging.v1.services(serviceSid).fetch()).catch(
-        (error: unknown) => {
-          throw error instanceof TwilioAdapterError && error.kind === 'not_found'
-            ? new TwilioAdapterError('not_found', error.message, {
-                httpStatus: 404,
-                field: 'messagingServiceSid',
-                cause: error,
-              })
-            : error;
-        },
+        throwServiceNotFound,
       );
       // The service's pool: WhatsApp senders are listed as ChannelSenders; its phone
       // numbers (PhoneNumbers) count only when the Senders API lists them as WhatsApp
       // senders of the account (https://www.twilio.com/docs/whatsapp/api/senders).
-      const [channelSenders, phoneNumbers, accountSenders] = await Promise.all([
-        call(notFound, () => client.messaging.v1.services(serviceSid).channelSenders.list({ pageSize: 100 })),
-        call(notFound, () => client.messaging.v1.services(serviceSid).phoneNumbers.list({ pageSize: 100 })),
-        call({ accountSid: c.accountSid }, () =>
-          client.messaging.v2.channelsSenders.list({ channel: 'whatsapp', pageSize: 100 }),
-        ),
+      const [pool, accountSenders] = await Promise.all([
+        servicePool(c, serviceSid),
+        accountWhatsappSenders(c, { serviceSid }),
       ]);
       const bySenderId = new Map(accountSenders.map((s) => [s.senderId, s.sid]));
       const whatsappSenders: { sid: string; number: string }[] = [];
@@ -289,8 +373,8 @@ export function createTwilioAdapter(options: TwilioAdapterOptions = {}): TwilioA
         const number = senderId.slice('whatsapp:'.length);
         if (sid && !whatsappSenders.some((w) => w.number === number)) whatsappSenders.push({ sid, number });
       };
-      for (const cs of channelSenders) if (cs.senderType === 'WhatsApp') add(cs.sender);
-      for (const pn of phoneNumbers) add(`whatsapp:${pn.phoneNumber}`);
+      for (const senderId of pool.whatsappSenderIds) add(senderId);
+      for (const e164 of pool.phoneNumbers) add(`whatsapp:${e164}`);
       if (whatsappSenders.length === 0) {
         throw new TwilioAdapterError(
           'number_not_found',
@@ -301,6 +385,23 @@ export function createTwilioAdapter(options: TwilioAdapterOptions = {}): TwilioA
         );
       }
       return { sid: service.sid, friendlyName: service.friendlyName, whatsappSenders };
+    },
+
+    async listServiceWhatsappNumbers(c, serviceSid, known): Promise<string[]> {
+      const pool = await servicePool(c, serviceSid).catch(throwServiceNotFound);
+      const numbers = new Set(pool.whatsappSenderIds.map((id) => id.slice('whatsapp:'.length)));
+      // A phone number of the pool counts when it is a WhatsApp sender of the account, as
+      // findMessagingService counts it; one known to be a sender is not asked about again,
+      // so the account's senders are listed only when a number of the pool is new.
+      const unsettled = pool.phoneNumbers.filter((e164) => !numbers.has(e164) && !known.includes(e164));
+      const accountSenders =
+        unsettled.length === 0
+          ? new Set<string>()
+          : new Set((await accountWhatsappSenders(c, { serviceSid })).map((s) => s.senderId));
+      for (const e164 of pool.phoneNumbers) {
+        if (known.includes(e164) || accountSenders.has(`whatsapp:${e164}`)) numbers.add(e164);
+      }
+      return [...numbers];
     },
 
     async configureWebhooks(c, sender, urls) {
@@ -333,27 +434,18 @@ export function createTwilioAdapter(options: TwilioAdapterOptions = {}): TwilioA
             status_callback_method: 'POST',
           },
         } as unknown as MessagingV2ChannelsSenderRequestsUpdate;
-        await call(
-          {
-            accountSid: c.accountSid,
-            notFoundMessage: `The WhatsApp sender ${sender.sid} no longer exists in account ${c.accountSid}. Look the number up again.`,
-          },
-          () => client.messaging.v2.channelsSenders(sender.sid).update(body),
+        await call({ accountSid: c.accountSid, notFoundMessage: senderGone(sender.sid, c.accountSid) }, () =>
+          client.messaging.v2.channelsSenders(sender.sid).update(body),
         );
         return { configured: true };
       }
-      await call(
-        {
-          accountSid: c.accountSid,
-          notFoundMessage: `The phone number ${sender.sid} no longer exists in account ${c.accountSid}. Look the number up again.`,
-        },
-        () =>
-          client.api.v2010.accounts(c.accountSid).incomingPhoneNumbers(sender.sid).update({
-            smsUrl: urls.inboundUrl,
-            smsMethod: 'POST',
-            statusCallback: urls.statusUrl,
-            statusCallbackMethod: 'POST',
-          }),
+      await call({ accountSid: c.accountSid, notFoundMessage: numberGone(sender.sid, c.accountSid) }, () =>
+        client.api.v2010.accounts(c.accountSid).incomingPhoneNumbers(sender.sid).update({
+          smsUrl: urls.inboundUrl,
+          smsMethod: 'POST',
+          statusCallback: urls.statusUrl,
+          statusCallbackMethod: 'POST',
+        }),
       );
       return { configured: true };
     },
@@ -412,31 +504,7 @@ export function createTwilioAdapter(options: TwilioAdapterOptions = {}): TwilioA
           }
         );
       }
-      const client = clientFor(c);
-      // FetchChannelsSender (Messaging v2): status, offline_reasons, properties and
-      // webhook in one answer, which the package hands back camelCased.
-      // https://www.twilio.com/docs/whatsapp/api/senders
-      const found = await call(
-        { accountSid: c.accountSid, notFoundMessage: senderGone(sender.sid, c.accountSid) },
-        () => client.messaging.v2.channelsSenders(sender.sid).fetch(),
-      );
-      const webhook = found.webhook;
-      return {
-        status: found.status ?? null,
-        offlineReasons: (found.offlineReasons ?? []).map((reason) => ({
-          code: reason?.code ?? null,
-          message: reason?.message ?? null,
-          moreInfo: reason?.moreInfo ?? null,
-        })),
-        qualityRating: found.properties?.qualityRating ?? null,
-        messagingLimit: found.properties?.messagingLimit ?? null,
-        webhooks: {
-          inboundUrl: webhook?.callbackUrl ?? null,
-          inboundMethod: webhook?.callbackMethod ?? null,
-          statusUrl: webhook?.statusCallbackUrl ?? null,
-          statusMethod: webhook?.statusCallbackMethod ?? null,
-        },
-      };
+      return fetchSenderState(c, sender.sid);
     },
 
     async readWebhooks(c, sender): Promise<WebhookSettings | null> {
@@ -456,21 +524,8 @@ export function createTwilioAdapter(options: TwilioAdapterOptions = {}): TwilioA
           useInboundWebhookOnNumber: service.useInboundWebhookOnNumber ?? null,
         };
       }
-      if (sender.kind === 'sender') {
-        // FetchChannelsSender (Messaging v2): its `webhook` object.
-        const found = await call(
-          { accountSid: c.accountSid, notFoundMessage: senderGone(sender.sid, c.accountSid) },
-          () => client.messaging.v2.channelsSenders(sender.sid).fetch(),
-        );
-        // The package hands the answer's webhook object back in camelCase.
-        const webhook = found.webhook;
-        return {
-          inboundUrl: webhook?.callbackUrl ?? null,
-          inboundMethod: webhook?.callbackMethod ?? null,
-          statusUrl: webhook?.statusCallbackUrl ?? null,
-          statusMethod: webhook?.statusCallbackMethod ?? null,
-        };
-      }
+      // FetchChannelsSender (Messaging v2): its `webhook` object.
+      if (sender.kind === 'sender') return (await fetchSenderState(c, sender.sid)).webhooks;
       // FetchIncomingPhoneNumber (v2010).
       const number = await call(
         { accountSid: c.accountSid, notFoundMessage: numberGone(sender.sid, c.accountSid) },

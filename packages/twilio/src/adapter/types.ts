@@ -203,6 +203,20 @@ export interface TwilioAdapter {
    * with a sentence saying what to do in Twilio's console.
    */
   findMessagingService(c: TwilioCredentials, serviceSid: string): Promise<MessagingServiceSenders>;
+  /**
+   * The numbers (E.164) of the service's WhatsApp senders now, for reading their history,
+   * each once: its ChannelSenders of type WhatsApp, and its phone numbers that are
+   * WhatsApp senders of the account. A phone number of the pool among `known` (senders
+   * learnt before) counts without asking, so the account's senders are listed only for a
+   * number of the pool that neither settles: two list reads (ChannelSenders and
+   * PhoneNumbers, no FetchService) unless the pool holds a new phone number, three then.
+   * A service the account lacks is `not_found`; a pool without WhatsApp senders, [].
+   */
+  listServiceWhatsappNumbers(
+    c: TwilioCredentials,
+    serviceSid: string,
+    known: readonly string[],
+  ): Promise<string[]>;
   /** `configured: false` when Twilio has no API for it (the sandbox): the URLs must be pasted in the console. */
   configureWebhooks(
     c: TwilioCredentials,
