@@ -23,6 +23,10 @@ test('the health panel shows drift after the webhook is changed at Twilio; Repai
   await expect(card.getByText('Webhooks configured')).toBeVisible();
   const [sender] = (await simulator.account(account.sid)).senders;
   if (!sender) throw new Error('the account has no sender');
+  // This connection's own URL, as its card shows it for pasting into Twilio.
+  const ownUrl = await card.getByLabel('Incoming messages URL').inputValue();
+  expect(ownUrl).toMatch(/\/webhooks\/twilio\/whatsapp\/[0-9a-f-]{36}$/);
+  expect(sender.webhook.callback_url).toBe(ownUrl);
 
   const panel = card.getByRole('region', { name: 'Health' });
   await expect(panel.getByRole('status').filter({ hasText: 'Healthy.' })).toContainText(
@@ -55,9 +59,7 @@ test('the health panel shows drift after the webhook is changed at Twilio; Repai
   await expect(panel.getByRole('status').filter({ hasText: 'Healthy.' })).toBeVisible();
   await expect(panel.getByRole('button', { name: 'Repair' })).toHaveCount(0);
   await expect(panel.getByRole('status').filter({ hasText: 'Healthy.' })).toBeFocused();
-  expect((await simulator.account(account.sid)).senders[0]?.webhook.callback_url).toMatch(
-    /\/webhooks\/twilio\/whatsapp\/[0-9a-f-]+$/,
-  );
+  expect((await simulator.account(account.sid)).senders[0]?.webhook.callback_url).toBe(ownUrl);
   await expectAccessible('settings, health panel repaired');
 });
 
