@@ -14,6 +14,8 @@ export interface Owner {
   organizationName: string;
   email: string;
   password: string;
+  /** "Your name" on the sign-up form; left empty when not given. */
+  displayName?: string;
 }
 
 export interface TwilioAccount {
@@ -79,6 +81,8 @@ export function newOwner(label: string): Owner {
 export async function signUp(page: Page, owner: Owner) {
   await page.goto('/sign-up');
   await page.getByLabel('Organization name', { exact: true }).fill(owner.organizationName);
+  if (owner.displayName !== undefined)
+    await page.getByLabel('Your name (optional)', { exact: true }).fill(owner.displayName);
   await page.getByLabel('Email', { exact: true }).fill(owner.email);
   await page.getByLabel('Password', { exact: true }).fill(owner.password);
   await page.getByRole('button', { name: 'Create organization' }).click();

@@ -58,6 +58,14 @@ export class SimulatorControl {
     return this.call('PATCH', `/accounts/${accountSid}`, { status });
   }
 
+  /**
+   * Changes a sender "at Twilio", as its console or Meta would: its status, quality,
+   * offline reasons or webhook URLs (only the fields given).
+   */
+  changeSender(accountSid: string, senderSid: string, change: Record<string, unknown>): Promise<void> {
+    return this.call('PATCH', `/accounts/${accountSid}/senders/${senderSid}`, change);
+  }
+
   /** What Twilio holds for the account: its senders and their webhook URLs. */
   account(
     accountSid: string,

@@ -50,6 +50,15 @@ test('a customer writes, the owner replies from the inbox, and the ticks reach r
   // Another customer writing meanwhile gets a conversation of their own; the open thread stays on Ana.
   await simulator.deliverInbound({ to: number, from: 'whatsapp:+447700900555', body: 'Me too?' });
   await expect(conversationList(page).getByRole('link').filter({ hasText: 'Me too?' })).toBeVisible();
+  // Ana writes again after it: once that shows in the thread, the thread has been read
+  // since "Me too?" was stored, so its absence means something.
+  await simulator.deliverInbound({
+    to: number,
+    from: customer,
+    profileName: 'Ana Souza',
+    body: 'Two, please.',
+  });
+  await expect(log.getByRole('listitem').filter({ hasText: 'Two, please.' })).toBeVisible();
   await expect(log).not.toContainText('Me too?');
   const reply = 'Yes, two loaves left. We close at 6 pm.';
   await conversation.getByLabel('Message', { exact: true }).fill(reply);
@@ -70,8 +79,9 @@ test('a customer writes, the owner replies from the inbox, and the ticks reach r
   await expect(answer.getByTitle('Read', { exact: true })).toBeVisible();
   await expect(answer).toHaveAttribute('data-status', 'read');
   // Oldest first, like a chat; the other customer's message is not in this thread.
-  await expect(log.getByRole('listitem')).toHaveCount(2);
+  await expect(log.getByRole('listitem')).toHaveCount(3);
   await expect(log.getByRole('listitem').first()).toContainText('sourdough');
+  await expect(log.getByRole('listitem').nth(1)).toContainText('Two, please.');
   // A reply counts as having read the conversation.
   await expect(row).not.toContainText('unread');
   expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);

@@ -4,21 +4,6 @@ import { connectionCard, connectNewSender, expect, newOwner, signUp, test } from
 
 const screenshots = path.join(import.meta.dirname, '../artifacts/screenshots');
 
-/** A change made "at Twilio" through the simulator's control API (a sender's status or URLs). */
-async function changeSenderAtTwilio(
-  simulatorUrl: string,
-  accountSid: string,
-  senderSid: string,
-  body: unknown,
-) {
-  const response = await fetch(`${simulatorUrl}/_simulator/accounts/${accountSid}/senders/${senderSid}`, {
-    method: 'PATCH',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`simulator PATCH sender: ${response.status} ${await response.text()}`);
-}
-
 /** The panel alone, for looking at. */
 async function snapPanel(panel: Locator, name: string, project: string) {
   await panel.screenshot({
@@ -29,7 +14,6 @@ async function snapPanel(panel: Locator, name: string, project: string) {
 
 test('the health panel shows drift after the webhook is changed at Twilio; Repair makes it healthy again', async ({
   page,
-  run,
   simulator,
   expectAccessible,
 }, testInfo) => {
@@ -39,6 +23,10 @@ test('the health panel shows drift after the webhook is changed at Twilio; Repai
   await expect(card.getByText('Webhooks configured')).toBeVisible();
   const [sender] = (await simulator.account(account.sid)).senders;
   if (!sender) throw new Error('the account has no sender');
+  // This connection's own URL, as its card shows it for pasting into Twilio.
+  const ownUrl = await card.getByLabel('Incoming messages URL').inputValue();
+  expect(ownUrl).toMatch(/\/webhooks\/twilio\/whatsapp\/[0-9a-f-]{36}$/);
+  expect(sender.webhook.callback_url).toBe(ownUrl);
 
   const panel = card.getByRole('region', { name: 'Health' });
   await expect(panel.getByRole('status').filter({ hasText: 'Healthy.' })).toContainText(
@@ -51,7 +39,7 @@ test('the health panel shows drift after the webhook is changed at Twilio; Repai
   await snapPanel(panel, 'healthy', testInfo.project.name);
 
   // Someone points the sender elsewhere in Twilio's console.
-  await changeSenderAtTwilio(run.simulatorUrl, account.sid, sender.sid, {
+  await simulator.changeSender(account.sid, sender.sid, {
     webhook: { callbackUrl: 'https://someone-else.example/hook' },
   });
   await panel.getByRole('button', { name: 'Check again' }).click();
@@ -71,15 +59,12 @@ test('the health panel shows drift after the webhook is changed at Twilio; Repai
   await expect(panel.getByRole('status').filter({ hasText: 'Healthy.' })).toBeVisible();
   await expect(panel.getByRole('button', { name: 'Repair' })).toHaveCount(0);
   await expect(panel.getByRole('status').filter({ hasText: 'Healthy.' })).toBeFocused();
-  expect((await simulator.account(account.sid)).senders[0]?.webhook.callback_url).toMatch(
-    /\/webhooks\/twilio\/whatsapp\/[0-9a-f-]+$/,
-  );
+  expect((await simulator.account(account.sid)).senders[0]?.webhook.callback_url).toBe(ownUrl);
   await expectAccessible('settings, health panel repaired');
 });
 
 test("an offline sender: the panel says so with Twilio's reason", async ({
   page,
-  run,
   simulator,
   expectAccessible,
 }, testInfo) => {
@@ -89,7 +74,7 @@ test("an offline sender: the panel says so with Twilio's reason", async ({
   await expect(card.getByText('Webhooks configured')).toBeVisible();
   const [sender] = (await simulator.account(account.sid)).senders;
   if (!sender) throw new Error('the account has no sender');
-  await changeSenderAtTwilio(run.simulatorUrl, account.sid, sender.sid, {
+  await simulator.changeSender(account.sid, sender.sid, {
     status: 'OFFLINE',
     qualityRating: 'LOW',
     offlineReasons: [

@@ -15,9 +15,8 @@ import { freePort } from '@app/db/testing';
 import { serviceWithoutWhatsappSender } from '@app/twilio';
 import { eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { addOrganizationMember } from '../src/auth/members.ts';
 import { otherToken, uniqueNumber } from './connections-world.ts';
-import { TEST_PASSWORD, TestClient, uniqueEmail, useTestServer } from './helpers.ts';
+import { type SignedInOrganization, signUpOrganization, type TestClient, useTestServer } from './helpers.ts';
 import { drainWorker } from './webhook-helpers.ts';
 
 // The simulator delivers Twilio's webhooks over real HTTP to this server, whose
@@ -33,43 +32,16 @@ const EARLIER = {
 
 describe('connecting a Messaging Service', () => {
   const server = useTestServer(() => ({ publicUrl: new URL(origin) }), { simulator: true });
+  // Their clients send this server's origin on mutations.
+  let acmeOrganization: SignedInOrganization;
   let acme: TestClient;
-  let acmeOrganizationId: string;
   let globex: TestClient;
-
-  /** Signs up an organization; its owner's client sends this server's origin. */
-  async function owner(name: string): Promise<{ client: TestClient; organizationId: string }> {
-    const client = new TestClient(() => server.app);
-    const res = await client.mutation<{ organizationId: string }>(
-      'auth.signUp',
-      { organizationName: name, email: uniqueEmail('owner'), password: TEST_PASSWORD },
-      { origin },
-    );
-    if (res.error) throw new Error(res.error.message);
-    return { client, organizationId: res.data.organizationId };
-  }
-
-  /** Another person of an organization, signed in. */
-  async function person(organizationId: string, role: 'admin' | 'member') {
-    const email = uniqueEmail(role);
-    const { userId } = await addOrganizationMember(server.db, {
-      organizationId,
-      email,
-      password: TEST_PASSWORD,
-      role,
-    });
-    const client = new TestClient(() => server.app);
-    const res = await client.mutation('auth.signIn', { email, password: TEST_PASSWORD }, { origin });
-    if (res.error) throw new Error(res.error.message);
-    return { client, userId, email };
-  }
 
   beforeAll(async () => {
     await server.app.listen({ port, host: '127.0.0.1' });
-    const a = await owner('Pool Co');
-    acme = a.client;
-    acmeOrganizationId = a.organizationId;
-    globex = (await owner('Other Co')).client;
+    acmeOrganization = await signUpOrganization(server, 'Pool Co', { origin });
+    acme = acmeOrganization.owner;
+    globex = (await signUpOrganization(server, 'Other Co', { origin })).owner;
   });
 
   /** An account with a service holding two WhatsApp senders, pointed at another system before. */
@@ -87,7 +59,7 @@ describe('connecting a Messaging Service', () => {
   }
 
   const connect = (client: TestClient, input: Record<string, unknown>) =>
-    client.mutation<ConnectionWriteResult>('whatsapp.connections.create', input, { origin });
+    client.mutation<ConnectionWriteResult>('whatsapp.connections.create', input);
   const progressOf = (client: TestClient, attemptId: string) =>
     client.query<ConnectProgress>('whatsapp.connections.connectProgress', { attemptId });
 
@@ -151,11 +123,11 @@ describe('connecting a Messaging Service', () => {
     );
 
     // The reply goes through the service; Twilio picks the sender the customer wrote to.
-    const sent = await acme.mutation<{ fromNumber: string }>(
-      'whatsapp.messages.send',
-      { connectionId: connection.id, to: OTHER_CUSTOMER, body: 'Thanks, on it' },
-      { origin },
-    );
+    const sent = await acme.mutation<{ fromNumber: string }>('whatsapp.messages.send', {
+      connectionId: connection.id,
+      to: OTHER_CUSTOMER,
+      body: 'Thanks, on it',
+    });
     expect(sent.error).toBeUndefined();
     const atTwilio = server.simulator.sim.messages(account.sid).filter((m) => m.direction !== 'inbound');
     expect(atTwilio.map((m) => [m.messagingServiceSid, m.from, m.to])).toEqual([
@@ -181,11 +153,7 @@ describe('connecting a Messaging Service', () => {
       authToken: account.authToken,
       messagingServiceSid: service.sid,
     });
-    const res = await acme.mutation<DisconnectResult>(
-      'whatsapp.connections.delete',
-      { id: connection.id },
-      { origin },
-    );
+    const res = await acme.mutation<DisconnectResult>('whatsapp.connections.delete', { id: connection.id });
     expect(res.data).toMatchObject({ webhooksRestored: true });
     expect(res.data.webhookNote).toContain(`Messaging Service ${service.sid}`);
     expect(server.simulator.sim.services.get(service.sid)).toMatchObject({
@@ -293,11 +261,9 @@ describe('connecting a Messaging Service', () => {
     ]);
     expect(drifted.summary.level).toBe('error');
 
-    const repair = await acme.mutation<ConnectionWriteResult>(
-      'whatsapp.connections.configureWebhooks',
-      { id },
-      { origin },
-    );
+    const repair = await acme.mutation<ConnectionWriteResult>('whatsapp.connections.configureWebhooks', {
+      id,
+    });
     expect(repair.error).toBeUndefined();
     const repaired = await healthOf();
     expect(repaired.drift).toEqual([]);
@@ -313,8 +279,7 @@ describe('connecting a Messaging Service', () => {
       messagingServiceSid: service.sid,
     });
     expect(
-      (await acme.mutation<DisconnectResult>('whatsapp.connections.delete', { id: first.id }, { origin }))
-        .error,
+      (await acme.mutation<DisconnectResult>('whatsapp.connections.delete', { id: first.id })).error,
     ).toBeUndefined();
     const again = await connect(acme, {
       accountSid: account.sid,
@@ -434,9 +399,9 @@ describe('connecting a Messaging Service', () => {
       });
       expect((await progressOf(acme, attemptId)).data.steps).toHaveLength(4);
       expect((await progressOf(globex, attemptId)).data.steps).toEqual([]);
-      const admin = await person(acmeOrganizationId, 'admin');
+      const admin = await acmeOrganization.addPersonWithId('admin');
       expect((await progressOf(admin.client, attemptId)).data.steps).toEqual([]);
-      const member = await person(acmeOrganizationId, 'member');
+      const member = await acmeOrganization.addPersonWithId('member');
       expect((await progressOf(member.client, attemptId)).error?.code).toBe('FORBIDDEN');
 
       // In the database, as that other admin: row-level security hides the rows.

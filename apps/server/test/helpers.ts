@@ -120,7 +120,8 @@ export function sessionCookieFrom(res: LightMyRequestResponse): string | undefin
 
 /**
  * A browser-like client over `app.inject`: one session cookie, kept from answer to
- * answer, same-origin headers on mutations.
+ * answer, same-origin headers on mutations (`origin`: the server's PUBLIC_URL origin,
+ * for a server given another one than TEST_PUBLIC_URL).
  */
 export class TestClient {
   cookie: string | undefined;
@@ -128,6 +129,7 @@ export class TestClient {
   constructor(
     private readonly app: () => FastifyInstance,
     cookie?: string,
+    private readonly origin = TEST_PUBLIC_URL.origin,
   ) {
     this.cookie = cookie;
   }
@@ -158,7 +160,7 @@ export class TestClient {
       url: `/trpc/${path}`,
       headers: {
         'content-type': 'application/json',
-        origin: TEST_PUBLIC_URL.origin,
+        origin: this.origin,
         ...(this.cookie ? { cookie: this.cookie } : {}),
         ...headers,
       },
@@ -184,14 +186,21 @@ export interface SignedInOrganization {
   ownerEmail: string;
   /** Adds a member or admin and returns a client signed in as them. */
   addPerson(role: OrgRole): Promise<TestClient>;
+  /** As addPerson, with who they are (for reading the database as them). */
+  addPersonWithId(role: OrgRole): Promise<{ client: TestClient; userId: string; email: string }>;
 }
 
-/** Signs up a new organization through the API; its owner's client is signed in. */
+/**
+ * Signs up a new organization through the API; its owner's client is signed in. Its
+ * clients send `origin` on mutations (default TEST_PUBLIC_URL's).
+ */
 export async function signUpOrganization(
   server: { app: FastifyInstance; db: ServerOptions['db'] },
   name = 'Acme',
+  options: { origin?: string } = {},
 ): Promise<SignedInOrganization> {
-  const owner = new TestClient(() => server.app);
+  const newClient = () => new TestClient(() => server.app, undefined, options.origin);
+  const owner = newClient();
   const ownerEmail = uniqueEmail('owner');
   const res = await owner.mutation<{ organizationId: string }>('auth.signUp', {
     organizationName: name,
@@ -200,17 +209,26 @@ export async function signUpOrganization(
   });
   if (res.error) throw new Error(`sign-up failed: ${res.error.message}`);
   const organizationId = res.data.organizationId;
+  const addPersonWithId = async (role: OrgRole) => {
+    const email = uniqueEmail(role);
+    const { userId } = await addOrganizationMember(server.db, {
+      organizationId,
+      email,
+      password: TEST_PASSWORD,
+      role,
+    });
+    const client = newClient();
+    const signIn = await client.mutation('auth.signIn', { email, password: TEST_PASSWORD });
+    if (signIn.error) throw new Error(`sign-in failed: ${signIn.error.message}`);
+    return { client, userId, email };
+  };
   return {
     organizationId,
     owner,
     ownerEmail,
+    addPersonWithId,
     async addPerson(role) {
-      const email = uniqueEmail(role);
-      await addOrganizationMember(server.db, { organizationId, email, password: TEST_PASSWORD, role });
-      const client = new TestClient(() => server.app);
-      const signIn = await client.mutation('auth.signIn', { email, password: TEST_PASSWORD });
-      if (signIn.error) throw new Error(`sign-in failed: ${signIn.error.message}`);
-      return client;
+      return (await addPersonWithId(role)).client;
     },
   };
 }

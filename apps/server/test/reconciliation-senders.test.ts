@@ -1,5 +1,5 @@
 import type { SyncConnectionResult, WhatsappConversation } from '@app/contracts';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { uniqueNumber } from './connections-world.ts';
 import { useMessagingWorld } from './messages-world.ts';
 
@@ -27,15 +27,8 @@ async function rows(sql: string, ...params: string[]) {
   return world.server.db.$client.unsafe(sql, params);
 }
 
-async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`never happened; last ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+/** How long vi.waitFor waits for the worker or the reconciler to store something. */
+const STORED = { timeout: 10_000, interval: 25 };
 
 async function storedInbound(connectionId: string) {
   return rows(
@@ -155,10 +148,11 @@ describe('a Messaging Service connection', () => {
     expect(synced.data).toMatchObject({ inboundRecovered: 1, statusesUpdated: 1 });
     // Two senders, To and From each, one page each: four reads, no sender read twice.
     expect(listMessageCalls() - before).toBe(4);
-    const stored = await until(
-      () => storedInbound(c.connectionId),
-      (m) => m.length === 2,
-    );
+    const stored = await vi.waitFor(async () => {
+      const m = await storedInbound(c.connectionId);
+      expect(m).toHaveLength(2);
+      return m;
+    }, STORED);
     expect(stored.map((m) => [m.message_sid === missed, m.to_number, m.body])).toContainEqual([
       true,
       `whatsapp:${c.numbers[1]}`,
@@ -193,10 +187,11 @@ describe('a Messaging Service connection', () => {
       ListPhoneNumber: 1,
       ListChannelsSender: 0,
     });
-    const stored = await until(
-      () => storedInbound(c.connectionId),
-      (m) => m.length === 1,
-    );
+    const stored = await vi.waitFor(async () => {
+      const m = await storedInbound(c.connectionId);
+      expect(m).toHaveLength(1);
+      return m;
+    }, STORED);
     expect(stored[0]).toMatchObject({ message_sid: missed, to_number: `whatsapp:${added}` });
   });
 
@@ -222,10 +217,11 @@ describe('a Messaging Service connection', () => {
     });
     // The two senders of the connect and the pool number that is a sender; the plain number is not read.
     expect(messageReads).toBe(6);
-    const stored = await until(
-      () => storedInbound(c.connectionId),
-      (m) => m.length === 1,
-    );
+    const stored = await vi.waitFor(async () => {
+      const m = await storedInbound(c.connectionId);
+      expect(m).toHaveLength(1);
+      return m;
+    }, STORED);
     expect(stored[0]).toMatchObject({ message_sid: missed, to_number: `whatsapp:${sender}` });
   });
 
@@ -239,10 +235,11 @@ describe('a Messaging Service connection', () => {
     expect(pool).toMatchObject({ FetchService: 0, ListChannelSender: 1, ListPhoneNumber: 1 });
     expect(synced.error).toBeUndefined();
     expect(synced.data).toMatchObject({ inboundRecovered: 1 });
-    const stored = await until(
-      () => storedInbound(c.connectionId),
-      (m) => m.length === 1,
-    );
+    const stored = await vi.waitFor(async () => {
+      const m = await storedInbound(c.connectionId);
+      expect(m).toHaveLength(1);
+      return m;
+    }, STORED);
     expect(stored[0]?.message_sid).toBe(missed);
   });
 });
@@ -270,10 +267,11 @@ describe("a message read back late keeps Twilio's time", () => {
     });
 
     expect((await sync(c.org.admin.cookie, c.connectionId)).data).toMatchObject({ inboundRecovered: 1 });
-    const [stored] = await until(
-      () => storedInbound(c.connectionId),
-      (m) => m.length === 1,
-    );
+    const [stored] = await vi.waitFor(async () => {
+      const m = await storedInbound(c.connectionId);
+      expect(m).toHaveLength(1);
+      return m;
+    }, STORED);
     // Twilio's date_created is RFC 2822: whole seconds.
     expect(new Date(stored!.created_at).getTime()).toBe(Math.floor(received.getTime() / 1000) * 1000);
 
@@ -320,10 +318,11 @@ describe("a message read back late keeps Twilio's time", () => {
     });
 
     expect((await sync(c.org.admin.cookie, c.connectionId)).data).toMatchObject({ inboundRecovered: 1 });
-    const stored = await until(
-      () => storedInbound(c.connectionId),
-      (m) => m.length === 2,
-    );
+    const stored = await vi.waitFor(async () => {
+      const m = await storedInbound(c.connectionId);
+      expect(m).toHaveLength(2);
+      return m;
+    }, STORED);
     expect(stored.map((m) => m.message_sid)).toEqual([early, late.messageSid]);
     const page = await world.list(c.org.member.cookie, { connectionId: c.connectionId, customer });
     expect(page.data?.items.map((m) => m.body)).toEqual(['second', 'first']);

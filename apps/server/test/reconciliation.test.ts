@@ -2,7 +2,7 @@ import type { SyncConnectionResult, WebhookEvent, WhatsappConnection } from '@ap
 import { insertWebhookEvents } from '@app/db';
 import type { SimSender } from '@app/twilio/simulator';
 import twilio from 'twilio';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { useMessagingWorld } from './messages-world.ts';
 
 // Reconciliation with Twilio's Messages API: what a webhook did not bring is read
@@ -67,15 +67,8 @@ async function messagesOf(connectionId: string) {
   );
 }
 
-async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`never happened; last ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+/** How long vi.waitFor waits for the worker or the reconciler to store something. */
+const STORED = { timeout: 10_000, interval: 25 };
 
 /** Twilio's inbound webhook for a message, signed as Twilio signs it, posted to our route. */
 async function lateWebhook(connectionId: string, authToken: string, params: Record<string, string>) {
@@ -106,10 +99,11 @@ describe('whatsapp.connections.sync', () => {
     expect(synced.error).toBeUndefined();
     expect(synced.data).toMatchObject({ inboundRecovered: 1, statusesUpdated: 0 });
     expect(Date.parse(synced.data!.checkedTo)).toBeGreaterThan(Date.parse(synced.data!.checkedFrom));
-    const stored = await until(
-      () => messagesOf(c.connectionId),
-      (m) => m.length === 1,
-    );
+    const stored = await vi.waitFor(async () => {
+      const m = await messagesOf(c.connectionId);
+      expect(m).toHaveLength(1);
+      return m;
+    }, STORED);
     expect(stored[0]).toMatchObject({
       message_sid: sid,
       direction: 'inbound',
@@ -149,10 +143,11 @@ describe('whatsapp.connections.sync', () => {
   it('a message a webhook stored is not recovered again', async () => {
     const c = await connectedNumber();
     const { messageSid } = await world.sim.deliverInbound({ to: c.number, from: customer, body: 'hello' });
-    await until(
-      () => messagesOf(c.connectionId),
-      (m) => m.length === 1,
-    );
+    await vi.waitFor(async () => {
+      const m = await messagesOf(c.connectionId);
+      expect(m).toHaveLength(1);
+      return m;
+    }, STORED);
     const synced = await sync(c.org.owner.cookie, c.connectionId);
     expect(synced.data).toMatchObject({ inboundRecovered: 0, statusesUpdated: 0 });
     expect((await eventsOf(c.connectionId, messageSid)).map((e) => e.source)).toEqual(['webhook']);
@@ -165,10 +160,11 @@ describe('whatsapp.connections.sync', () => {
     for (let i = 1; i <= 5; i++) sids.push(await writesUnheard(c, { body: `message ${i}` }));
     const synced = await sync(c.org.admin.cookie, c.connectionId);
     expect(synced.data).toMatchObject({ inboundRecovered: 5 });
-    const stored = await until(
-      () => messagesOf(c.connectionId),
-      (m) => m.length === 5,
-    );
+    const stored = await vi.waitFor(async () => {
+      const m = await messagesOf(c.connectionId);
+      expect(m).toHaveLength(5);
+      return m;
+    }, STORED);
     expect(stored.map((m) => m.message_sid).sort()).toEqual([...sids].sort());
     const pages = world.sim.apiRequests().filter((r) => r.operationId === 'ListMessage');
     expect(pages.length).toBeGreaterThanOrEqual(3);
@@ -189,10 +185,11 @@ describe('whatsapp.connections.sync', () => {
       ],
     });
     expect((await sync(c.org.admin.cookie, c.connectionId)).data).toMatchObject({ inboundRecovered: 1 });
-    const [stored] = await until(
-      () => messagesOf(c.connectionId),
-      (m) => m.length === 1,
-    );
+    const [stored] = await vi.waitFor(async () => {
+      const m = await messagesOf(c.connectionId);
+      expect(m).toHaveLength(1);
+      return m;
+    }, STORED);
     const mediaSids = world.sim.message(sid)!.media.map((m) => m.sid);
     expect(stored!.media).toEqual([
       {
@@ -251,10 +248,10 @@ describe('whatsapp.connections.sync', () => {
       ],
       'reconciliation',
     );
-    await until(
-      () => eventsOf(c.connectionId, sent.messageSid!),
-      (e) => e.some((x) => x.message_status === 'sending' && x.status === 'processed'),
-    );
+    await vi.waitFor(async () => {
+      const e = await eventsOf(c.connectionId, sent.messageSid!);
+      expect(e).toContainEqual(expect.objectContaining({ message_status: 'sending', status: 'processed' }));
+    }, STORED);
     expect((await world.shown(c.org.admin.cookie, c.connectionId, sent.id)).status).toBe('read');
   });
 
@@ -336,10 +333,11 @@ describe('in the background, with no action but the change itself', () => {
       c.org.admin.cookie,
     );
     expect(on.error).toBeUndefined();
-    const stored = await until(
-      () => messagesOf(c.connectionId),
-      (m) => m.length === 1,
-    );
+    const stored = await vi.waitFor(async () => {
+      const m = await messagesOf(c.connectionId);
+      expect(m).toHaveLength(1);
+      return m;
+    }, STORED);
     expect(stored[0]).toMatchObject({ message_sid: sid, body: 'anyone there?' });
   });
 
@@ -353,10 +351,11 @@ describe('in the background, with no action but the change itself', () => {
       c.org.owner.cookie,
     );
     expect(updated.error).toBeUndefined();
-    const stored = await until(
-      () => messagesOf(c.connectionId),
-      (m) => m.length === 1,
-    );
+    const stored = await vi.waitFor(async () => {
+      const m = await messagesOf(c.connectionId);
+      expect(m).toHaveLength(1);
+      return m;
+    }, STORED);
     expect(stored[0]).toMatchObject({ message_sid: sid });
     expect((await eventsOf(c.connectionId, sid)).map((e) => e.source)).toEqual(['reconciliation']);
   });

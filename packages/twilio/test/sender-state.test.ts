@@ -190,11 +190,13 @@ describe('the control routes check what they are given', () => {
     const a = await control('PATCH', `/accounts/${account.accountSid}/senders/${sender.sid}`, {
       status: 'OFFLINE',
     });
+    // A change that would show (null to a URL), so that a PATCH applied despite the 404 is seen.
     const b = await control('PATCH', `/accounts/${account.accountSid}/incoming-numbers/${number.sid}`, {
-      smsUrl: null,
+      smsUrl: 'https://elsewhere.test/sms',
     });
     expect([a.statusCode, b.statusCode]).toEqual([404, 404]);
     expect(twilioSim.sim.senders.get(sender.sid)?.status).toBe('ONLINE');
+    expect(twilioSim.sim.incomingNumbers.get(number.sid)?.smsUrl).toBeNull();
   });
 });
 

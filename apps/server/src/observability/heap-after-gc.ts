@@ -1,5 +1,15 @@
-import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { constants, type PerformanceEntry, PerformanceObserver } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
+
+/**
+ * Whether a `gc` performance entry is a full (mark-compact, "major") collection: only
+ * those leave the heap holding just what is live. A scavenge (minor), incremental or
+ * weak-callback entry runs while older garbage is still in the heap.
+ */
+export function isFullCollection(entry: PerformanceEntry | { detail?: unknown }): boolean {
+  const detail = 'detail' in entry ? (entry.detail as { kind?: number } | null | undefined) : undefined;
+  return detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR;
+}
 
 /**
  * The V8 heap in use just after the latest full (mark-compact) collection: the live
@@ -14,8 +24,7 @@ export class HeapAfterFullGc {
   bytes: number | undefined;
   private readonly observer = new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
-      if ((entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR)
-        this.bytes = getHeapStatistics().used_heap_size;
+      if (isFullCollection(entry)) this.bytes = getHeapStatistics().used_heap_size;
     }
   });
 
