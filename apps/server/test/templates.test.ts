@@ -279,6 +279,38 @@ describe('templates and the 24-hour window', () => {
       expect(contentListCalls() - before).toBe(1);
     });
 
+    it('a template send reads its connection once and, on a template-list cache miss, its secret once', async () => {
+      // A connection of its own, so its template list is not cached yet.
+      const number = '+14155550110';
+      const own = world.twilioAccount(number);
+      const ownId = await world.connect(acme.owner.cookie, own, number);
+      const template = world.sim.addTemplate(own.sid, orderReady);
+      // Every statement the server runs about this connection, through postgres.js's own
+      // debug hook (set on the pool's options, which its connections read per query).
+      const client = world.server.db.$client;
+      const statements: string[] = [];
+      const debugBefore = client.options.debug;
+      client.options.debug = (_connection, query, parameters) => {
+        if (parameters.includes(ownId)) statements.push(query);
+      };
+      let sent: Awaited<ReturnType<typeof world.send>>;
+      try {
+        // Held at Twilio: no status callback reads the connection meanwhile.
+        sent = await world.sendHeld(acme.member.cookie, {
+          connectionId: ownId,
+          to: freshCustomer(),
+          template: { contentSid: template.sid, variables: { 1: 'Ada', 2: 'B-1' } },
+        });
+      } finally {
+        client.options.debug = debugBefore;
+      }
+      expect(sent.error).toBeUndefined();
+      const connectionReads = statements.filter((q) => /from "twilio_whatsapp_connections"/.test(q));
+      const secretReads = connectionReads.filter((q) => q.includes('"twilio_auth_token_hash"'));
+      expect(secretReads).toHaveLength(1);
+      expect(connectionReads.length - secretReads.length).toBe(1);
+    });
+
     it('a window that closes between opening the conversation and sending ends as a failed message with 63016, sendable as a template', async () => {
       const customer = freshCustomer();
       // Our history shows them writing 23 h 59 min ago; at Twilio their message is a
