@@ -9,6 +9,7 @@ import {
 import {
   type Database,
   isMessageStatus,
+  queueOutboundMessage,
   type TwilioWhatsappMessage,
   type Tx,
   twilioWhatsappMessages,
@@ -89,24 +90,24 @@ export async function sendWhatsappMessage({
   const { connection, queued } = await asUser(services.db, sender, async (tx) => {
     const connection = template?.connection ?? (await freeTextConnection(tx, message));
     // Exactly what the insert policy allows a member: outbound, queued, no SID yet, sent by themself.
-    const [queued] = await tx
-      .insert(m)
-      .values({
-        organizationId: connection.organizationId,
-        connectionId: connection.id,
-        direction: 'outbound',
-        fromNumber: whatsappAddress(connection.whatsappNumber),
-        toNumber: message.to,
-        // For a template: the text the customer reads, so the history shows it.
-        body: content.body || null,
-        media: content.mediaUrls.map((url) => ({ url, contentType: null })),
-        contentSid: content.template?.contentSid ?? null,
-        contentVariables: content.template?.variables ?? null,
-        status: 'queued',
-        sentBy: sender.userId,
-      })
-      .returning();
-    return { connection, queued: queued as TwilioWhatsappMessage };
+    // Queued only while the connection is still connected and not paused at this
+    // statement: a template send read it before its template check, which may wait on Twilio.
+    const queued = await queueOutboundMessage(tx, {
+      organizationId: connection.organizationId,
+      connectionId: connection.id,
+      direction: 'outbound',
+      fromNumber: whatsappAddress(connection.whatsappNumber),
+      toNumber: message.to,
+      // For a template: the text the customer reads, so the history shows it.
+      body: content.body || null,
+      media: content.mediaUrls.map((url) => ({ url, contentType: null })),
+      contentSid: content.template?.contentSid ?? null,
+      contentVariables: content.template?.variables ?? null,
+      status: 'queued',
+      sentBy: sender.userId,
+    });
+    if (!queued) throw await whyNotSendable(tx, connection.id);
+    return { connection, queued };
   });
   const credentials = template?.credentials ?? credentialsOnce(services, connection);
 
@@ -189,6 +190,21 @@ async function freeTextConnection(tx: Tx, message: OutgoingMessage): Promise<Con
 function usableForSending(connection: ConnectionRow): void {
   if (connection.disconnectedAt) throw new ConnectionDisconnectedError();
   if (!connection.isActive) throw new ConnectionPausedError();
+}
+
+/**
+ * The error for a send its connection refused at queuing time (paused or disconnected
+ * since it was read): the same a send on a connection read that way gets. Read again
+ * only on this path. Should it be sendable again by now (resumed in between), it was
+ * paused when the message would have been queued.
+ */
+async function whyNotSendable(tx: Tx, connectionId: string): Promise<Error> {
+  try {
+    usableForSending(await findConnection(tx, connectionId));
+  } catch (error) {
+    return error as Error;
+  }
+  return new ConnectionPausedError();
 }
 
 export const MAYBE_DELIVERED =
