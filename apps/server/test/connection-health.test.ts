@@ -327,6 +327,25 @@ describe('whatsapp.connections.health against the Twilio simulator', () => {
       );
     });
 
+    it("an admin (not the owner) is offered Repair; a member is refused it with adminProcedure's sentence", async () => {
+      const { account, connection } = await connected();
+      const admin = await acme.addPerson('admin');
+      const member = await acme.addPerson('member');
+      await atTwilio(`/accounts/${account.accountSid}/senders/${account.senderSid}`, {
+        webhook: { callbackUrl: 'https://someone-else.example/hook' },
+      });
+      expect((await healthOf(admin, connection.id)).summary.sentence).toBe(
+        "Twilio no longer sends this number's messages to us: Repair.",
+      );
+      const refused = await member.mutation('whatsapp.connections.configureWebhooks', { id: connection.id });
+      expect(refused.error).toMatchObject({
+        code: 'FORBIDDEN',
+        message: 'Only owners and admins of your organization can do this. Ask one of them.',
+      });
+      const repaired = await admin.mutation('whatsapp.connections.configureWebhooks', { id: connection.id });
+      expect(repaired.error).toBeUndefined();
+    });
+
     it("another organization's connection is NOT_FOUND, for members and owners alike", async () => {
       const { connection } = await connected();
       const rival = await signUpOrganization(server, 'Rival');

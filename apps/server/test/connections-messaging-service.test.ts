@@ -299,6 +299,42 @@ describe('connecting a Messaging Service', () => {
     });
   });
 
+  it("a disconnected number that is a service's first sender is taken back when the service is connected (same row, history kept)", async () => {
+    const { account, numbers, service } = accountWithService();
+    const { data: number } = await connect(acme, {
+      accountSid: account.sid,
+      authToken: account.authToken,
+      whatsappNumber: numbers[0],
+    });
+    expect(
+      (await acme.mutation<DisconnectResult>('whatsapp.connections.delete', { id: number.id }, { origin }))
+        .error,
+    ).toBeUndefined();
+    const input = {
+      kind: 'messaging_service',
+      accountSid: account.sid,
+      authToken: account.authToken,
+      messagingServiceSid: service.sid,
+    };
+    // Another organization may not take it: that history is this one's.
+    expect((await connect(globex, input)).error?.message).toBe(
+      `${numbers[0]} was connected to another organization, which keeps its message history. It can be connected here once an owner there deletes that history.`,
+    );
+    const again = await connect(acme, input);
+    expect(again.error).toBeUndefined();
+    expect(again.data.id).toBe(number.id);
+    const [row] = await withServiceRole(server.db, (tx) =>
+      tx.select().from(connections).where(eq(connections.id, number.id)),
+    );
+    expect(row).toMatchObject({
+      whatsappNumber: numbers[0],
+      messagingServiceSid: service.sid,
+      messagingServiceSenders: [...numbers],
+      disconnectedAt: null,
+      isActive: true,
+    });
+  });
+
   it('the same service cannot be connected twice', async () => {
     const { account, service } = accountWithService();
     const input = {

@@ -1,7 +1,7 @@
 import type { WhatsappConversation, WhatsappMessage, WhatsappTemplate } from '@app/contracts';
 import { twilioWhatsappMessages, withServiceRole } from '@app/db';
 import { eq } from 'drizzle-orm';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Account, SENDER, useMessagingWorld } from './messages-world.ts';
 
 const HOUR = 60 * 60 * 1000;
@@ -277,6 +277,114 @@ describe('templates and the 24-hour window', () => {
       expect(res.error?.data.code).toBe('BAD_REQUEST');
       // Twilio's answer of a moment ago is final: no second read to double-check it.
       expect(contentListCalls() - before).toBe(1);
+    });
+
+    it('a template send reads its connection once and, on a template-list cache miss, its secret once', async () => {
+      // A connection of its own, so its template list is not cached yet.
+      const number = '+14155550110';
+      const own = world.twilioAccount(number);
+      const ownId = await world.connect(acme.owner.cookie, own, number);
+      const template = world.sim.addTemplate(own.sid, orderReady);
+      // Every statement the server runs about this connection, through postgres.js's own
+      // debug hook (set on the pool's options, which its connections read per query).
+      const client = world.server.db.$client;
+      const statements: string[] = [];
+      const debugBefore = client.options.debug;
+      client.options.debug = (_connection, query, parameters) => {
+        if (parameters.includes(ownId)) statements.push(query);
+      };
+      let sent: Awaited<ReturnType<typeof world.send>>;
+      try {
+        // Held at Twilio: no status callback reads the connection meanwhile.
+        sent = await world.sendHeld(acme.member.cookie, {
+          connectionId: ownId,
+          to: freshCustomer(),
+          template: { contentSid: template.sid, variables: { 1: 'Ada', 2: 'B-1' } },
+        });
+      } finally {
+        client.options.debug = debugBefore;
+      }
+      expect(sent.error).toBeUndefined();
+      const naming = statements.filter((q) => /from "twilio_whatsapp_connections"/.test(q));
+      // The statement queuing the message only checks, in its `where exists`, that the
+      // connection is still connected and not paused; it reads nothing of it back.
+      const queuing = naming.filter((q) => /^\s*insert into "twilio_whatsapp_messages"/.test(q));
+      expect(queuing).toHaveLength(1);
+      expect(queuing[0]).toMatch(/where exists \(select 1 from "twilio_whatsapp_connections"/);
+      const connectionReads = naming.filter((q) => !queuing.includes(q));
+      expect(connectionReads.every((q) => /^\s*select /.test(q))).toBe(true);
+      const secretReads = connectionReads.filter((q) => q.includes('"twilio_auth_token_hash"'));
+      expect(secretReads).toHaveLength(1);
+      expect(connectionReads.length - secretReads.length).toBe(1);
+    });
+
+    describe('a connection paused or disconnected while its template is being checked', () => {
+      const PAUSED =
+        'Sending from this WhatsApp number is paused. An owner or admin can resume it with "Resume sending" in Settings > WhatsApp.';
+      const DISCONNECTED =
+        'This WhatsApp number is disconnected: its Auth Token was erased. An owner or admin can connect it again in Settings > WhatsApp; its history continues.';
+      const cases = [
+        {
+          change: 'paused',
+          number: '+14155550111',
+          expected: PAUSED,
+          act: (id: string) =>
+            world.trpc(
+              'mutation',
+              'whatsapp.connections.setActive',
+              { id, isActive: false },
+              acme.owner.cookie,
+            ),
+        },
+        {
+          change: 'disconnected',
+          number: '+14155550112',
+          expected: DISCONNECTED,
+          act: (id: string) =>
+            world.trpc('mutation', 'whatsapp.connections.delete', { id }, acme.owner.cookie),
+        },
+      ] as const;
+
+      it.each(cases)(
+        '$change: the send is refused as such, nothing is queued and Twilio is not asked to send',
+        async ({ number, expected, act }) => {
+          // A connection of its own, so its template list is not cached: the check asks Twilio.
+          const own = world.twilioAccount(number);
+          const ownId = await world.connect(acme.owner.cookie, own, number);
+          const template = world.sim.addTemplate(own.sid, orderReady);
+          const listsBefore = contentListCalls();
+          const sendsBefore = createMessageCalls();
+          // Twilio's Content API takes its time (under the adapter's timeout)...
+          world.sim.injectFault({
+            operationId: 'ListContentAndApprovals',
+            accountSid: own.sid,
+            delayMs: 1_000,
+          });
+          const sending = world.send(acme.member.cookie, {
+            connectionId: ownId,
+            to: freshCustomer(),
+            template: { contentSid: template.sid, variables: { 1: 'Ada', 2: 'B-1' } },
+          });
+          // ...and while the template is being checked, an owner pauses or disconnects the number.
+          await vi.waitFor(() => expect(contentListCalls()).toBeGreaterThan(listsBefore), {
+            timeout: 5_000,
+            interval: 5,
+          });
+          const changed = await act(ownId);
+          expect(changed.error).toBeUndefined();
+
+          const sent = await sending;
+          expect(sent.error?.data.code).toBe('PRECONDITION_FAILED');
+          expect(sent.error?.message).toBe(expected);
+          // The template list was still being read when the change landed.
+          expect(contentListCalls() - listsBefore).toBe(1);
+          const queued = await withServiceRole(world.server.db, (tx) =>
+            tx.select().from(twilioWhatsappMessages).where(eq(twilioWhatsappMessages.connectionId, ownId)),
+          );
+          expect(queued).toEqual([]);
+          expect(createMessageCalls()).toBe(sendsBefore);
+        },
+      );
     });
 
     it('a window that closes between opening the conversation and sending ends as a failed message with 63016, sendable as a template', async () => {

@@ -19,7 +19,7 @@ import {
 // The delivery log's statistics: deliveries counted per connection, minute and
 // verdict, and the last refused deliveries of each connection. The intake writes
 // them in one statement every few seconds (flushDeliveryLog, as service_role);
-// admins read them through RLS (countDeliveriesByVerdict, lastRefusedDelivery,
+// admins read them through RLS (countDeliveriesByVerdict, lastRefusedRuns,
 // listRefusedDeliveries, with the user's transaction).
 
 /** Refused deliveries kept per connection; older ones are pruned. */
@@ -170,10 +170,7 @@ export interface RefusedRun {
 
 /**
  * The latest run of refused deliveries of `verdict` (badSignature by default) for a
- * connection, or null if none is kept: "Twilio's requests have failed the signature
- * check since 10:42". A run is bounded by accepted or repeated deliveries, which are
- * counted per minute, so its bounds are exact to the minute. Its first delivery may
- * have been pruned from the last 50; the per-minute counts then give its minute.
+ * connection, or null if none is kept (lastRefusedRuns for one verdict).
  * Run in the user's transaction (RLS: admins of the organization).
  */
 export async function lastRefusedDelivery(
@@ -181,7 +178,30 @@ export async function lastRefusedDelivery(
   connectionId: string,
   verdict: RefusedVerdict = 'badSignature',
 ): Promise<RefusedRun | null> {
+  return (await lastRefusedRuns(tx, connectionId, [verdict]))[verdict] ?? null;
+}
+
+/**
+ * The latest run of refused deliveries of each of `verdicts` for a connection, in ONE
+ * statement: "Twilio's requests have failed the signature check since 10:42". A
+ * verdict with nothing kept is absent from the answer. A run is bounded by accepted or
+ * repeated deliveries, which are counted per minute, so its bounds are exact to the
+ * minute. Its first delivery may have been pruned from the last 50; the per-minute
+ * counts then give its minute. Run in the user's transaction (RLS: admins of the
+ * organization) or as the service role.
+ */
+export async function lastRefusedRuns<V extends RefusedVerdict>(
+  tx: Tx,
+  connectionId: string,
+  verdicts: readonly V[],
+): Promise<Partial<Record<V, RefusedRun>>> {
+  if (verdicts.length === 0) return {};
+  const wanted = sql.join(
+    verdicts.map((v) => sql`${v}`),
+    sql`, `,
+  );
   const rows = await tx.execute<{
+    verdict: V;
     firstAt: string;
     lastAt: string;
     sourceIp: string | null;
@@ -189,35 +209,24 @@ export async function lastRefusedDelivery(
     ongoing: boolean;
   }>(sql`
     with latest as (
-      select ${refused.receivedAt} as received_at, ${refused.sourceIp} as source_ip, ${refused.reason} as reason
-      from ${refused}
-      where ${refused.connectionId} = ${connectionId} and ${refused.verdict} = ${verdict}
-      order by ${refused.receivedAt} desc, ${refused.id} desc
-      limit 1
-    ), good_before as (
-      -- The last minute with a good delivery before the latest refused one's minute.
-      select max(${counts.minute}) as minute from ${counts}, latest
-      where ${counts.connectionId} = ${connectionId}
-        and ${counts.verdict} in ('accepted', 'repeated')
-        and ${counts.minute} < date_trunc('minute', latest.received_at)
-    ), firsts as (
-      select
-        (select min(${refused.receivedAt}) from ${refused}, good_before
-         where ${refused.connectionId} = ${connectionId} and ${refused.verdict} = ${verdict}
-           and (good_before.minute is null or ${refused.receivedAt} >= good_before.minute + interval '1 minute'))
-          as listed,
-        (select min(${counts.minute}) from ${counts}, good_before
-         where ${counts.connectionId} = ${connectionId} and ${counts.verdict} = ${verdict}
-           and (good_before.minute is null or ${counts.minute} > good_before.minute))
-          as counted
+      select w.verdict, l.received_at, l.source_ip, l.reason
+      from unnest(array[${wanted}]::text[]) as w(verdict)
+      cross join lateral (
+        select ${refused.receivedAt} as received_at, ${refused.sourceIp} as source_ip, ${refused.reason} as reason
+        from ${refused}
+        where ${refused.connectionId} = ${connectionId} and ${refused.verdict} = w.verdict
+        order by ${refused.receivedAt} desc, ${refused.id} desc
+        limit 1
+      ) l
     )
     select
+      latest.verdict,
       -- The listed delivery's exact time, unless the counts show the run began in an
       -- earlier minute (its first deliveries pruned from the list): then that minute.
       -- listed is never null: latest itself is in it (good_before is a minute start
       -- before latest's minute, so latest falls at or after the minute following it).
-      (select case when counted < date_trunc('minute', listed) then counted else listed end
-       from firsts) as "firstAt",
+      case when firsts.counted < date_trunc('minute', firsts.listed) then firsts.counted else firsts.listed end
+        as "firstAt",
       latest.received_at as "lastAt",
       latest.source_ip as "sourceIp",
       latest.reason as reason,
@@ -228,18 +237,37 @@ export async function lastRefusedDelivery(
           and ${counts.minute} > date_trunc('minute', latest.received_at)
       ) as ongoing
     from latest
+    cross join lateral (
+      -- The last minute with a good delivery before the latest refused one's minute.
+      select max(${counts.minute}) as minute from ${counts}
+      where ${counts.connectionId} = ${connectionId}
+        and ${counts.verdict} in ('accepted', 'repeated')
+        and ${counts.minute} < date_trunc('minute', latest.received_at)
+    ) good_before
+    cross join lateral (
+      select
+        (select min(${refused.receivedAt}) from ${refused}
+         where ${refused.connectionId} = ${connectionId} and ${refused.verdict} = latest.verdict
+           and (good_before.minute is null or ${refused.receivedAt} >= good_before.minute + interval '1 minute'))
+          as listed,
+        (select min(${counts.minute}) from ${counts}
+         where ${counts.connectionId} = ${connectionId} and ${counts.verdict} = latest.verdict
+           and (good_before.minute is null or ${counts.minute} > good_before.minute))
+          as counted
+    ) firsts
   `);
-  const [row] = rows;
-  if (!row) return null;
-  const lastAt = new Date(row.lastAt);
-  return {
-    verdict,
-    firstAt: new Date(row.firstAt),
-    lastAt,
-    sourceIp: row.sourceIp,
-    reason: row.reason,
-    ongoing: row.ongoing,
-  };
+  const runs: Partial<Record<V, RefusedRun>> = {};
+  for (const row of rows) {
+    runs[row.verdict] = {
+      verdict: row.verdict,
+      firstAt: new Date(row.firstAt),
+      lastAt: new Date(row.lastAt),
+      sourceIp: row.sourceIp,
+      reason: row.reason,
+      ongoing: row.ongoing,
+    };
+  }
+  return runs;
 }
 
 /** A kept refused delivery, as the log lists it. */

@@ -360,3 +360,4 @@ export type TwilioWhatsappConnection = typeof twilioWhatsappConnections.$inferSe
 export type NewTwilioWhatsappConnection = typeof twilioWhatsappConnections.$inferInsert;
 export type TwilioWhatsappWebhookEvent = typeof twilioWhatsappWebhookEvents.$inferSelect;
 export type TwilioWhatsappMessage = typeof twilioWhatsappMessages.$inferSelect;
+export type NewTwilioWhatsappMessage = typeof twilioWhatsappMessages.$inferInsert;

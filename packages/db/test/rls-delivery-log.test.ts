@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Tx } from '../src/client.ts';
 import {
   countDeliveriesByVerdict,
   flushDeliveryLog,
   lastRefusedDelivery,
+  lastRefusedRuns,
   listRefusedDeliveries,
 } from '../src/delivery-log.ts';
 import {
@@ -280,6 +281,75 @@ describe('lastRefusedDelivery', () => {
     );
     const run = await actAs(database.db, world, 'admin of A', (tx) => lastRefusedDelivery(tx, id));
     expect(run?.firstAt.getTime()).toBe(minute(-45));
+  });
+});
+
+describe('lastRefusedRuns', () => {
+  it('reads the last run of each verdict in one statement, each as lastRefusedDelivery reads it', async () => {
+    const id = await newConnectionOfB();
+    const at = (offsetMinutes: number, seconds = 0) => minute(offsetMinutes) + seconds * 1000;
+    const refusal = (verdict: 'badSignature' | 'missingSignature', ms: number) => ({
+      connectionId: id,
+      receivedMs: ms,
+      eventType: 'status' as const,
+      verdict,
+      sourceIp: verdict === 'badSignature' ? '198.51.100.3' : null,
+      reason: verdict,
+    });
+    // Missing signatures from -40 (its first minute pruned from the list: counted only)
+    // to -25, then a good delivery at -20; bad signatures from -10 to -2, still going on.
+    await flushDeliveryLog(
+      database.db.$client,
+      [
+        { connectionId: id, minuteMs: at(-40), verdict: 'missingSignature', count: 4 },
+        { connectionId: id, minuteMs: at(-25), verdict: 'missingSignature', count: 1 },
+        { connectionId: id, minuteMs: at(-20), verdict: 'accepted', count: 2 },
+        { connectionId: id, minuteMs: at(-10), verdict: 'badSignature', count: 1 },
+        { connectionId: id, minuteMs: at(-2), verdict: 'badSignature', count: 1 },
+      ],
+      [
+        refusal('missingSignature', at(-25, 9)),
+        refusal('badSignature', at(-10, 12)),
+        refusal('badSignature', at(-2, 40)),
+      ],
+    );
+
+    const { runs, statements } = await actAs(database.db, world, 'user of B', async (tx) => {
+      const execute = vi.spyOn(tx, 'execute');
+      const runs = await lastRefusedRuns(tx, id, ['badSignature', 'missingSignature', 'unknownConnection']);
+      return { runs, statements: execute.mock.calls.length };
+    });
+    expect(statements).toBe(1);
+    expect(runs).toEqual({
+      badSignature: {
+        verdict: 'badSignature',
+        firstAt: new Date(at(-10, 12)),
+        lastAt: new Date(at(-2, 40)),
+        sourceIp: '198.51.100.3',
+        reason: 'badSignature',
+        ongoing: true,
+      },
+      missingSignature: {
+        verdict: 'missingSignature',
+        firstAt: new Date(at(-40)),
+        lastAt: new Date(at(-25, 9)),
+        sourceIp: null,
+        reason: 'missingSignature',
+        ongoing: false,
+      },
+    });
+    // The same runs, verdict by verdict; nothing kept is null.
+    for (const verdict of ['badSignature', 'missingSignature'] as const) {
+      expect(
+        await actAs(database.db, world, 'user of B', (tx) => lastRefusedDelivery(tx, id, verdict)),
+      ).toEqual(runs[verdict]);
+    }
+    // Another organization's admin sees no run at all.
+    expect(
+      await actAs(database.db, world, 'admin of A', (tx) =>
+        lastRefusedRuns(tx, id, ['badSignature', 'missingSignature']),
+      ),
+    ).toEqual({});
   });
 });
 

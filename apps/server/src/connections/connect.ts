@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ConnectionWriteResult, CreateConnectionValues } from '@app/contracts';
-import type { Tx } from '@app/db';
+import type { Database, Tx } from '@app/db';
 import type { ActingUser } from '../auth/acting-user.ts';
 import type { AppServices } from '../services.ts';
 import type { ConnectProgressRecorder } from './connect-progress.ts';
@@ -81,12 +81,15 @@ export async function connectWhatsapp(
     // Only once Twilio accepted the credentials: for the sandbox number (shared by
     // every account) the answer says whether that account is connected here, which
     // nobody without its Auth Token may learn.
-    const holder: NumberHolder | null = target.messagingService
-      ? await connectionHoldingService(services.db, target.messagingService.sid)
-      : await connectionHoldingNumber(services.db, target.whatsappNumber, input.accountSid);
+    const { holder, label } = target.messagingService
+      ? await serviceHolder(services.db, target.messagingService.sid, target, input.accountSid)
+      : {
+          holder: await connectionHoldingNumber(services.db, target.whatsappNumber, input.accountSid),
+          label: target.label,
+        };
     const ours = holder?.organizationId === user.organizationId;
-    if (holder && !holder.disconnected) throw alreadyConnected(target.label, ours);
-    if (holder && !ours) throw heldByAnotherHistory(target.label);
+    if (holder && !holder.disconnected) throw alreadyConnected(label, ours);
+    if (holder && !ours) throw heldByAnotherHistory(label);
 
     // Connected again in the same organization: the disconnected row comes back with
     // the new credentials, keeping its id, so its conversation and events continue.
@@ -137,4 +140,27 @@ export async function connectWhatsapp(
     : stored;
   if (webhooks.error) log.warn({ connectionId: stored.id }, 'connection stored; webhooks not configured');
   return { ...presentConnection(row, services.publicUrl), webhookError: webhooks.error };
+}
+
+/**
+ * The row a Messaging Service's connection takes over, and how to name it: the row of
+ * the service itself, or else a DISCONNECTED row holding the service's first sender (a
+ * number connected alone before, or another service with that first sender). Connecting
+ * the service takes that row back, history and all, just as connecting a number takes
+ * back a disconnected service row whose first sender it is; left alone it would only
+ * make the insert fail on the number's unique constraint. A connected row holding the
+ * number is still that constraint's to refuse.
+ */
+async function serviceHolder(
+  db: Database,
+  serviceSid: string,
+  target: Pick<ConnectTarget, 'whatsappNumber' | 'label'>,
+  accountSid: string,
+): Promise<{ holder: NumberHolder | null; label: string }> {
+  const byService = await connectionHoldingService(db, serviceSid);
+  if (byService) return { holder: byService, label: target.label };
+  const byNumber = await connectionHoldingNumber(db, target.whatsappNumber, accountSid);
+  return byNumber?.disconnected
+    ? { holder: byNumber, label: target.whatsappNumber }
+    : { holder: null, label: target.label };
 }

@@ -163,6 +163,22 @@ export async function storedCredentials(
   return credentialsOf(services, await storedSecret(services.db, row.id));
 }
 
+/**
+ * The stored credentials of `row`, read (and decrypted) on the first call only: one
+ * request that may need them at several steps (a template send: the template list on a
+ * cache miss, then the send) reads the secret once. Same errors as storedCredentials.
+ */
+export function credentialsOnce(
+  services: Pick<AppServices, 'vault' | 'db'>,
+  row: Pick<ConnectionRow, 'id'>,
+): () => Promise<TwilioCredentials> {
+  let read: Promise<TwilioCredentials> | undefined;
+  return () => {
+    read ??= storedCredentials(services, row);
+    return read;
+  };
+}
+
 /** The token of a secret read already (storedSecret), decrypted for one call. */
 export function credentialsOf(
   services: Pick<AppServices, 'vault'>,

@@ -1,7 +1,7 @@
 import type { ConnectionHealth, SenderHealth, TwilioReachability } from '@app/contracts';
 import {
   countDeliveriesByVerdict,
-  lastRefusedDelivery,
+  lastRefusedRuns,
   lastWebhookDeliveries,
   type RefusedRun,
   withServiceRole,
@@ -86,13 +86,11 @@ export async function checkConnectionHealth(
     withServiceRole(services.db, async (tx) => ({
       counts: await countDeliveriesByVerdict(tx, row.id, since),
       last: await lastWebhookDeliveries(tx, row.id),
-      signatureRuns: [
-        await lastRefusedDelivery(tx, row.id, 'badSignature'),
-        await lastRefusedDelivery(tx, row.id, 'missingSignature'),
-      ],
+      // Both signature verdicts' last runs, in one statement.
+      signatureRuns: await lastRefusedRuns(tx, row.id, ['badSignature', 'missingSignature']),
     })),
   ]);
-  const signatureFailingSince = failingSince(figures.signatureRuns, since);
+  const signatureFailingSince = failingSince(Object.values(figures.signatureRuns), since);
   const expected = webhookUrlsFor(services.publicUrl, row.id);
   const state = answer.reachability === 'ok' ? answer.state : null;
   const kind = senderOf(row).kind;
@@ -128,8 +126,8 @@ export async function checkConnectionHealth(
  * run (bad or missing signature) that is still going on, with a refusal in the window.
  * A run ended by a good delivery is history, not a present problem.
  */
-function failingSince(runs: readonly (RefusedRun | null)[], windowStart: Date): Date | null {
-  const ongoing = runs.filter((run): run is RefusedRun => run?.ongoing === true && run.lastAt >= windowStart);
+function failingSince(runs: readonly RefusedRun[], windowStart: Date): Date | null {
+  const ongoing = runs.filter((run) => run.ongoing && run.lastAt >= windowStart);
   if (ongoing.length === 0) return null;
   return new Date(Math.min(...ongoing.map((run) => run.firstAt.getTime())));
 }

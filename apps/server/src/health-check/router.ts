@@ -1,5 +1,6 @@
 import { connectionHealth, connectionIdInput } from '@app/contracts';
 import type { TRPCRouterRecord } from '@trpc/server';
+import { canManageConnections } from '../auth/acting-user.ts';
 import { findConnection } from '../connections/store.ts';
 import { protectedProcedure } from '../trpc/trpc.ts';
 import { checkConnectionHealth } from './check-health.ts';
@@ -16,7 +17,7 @@ export const healthCheckRouter = {
       // The caller's own read (RLS) proves the connection is theirs: another
       // organization's is NOT_FOUND, exactly like one that does not exist.
       const row = await ctx.asUser((tx) => findConnection(tx, input.id));
-      const canRepair = ctx.user.role === 'owner' || ctx.user.role === 'admin';
-      return checkConnectionHealth(ctx.services, row, { canRepair });
+      // Repair is adminProcedure's: offered to whom that procedure lets through.
+      return checkConnectionHealth(ctx.services, row, { canRepair: canManageConnections(ctx.user) });
     }),
 } satisfies TRPCRouterRecord;

@@ -2,22 +2,30 @@ import {
   bareWhatsappAddress,
   isTemplateSend,
   type SendMessage,
+  type TemplateSendMessage,
   type WhatsappMessage,
   whatsappAddress,
 } from '@app/contracts';
 import {
   type Database,
   isMessageStatus,
+  queueOutboundMessage,
   type TwilioWhatsappMessage,
+  type Tx,
   twilioWhatsappMessages,
   withServiceRole,
 } from '@app/db';
-import { type SentMessage, type TwilioAdapter, TwilioAdapterError } from '@app/twilio';
+import {
+  type SentMessage,
+  type TwilioAdapter,
+  TwilioAdapterError,
+  type TwilioCredentials,
+} from '@app/twilio';
 import { and, eq, isNull, or, sql } from 'drizzle-orm';
 import { type ActingUser, asUser } from '../auth/acting-user.ts';
-import { ConnectionPausedError } from '../connections/errors.ts';
-import { findConnectedConnection } from '../connections/store.ts';
-import { storedCredentials } from '../connections/twilio-access.ts';
+import { ConnectionDisconnectedError, ConnectionPausedError } from '../connections/errors.ts';
+import { type ConnectionRow, findConnection } from '../connections/store.ts';
+import { credentialsOnce } from '../connections/twilio-access.ts';
 import { TwilioRefusalError } from '../connections/twilio-errors.ts';
 import { webhookUrlsFor } from '../connections/webhook-urls.ts';
 import { DomainError } from '../domain-error.ts';
@@ -69,48 +77,43 @@ export async function sendWhatsappMessage({
   message: OutgoingMessage;
   log?: SendLogger | undefined;
 }): Promise<WhatsappMessage> {
-  // A template is checked against the account's templates (approved, exactly its
-  // variables) before anything is stored or sent; this also checks, under RLS,
-  // that the caller may use the connection.
-  const content: OutgoingContent = isTemplateSend(message)
-    ? templateContent(await resolveTemplate(services, sender, message.connectionId, message.template))
-    : { body: message.body, mediaUrls: message.mediaUrls, template: null };
+  // A template is checked (and the connection read for it) before anything is stored.
+  let template: CheckedTemplateSend | null = null;
+  let content: OutgoingContent;
+  if (isTemplateSend(message)) {
+    template = await checkTemplateSend(services, sender, message);
+    content = template.content;
+  } else {
+    content = { body: message.body, mediaUrls: message.mediaUrls, template: null };
+  }
 
   const { connection, queued } = await asUser(services.db, sender, async (tx) => {
-    const connection = await findConnectedConnection(tx, message.connectionId);
-    if (!connection.isActive) throw new ConnectionPausedError();
-    if (!content.template) {
-      // Free text reaches the customer only inside their 24-hour window; outside it
-      // Twilio would accept it and WhatsApp fail it (63016). Refused before Twilio is called.
-      const lastInbound = await lastInboundAt(tx, connection.id, message.to);
-      if (windowExpiresAt(lastInbound) === null) {
-        throw new CustomerWindowClosedError(bareWhatsappAddress(message.to), lastInbound);
-      }
-    }
+    const connection = template?.connection ?? (await freeTextConnection(tx, message));
     // Exactly what the insert policy allows a member: outbound, queued, no SID yet, sent by themself.
-    const [queued] = await tx
-      .insert(m)
-      .values({
-        organizationId: connection.organizationId,
-        connectionId: connection.id,
-        direction: 'outbound',
-        fromNumber: whatsappAddress(connection.whatsappNumber),
-        toNumber: message.to,
-        // For a template: the text the customer reads, so the history shows it.
-        body: content.body || null,
-        media: content.mediaUrls.map((url) => ({ url, contentType: null })),
-        contentSid: content.template?.contentSid ?? null,
-        contentVariables: content.template?.variables ?? null,
-        status: 'queued',
-        sentBy: sender.userId,
-      })
-      .returning();
-    return { connection, queued: queued as TwilioWhatsappMessage };
+    // Queued only while the connection is still connected and not paused at this
+    // statement: a template send read it before its template check, which may wait on Twilio.
+    const queued = await queueOutboundMessage(tx, {
+      organizationId: connection.organizationId,
+      connectionId: connection.id,
+      direction: 'outbound',
+      fromNumber: whatsappAddress(connection.whatsappNumber),
+      toNumber: message.to,
+      // For a template: the text the customer reads, so the history shows it.
+      body: content.body || null,
+      media: content.mediaUrls.map((url) => ({ url, contentType: null })),
+      contentSid: content.template?.contentSid ?? null,
+      contentVariables: content.template?.variables ?? null,
+      status: 'queued',
+      sentBy: sender.userId,
+    });
+    if (!queued) throw await whyNotSendable(tx, connection.id);
+    return { connection, queued };
   });
+  const credentials = template?.credentials ?? credentialsOnce(services, connection);
 
   let sent: SentMessage;
   try {
-    sent = await services.twilio.sendMessage(await storedCredentials(services, connection), {
+    sent = await services.twilio.sendMessage(await credentials(), {
       from: connection.whatsappNumber,
       // A Messaging Service connection sends through the service: Twilio picks the sender.
       ...(connection.messagingServiceSid === null
@@ -140,6 +143,68 @@ export async function sendWhatsappMessage({
   // Twilio accepted it: the person must not be told it failed. The row keeps
   // status queued without a SID until the status callbacks adopt it.
   return toMessageOutput({ ...queued, ...answerFields(sent), statusUpdatedAt: new Date() });
+}
+
+/** A checked template send: its connection (the sender's own RLS read), content and credentials. */
+interface CheckedTemplateSend {
+  connection: ConnectionRow;
+  content: OutgoingContent;
+  /** The connection's credentials, read at most once for the whole send. */
+  credentials: () => Promise<TwilioCredentials>;
+}
+
+/**
+ * A template send, checked against the account's templates (approved, exactly its
+ * variables) before anything is stored or sent. The connection is read once, as the
+ * sender under RLS (NOT_FOUND when it is not theirs), and serves both the check and
+ * the send; so is its secret (the template list needs it on a cache miss).
+ */
+async function checkTemplateSend(
+  services: MessagingServices,
+  sender: ActingUser,
+  message: TemplateSendMessage,
+): Promise<CheckedTemplateSend> {
+  const connection = await asUser(services.db, sender, (tx) => findConnection(tx, message.connectionId));
+  const credentials = credentialsOnce(services, connection);
+  const content = templateContent(await resolveTemplate(services, connection, message.template, credentials));
+  usableForSending(connection);
+  return { connection, content, credentials };
+}
+
+/**
+ * The connection of a free-text send, read in the transaction that queues it. Free
+ * text reaches the customer only inside their 24-hour window; outside it Twilio would
+ * accept it and WhatsApp fail it (63016). Refused before Twilio is called.
+ */
+async function freeTextConnection(tx: Tx, message: OutgoingMessage): Promise<ConnectionRow> {
+  const connection = await findConnection(tx, message.connectionId);
+  usableForSending(connection);
+  const lastInbound = await lastInboundAt(tx, connection.id, message.to);
+  if (windowExpiresAt(lastInbound) === null) {
+    throw new CustomerWindowClosedError(bareWhatsappAddress(message.to), lastInbound);
+  }
+  return connection;
+}
+
+/** Its token is erased once disconnected; paused, it receives but does not send. */
+function usableForSending(connection: ConnectionRow): void {
+  if (connection.disconnectedAt) throw new ConnectionDisconnectedError();
+  if (!connection.isActive) throw new ConnectionPausedError();
+}
+
+/**
+ * The error for a send its connection refused at queuing time (paused or disconnected
+ * since it was read): the same a send on a connection read that way gets. Read again
+ * only on this path. Should it be sendable again by now (resumed in between), it was
+ * paused when the message would have been queued.
+ */
+async function whyNotSendable(tx: Tx, connectionId: string): Promise<Error> {
+  try {
+    usableForSending(await findConnection(tx, connectionId));
+  } catch (error) {
+    return error as Error;
+  }
+  return new ConnectionPausedError();
 }
 
 export const MAYBE_DELIVERED =

@@ -1,9 +1,9 @@
 import type { WhatsappTemplate } from '@app/contracts';
 import type { Database } from '@app/db';
-import type { TwilioAdapter } from '@app/twilio';
+import type { TwilioAdapter, TwilioCredentials } from '@app/twilio';
 import { type ActingUser, asUser } from '../auth/acting-user.ts';
 import { type ConnectionRow, findConnection } from '../connections/store.ts';
-import { storedCredentials } from '../connections/twilio-access.ts';
+import { credentialsOnce } from '../connections/twilio-access.ts';
 import { asTwilioRefusal } from '../connections/twilio-errors.ts';
 import type { CredentialVault } from '../vault/credential-vault.ts';
 import { presentTemplate } from './present-template.ts';
@@ -35,24 +35,28 @@ export async function listTemplates({
 }): Promise<WhatsappTemplate[]> {
   // Not visible under RLS (another organization's, or gone): ConnectionNotFoundError.
   const connection = await asUser(services.db, user, (tx) => findConnection(tx, connectionId));
-  return (await templatesOf(services, connection, refresh)).templates;
+  return (await templatesOf(services, connection, refresh, credentialsOnce(services, connection))).templates;
 }
 
-/** The connection's templates, from the cache unless `refresh`; `fromCache` says which. */
+/**
+ * The connection's templates, from the cache unless `refresh`; `fromCache` says which.
+ * `credentials` is asked only when Twilio is.
+ */
 async function templatesOf(
   services: TemplateServices,
   connection: ConnectionRow,
   refresh: boolean,
+  credentials: () => Promise<TwilioCredentials>,
 ): Promise<{ templates: WhatsappTemplate[]; fromCache: boolean }> {
   const cache = templateCacheOf(services);
   if (!refresh) {
     const cached = cache.get(connection.id, connection.twilioAccountSid);
     if (cached) return { templates: cached, fromCache: true };
   }
-  const credentials = await storedCredentials(services, connection);
+  const account = await credentials();
   let templates: WhatsappTemplate[];
   try {
-    templates = (await services.twilio.listTemplates(credentials)).map(presentTemplate);
+    templates = (await services.twilio.listTemplates(account)).map(presentTemplate);
   } catch (error) {
     throw asTwilioRefusal(error, 'sync');
   }
@@ -62,19 +66,19 @@ async function templatesOf(
 
 /**
  * One template of the connection, for a send: from the cache when it has it,
- * otherwise read again (a template created or approved a moment ago).
+ * otherwise read again (a template created or approved a moment ago). `connection`
+ * comes from the sender's own RLS read; `credentials` are the send's, read once.
  */
 export async function findTemplate(
   services: TemplateServices,
-  user: ActingUser,
-  connectionId: string,
+  connection: ConnectionRow,
   contentSid: string,
+  credentials: () => Promise<TwilioCredentials>,
 ): Promise<WhatsappTemplate | undefined> {
-  const connection = await asUser(services.db, user, (tx) => findConnection(tx, connectionId));
-  const first = await templatesOf(services, connection, false);
+  const first = await templatesOf(services, connection, false, credentials);
   const found = first.templates.find((t) => t.sid === contentSid);
   // Twilio's answer of a moment ago is final; a cached one may predate an approval.
   if (found?.selectable || !first.fromCache) return found;
-  const fresh = await templatesOf(services, connection, true);
+  const fresh = await templatesOf(services, connection, true, credentials);
   return fresh.templates.find((t) => t.sid === contentSid);
 }

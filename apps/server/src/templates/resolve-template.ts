@@ -1,5 +1,6 @@
 import type { TemplateSend, WhatsappTemplate } from '@app/contracts';
-import type { ActingUser } from '../auth/acting-user.ts';
+import type { TwilioCredentials } from '@app/twilio';
+import type { ConnectionRow } from '../connections/store.ts';
 import { TemplateNotApprovedError, TemplateNotFoundError, TemplateVariablesError } from './errors.ts';
 import { findTemplate, type TemplateServices } from './list-templates.ts';
 import { fillPlaceholders } from './present-template.ts';
@@ -19,14 +20,15 @@ export interface ResolvedTemplate {
  * content_variables parameter, the Template's default placeholder values are
  * used", CreateMessage's ContentVariables in Twilio's API description) and fail
  * an unknown one, so both are refused here, before anything is stored or sent.
+ * `connection` is the sender's own RLS read of it; `credentials` the send's, read once.
  */
 export async function resolveTemplate(
   services: TemplateServices,
-  user: ActingUser,
-  connectionId: string,
+  connection: ConnectionRow,
   send: TemplateSend,
+  credentials: () => Promise<TwilioCredentials>,
 ): Promise<ResolvedTemplate> {
-  const template = await findTemplate(services, user, connectionId, send.contentSid);
+  const template = await findTemplate(services, connection, send.contentSid, credentials);
   if (!template) throw new TemplateNotFoundError();
   if (!template.selectable) {
     throw new TemplateNotApprovedError(

@@ -1,7 +1,7 @@
 import type { Tx } from '@app/db';
 import { initTRPC, TRPCError } from '@trpc/server';
 import { ZodError, z } from 'zod';
-import { asUser } from '../auth/acting-user.ts';
+import { asUser, canManageConnections } from '../auth/acting-user.ts';
 import { DomainError, type DomainErrorKind } from '../domain-error.ts';
 import type { Context } from './context.ts';
 import { asTRPCError } from './domain-errors.ts';
@@ -107,12 +107,9 @@ export const protectedProcedure = publicProcedure.use(async ({ ctx, next }) => {
   return next({ ctx: { ...ctx, user, asUser: asSignedInUser } });
 });
 
-/**
- * Owners and admins only. Mirrors the "Admins can manage …" policies; RLS stays
- * the backstop if a check here is ever wrong.
- */
+/** Owners and admins only (canManageConnections). */
 export const adminProcedure = protectedProcedure.use(({ ctx, next }) => {
-  if (ctx.user.role !== 'owner' && ctx.user.role !== 'admin') {
+  if (!canManageConnections(ctx.user)) {
     throw new TRPCError({
       code: 'FORBIDDEN',
       message: 'Only owners and admins of your organization can do this. Ask one of them.',
