@@ -233,7 +233,12 @@ async function scrape(base: string): Promise<Map<string, number>> {
  * interval (an idle process reads 10 ms): the delay is what lies beyond it.
  */
 async function eventLoopP99(bases: string[]): Promise<number | null> {
-  const values = (await Promise.all(bases.map(scrape)))
+  return worstEventLoopDelayMs(await Promise.all(bases.map(scrape)));
+}
+
+/** The worst event-loop delay p99 (ms, beyond the sampling interval) among scrapes; null if none has it. */
+function worstEventLoopDelayMs(scrapes: Map<string, number>[]): number | null {
+  const values = scrapes
     .map((s) => s.get('nodejs_eventloop_lag_p99_seconds'))
     .filter((v): v is number => v !== undefined && Number.isFinite(v));
   return values.length === 0 ? null : eventLoopDelayMs(Math.max(...values));
@@ -497,7 +502,8 @@ async function runSoak(
   // soak's event-loop figure is the worst of the samples' (each covers its interval).
   const loadStart = Date.now();
   const samples: MemorySample[] = [];
-  const loopP99s: number[] = [];
+  // Every scrape, kept for the worst event-loop delay among them.
+  const scrapes: Map<string, number>[] = [];
   const sample = async () => {
     const atS = (Date.now() - loadStart) / 1000;
     const metrics = await Promise.all(bases.map(scrape));
@@ -510,9 +516,8 @@ async function runSoak(
         liveHeapBytes: m.get('twilio_process_heap_used_after_full_gc_bytes') ?? null,
         workerLiveHeapBytes: m.get('twilio_webhook_worker_thread_heap_used_after_full_gc_bytes') ?? null,
       });
-      const loop = m.get('nodejs_eventloop_lag_p99_seconds');
-      if (loop !== undefined && Number.isFinite(loop)) loopP99s.push(loop);
     });
+    scrapes.push(...metrics);
   };
   const sampler = setInterval(() => void sample(), SOAK_SAMPLE_S * 1000);
   const r = await driveOpen(url, bases, SOAK_RATE, seconds, true).finally(() => clearInterval(sampler));
@@ -526,19 +531,13 @@ async function runSoak(
   const sizesEnd = await tableSizes(sql);
   const lag = await lagOf(sql, sql`message_sid like ${`SM${r.prefix}%`}`);
   const read = (m: Map<string, number>, name: string) => m.get(name) ?? null;
-  const loop = [
-    ...loopP99s,
-    ...metricsEnd
-      .map((m) => m.get('nodejs_eventloop_lag_p99_seconds'))
-      .filter((v): v is number => v !== undefined && Number.isFinite(v)),
-  ];
   return {
     ...openRow('product', SOAK_RATE, r),
     mode: 'soak',
     seconds,
     lagP50Ms: lag.p50,
     lagP99Ms: lag.p99,
-    eventLoopP99Ms: loop.length === 0 ? null : eventLoopDelayMs(Math.max(...loop)),
+    eventLoopP99Ms: worstEventLoopDelayMs([...scrapes, ...metricsEnd]),
     memory: products.map((p, i) => ({
       port: p.port,
       rssStartBytes: read(metricsStart[i]!, 'process_resident_memory_bytes'),
