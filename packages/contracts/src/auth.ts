@@ -35,3 +35,12 @@ export type SignInInput = z.input<typeof signInInput>;
 export const orgRoles = ['owner', 'admin', 'member'] as const;
 export const orgRole = z.enum(orgRoles);
 export type OrgRole = z.infer<typeof orgRole>;
+
+/**
+ * Owners and admins manage the organization's connections: the server lets only them
+ * through (adminProcedure) and offers them Repair; the settings screen shows them the
+ * forms. Mirrors the "Admins can manage …" policies; RLS stays the backstop.
+ */
+export function canManageConnections(user: { role: OrgRole }): boolean {
+  return user.role === 'owner' || user.role === 'admin';
+}

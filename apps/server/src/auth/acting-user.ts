@@ -9,15 +9,6 @@ export interface ActingUser {
   role: OrgRole;
 }
 
-/**
- * Owners and admins manage the organization's connections (adminProcedure lets only
- * them through; the health check offers them Repair). Mirrors the "Admins can manage …"
- * policies; RLS stays the backstop if this is ever wrong.
- */
-export function canManageConnections(user: Pick<ActingUser, 'role'>): boolean {
-  return user.role === 'owner' || user.role === 'admin';
-}
-
 /** Runs `fn` in one transaction as `user`, under row-level security. */
 export function asUser<T>(
   db: Database,

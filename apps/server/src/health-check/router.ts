@@ -1,6 +1,5 @@
-import { connectionHealth, connectionIdInput } from '@app/contracts';
+import { canManageConnections, connectionHealth, connectionIdInput } from '@app/contracts';
 import type { TRPCRouterRecord } from '@trpc/server';
-import { canManageConnections } from '../auth/acting-user.ts';
 import { findConnection } from '../connections/store.ts';
 import { protectedProcedure } from '../trpc/trpc.ts';
 import { checkConnectionHealth } from './check-health.ts';

@@ -1,7 +1,8 @@
+import { canManageConnections } from '@app/contracts';
 import type { Tx } from '@app/db';
 import { initTRPC, TRPCError } from '@trpc/server';
 import { ZodError, z } from 'zod';
-import { asUser, canManageConnections } from '../auth/acting-user.ts';
+import { asUser } from '../auth/acting-user.ts';
 import { DomainError, type DomainErrorKind } from '../domain-error.ts';
 import type { Context } from './context.ts';
 import { asTRPCError } from './domain-errors.ts';

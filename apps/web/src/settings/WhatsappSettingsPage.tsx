@@ -1,4 +1,4 @@
-import type { ConnectionWriteResult } from '@app/contracts';
+import { type ConnectionWriteResult, canManageConnections } from '@app/contracts';
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { type Me, useTRPC } from '../lib/trpc.ts';
@@ -12,7 +12,7 @@ import { WhatsappEmptyState } from './WhatsappEmptyState.tsx';
 /** Settings -> WhatsApp: connect a number, look after it, watch its webhooks arrive. */
 export default function WhatsappSettingsPage({ user }: { user: Me }) {
   const trpc = useTRPC();
-  const canManage = user.role === 'owner' || user.role === 'admin';
+  const canManage = canManageConnections(user);
   const connections = useQuery(trpc.whatsapp.connections.list.queryOptions());
   const [showForm, setShowForm] = useState(false);
   const [result, setResult] = useState<string | null>(null);

@@ -1,6 +1,5 @@
-import { orgRoles } from '@app/contracts';
 import { describe, expect, it } from 'vitest';
-import { canManageConnections } from '../src/auth/acting-user.ts';
+import { canManageConnections, orgRoles } from '../src/auth.ts';
 
 describe('canManageConnections', () => {
   it('owners and admins manage connections; members do not', () => {
