@@ -1,11 +1,9 @@
-import { getTableColumns, is, SQL, sql } from 'drizzle-orm';
-import type { Tx } from './client.ts';
+import { sql } from 'drizzle-orm';
 import { bare, preparedStatement, type Queryable } from './prepared.ts';
 import {
   twilioWhatsappConnections as connections,
   type MessageStatus,
   twilioWhatsappMessages as messages,
-  type NewTwilioWhatsappMessage,
   type TwilioWhatsappMessage,
 } from './schema.ts';
 
@@ -278,41 +276,4 @@ export const UNCONFIRMED_SEND_MESSAGE = 'Twilio did not confirm this message; it
  */
 export async function failUnconfirmedSends(on: Queryable): Promise<number> {
   return (await failUnconfirmed(on, { message: UNCONFIRMED_SEND_MESSAGE })).count;
-}
-
-/**
- * Queues an outbound message (as `tx`'s user, under row-level security) only if its
- * connection is, at that statement, still connected and not paused: one
- * `insert … select … where exists`, so a pause or a disconnect committed after the
- * caller last read the connection (a template send checks its template first, which
- * may wait on Twilio) is not overtaken. Null when the connection refused it; the
- * caller tells which way from the connection.
- */
-export async function queueOutboundMessage(
-  tx: Tx,
-  row: NewTwilioWhatsappMessage,
-): Promise<TwilioWhatsappMessage | null> {
-  // Every insertable column, in the table's order (what Drizzle lists for an insert
-  // from a select): the given value, else the column's default, else null.
-  const values = Object.entries(getTableColumns(messages))
-    // (A generated column would be left out of Drizzle's list: this table has none.)
-    .filter(([, column]) => column.generated === undefined)
-    .map(([key, column]) => {
-      const value = row[key as keyof NewTwilioWhatsappMessage];
-      if (value !== undefined) return sql`${sql.param(value, column)}::${sql.raw(column.getSQLType())}`;
-      if (is(column.default, SQL)) return column.default;
-      if (column.default !== undefined) return sql.param(column.default, column);
-      if (column.defaultFn) return sql.param(column.defaultFn(), column);
-      return sql`null`;
-    });
-  const [queued] = await tx
-    .insert(messages)
-    .select(
-      sql`select ${sql.join(values, sql`, `)}
-          where exists (select 1 from ${connections}
-                        where ${connections.id} = ${row.connectionId}
-                          and ${connections.disconnectedAt} is null and ${connections.isActive})`,
-    )
-    .returning();
-  return queued ?? null;
 }

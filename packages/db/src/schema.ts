@@ -360,4 +360,3 @@ export type TwilioWhatsappConnection = typeof twilioWhatsappConnections.$inferSe
 export type NewTwilioWhatsappConnection = typeof twilioWhatsappConnections.$inferInsert;
 export type TwilioWhatsappWebhookEvent = typeof twilioWhatsappWebhookEvents.$inferSelect;
 export type TwilioWhatsappMessage = typeof twilioWhatsappMessages.$inferSelect;
-export type NewTwilioWhatsappMessage = typeof twilioWhatsappMessages.$inferInsert;

@@ -9,7 +9,6 @@ import {
 import {
   type Database,
   isMessageStatus,
-  queueOutboundMessage,
   type TwilioWhatsappMessage,
   type Tx,
   twilioWhatsappMessages,
@@ -88,26 +87,30 @@ export async function sendWhatsappMessage({
   }
 
   const { connection, queued } = await asUser(services.db, sender, async (tx) => {
-    const connection = template?.connection ?? (await freeTextConnection(tx, message));
+    // Read in the transaction that queues the message, free text or template: a pause
+    // or a disconnect committed while a template was checked (which may wait on
+    // Twilio) is seen here, before anything is queued.
+    const connection = await sendableConnection(tx, message.connectionId);
+    if (!template) await checkCustomerWindow(tx, connection.id, message.to);
     // Exactly what the insert policy allows a member: outbound, queued, no SID yet, sent by themself.
-    // Queued only while the connection is still connected and not paused at this
-    // statement: a template send read it before its template check, which may wait on Twilio.
-    const queued = await queueOutboundMessage(tx, {
-      organizationId: connection.organizationId,
-      connectionId: connection.id,
-      direction: 'outbound',
-      fromNumber: whatsappAddress(connection.whatsappNumber),
-      toNumber: message.to,
-      // For a template: the text the customer reads, so the history shows it.
-      body: content.body || null,
-      media: content.mediaUrls.map((url) => ({ url, contentType: null })),
-      contentSid: content.template?.contentSid ?? null,
-      contentVariables: content.template?.variables ?? null,
-      status: 'queued',
-      sentBy: sender.userId,
-    });
-    if (!queued) throw await whyNotSendable(tx, connection.id);
-    return { connection, queued };
+    const [queued] = await tx
+      .insert(m)
+      .values({
+        organizationId: connection.organizationId,
+        connectionId: connection.id,
+        direction: 'outbound',
+        fromNumber: whatsappAddress(connection.whatsappNumber),
+        toNumber: message.to,
+        // For a template: the text the customer reads, so the history shows it.
+        body: content.body || null,
+        media: content.mediaUrls.map((url) => ({ url, contentType: null })),
+        contentSid: content.template?.contentSid ?? null,
+        contentVariables: content.template?.variables ?? null,
+        status: 'queued',
+        sentBy: sender.userId,
+      })
+      .returning();
+    return { connection, queued: queued as TwilioWhatsappMessage };
   });
   const credentials = template?.credentials ?? credentialsOnce(services, connection);
 
@@ -145,7 +148,7 @@ export async function sendWhatsappMessage({
   return toMessageOutput({ ...queued, ...answerFields(sent), statusUpdatedAt: new Date() });
 }
 
-/** A checked template send: its connection (the sender's own RLS read), content and credentials. */
+/** A checked template send: the connection it was checked with (the sender's own RLS read; the send re-reads it where it queues), content and credentials. */
 interface CheckedTemplateSend {
   connection: ConnectionRow;
   content: OutgoingContent;
@@ -155,9 +158,9 @@ interface CheckedTemplateSend {
 
 /**
  * A template send, checked against the account's templates (approved, exactly its
- * variables) before anything is stored or sent. The connection is read once, as the
- * sender under RLS (NOT_FOUND when it is not theirs), and serves both the check and
- * the send; so is its secret (the template list needs it on a cache miss).
+ * variables) before anything is stored or sent. The connection is read as the sender
+ * under RLS (NOT_FOUND when it is not theirs); its secret is read at most once for the
+ * check (the template list needs it on a cache miss) and the send.
  */
 async function checkTemplateSend(
   services: MessagingServices,
@@ -165,46 +168,34 @@ async function checkTemplateSend(
   message: TemplateSendMessage,
 ): Promise<CheckedTemplateSend> {
   const connection = await asUser(services.db, sender, (tx) => findConnection(tx, message.connectionId));
+  // Paused or disconnected: refused before Twilio is asked for the templates.
+  usableForSending(connection);
   const credentials = credentialsOnce(services, connection);
   const content = templateContent(await resolveTemplate(services, connection, message.template, credentials));
-  usableForSending(connection);
   return { connection, content, credentials };
 }
 
-/**
- * The connection of a free-text send, read in the transaction that queues it. Free
- * text reaches the customer only inside their 24-hour window; outside it Twilio would
- * accept it and WhatsApp fail it (63016). Refused before Twilio is called.
- */
-async function freeTextConnection(tx: Tx, message: OutgoingMessage): Promise<ConnectionRow> {
-  const connection = await findConnection(tx, message.connectionId);
+/** The connection, if it may send: its token is erased once disconnected; paused, it receives but does not send. */
+async function sendableConnection(tx: Tx, connectionId: string): Promise<ConnectionRow> {
+  const connection = await findConnection(tx, connectionId);
   usableForSending(connection);
-  const lastInbound = await lastInboundAt(tx, connection.id, message.to);
-  if (windowExpiresAt(lastInbound) === null) {
-    throw new CustomerWindowClosedError(bareWhatsappAddress(message.to), lastInbound);
-  }
   return connection;
 }
 
-/** Its token is erased once disconnected; paused, it receives but does not send. */
 function usableForSending(connection: ConnectionRow): void {
   if (connection.disconnectedAt) throw new ConnectionDisconnectedError();
   if (!connection.isActive) throw new ConnectionPausedError();
 }
 
 /**
- * The error for a send its connection refused at queuing time (paused or disconnected
- * since it was read): the same a send on a connection read that way gets. Read again
- * only on this path. Should it be sendable again by now (resumed in between), it was
- * paused when the message would have been queued.
+ * Free text reaches the customer only inside their 24-hour window; outside it Twilio
+ * would accept it and WhatsApp fail it (63016). Refused before Twilio is called.
  */
-async function whyNotSendable(tx: Tx, connectionId: string): Promise<Error> {
-  try {
-    usableForSending(await findConnection(tx, connectionId));
-  } catch (error) {
-    return error as Error;
+async function checkCustomerWindow(tx: Tx, connectionId: string, to: string): Promise<void> {
+  const lastInbound = await lastInboundAt(tx, connectionId, to);
+  if (windowExpiresAt(lastInbound) === null) {
+    throw new CustomerWindowClosedError(bareWhatsappAddress(to), lastInbound);
   }
-  return new ConnectionPausedError();
 }
 
 export const MAYBE_DELIVERED =
