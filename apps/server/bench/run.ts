@@ -73,9 +73,8 @@ interface DriveResult {
 /** drive-open.mjs's figures (open loop); latencies from each request's scheduled time. */
 interface OpenResult extends DriveResult {
   prefix: string;
-  /** The MessageSid prefix of the warm-up's requests, and how many were sent. */
+  /** The MessageSid prefix of the warm-up's requests. */
   warmupPrefix: string;
-  warmupSent: number;
   max_ms: number | null;
   late: number;
   send_delay_p99_ms: number | null;
@@ -444,8 +443,9 @@ async function productFigures(sql: postgres.Sql, bases: string[], r: OpenResult,
   await waitForDrained(sql);
   const wal = await walTotals(sql);
   const lag = await lagOf(sql, sql`message_sid like ${`SM${r.prefix}%`}`);
-  // The WAL covers the warm-up's events too.
-  const events = lag.n + r.warmupSent;
+  // The WAL covers the warm-up's stored events too.
+  const warmup = await lagOf(sql, sql`message_sid like ${`SM${r.warmupPrefix}%`}`);
+  const events = lag.n + warmup.n;
   const perEvent = (after: number, before: number) => (events === 0 ? null : (after - before) / events);
   return {
     eventLoopP99Ms,
