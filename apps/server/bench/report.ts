@@ -2,7 +2,7 @@
 // loop), the soak's summary, and the same rows as JSON (BENCH_JSON).
 import { writeFileSync } from 'node:fs';
 
-export type Target = 'product' | 'comparator' | 'null server';
+export type Target = 'product' | 'comparator' | 'null server' | 'commit floor';
 export type Mode = 'closed-distinct' | 'closed-repeated' | 'open';
 
 /** One measured row; the product's rows also carry its event-loop delay and processing lag. */

@@ -5,6 +5,8 @@
 //   product     this server (`src/main.ts`, separate processes) on embedded PostgreSQL
 //   comparator  Express + twilio.webhook() + one INSERT per request (express-baseline.mjs)
 //   null        reads the body and answers: the load generator's ceiling (null-server.mjs)
+//   floor       reads the body and answers after a group commit of its MessageSid, nothing
+//               else: the cheapest durable answer on this machine (bench/floor-server.mjs)
 //
 // Closed loop: drive.mjs (autocannon, 64 connections, 10 s): distinct MessageSids, then
 // one repeated MessageSid (DUP=1). Open loop: drive-open.mjs sends at each fixed rate
@@ -47,7 +49,13 @@ const SOAK_SECONDS = settings.BENCH_SOAK_SECONDS;
 const SOAK_RATE = 1000;
 /** How often the soak reads every process's memory. */
 const SOAK_SAMPLE_S = 30;
-const ONLY = settings.BENCH_ONLY === 'null' ? 'null server' : settings.BENCH_ONLY;
+const targetNames = {
+  product: 'product',
+  comparator: 'comparator',
+  null: 'null server',
+  floor: 'commit floor',
+} as const satisfies Record<string, Target>;
+const ONLY: Target | undefined = settings.BENCH_ONLY && targetNames[settings.BENCH_ONLY];
 const serverDir = path.resolve(import.meta.dirname, '..');
 const benchDir = path.join(serverDir, '.bench');
 const comparatorsSource = path.resolve(
@@ -103,8 +111,10 @@ function prepareComparators() {
   ]) {
     copyFileSync(path.join(comparatorsSource, f), path.join(comparatorsDir, f));
   }
-  // Our own driver runs beside them, with their node_modules (twilio).
-  copyFileSync(path.join(import.meta.dirname, 'drive-open.mjs'), path.join(comparatorsDir, 'drive-open.mjs'));
+  // Our own driver and commit floor run beside them, with their node_modules (twilio, postgres).
+  for (const f of ['drive-open.mjs', 'floor-server.mjs']) {
+    copyFileSync(path.join(import.meta.dirname, f), path.join(comparatorsDir, f));
+  }
   const lockHash = createHash('sha256')
     .update(readFileSync(path.join(comparatorsDir, 'package-lock.json')))
     .digest('hex');
@@ -254,9 +264,11 @@ async function main() {
   try {
     const productDb = pg.url.replace(/\/postgres$/, '/product');
     const comparatorDb = pg.url.replace(/\/postgres$/, '/comparator');
+    const floorDb = pg.url.replace(/\/postgres$/, '/floor');
     const admin = postgres(pg.url, { max: 1, onnotice: () => {} });
     await admin.unsafe('create database product');
     await admin.unsafe('create database comparator');
+    await admin.unsafe('create database floor');
     await admin.end();
     await applyMigrations(productDb);
 
@@ -306,6 +318,8 @@ async function main() {
     }
     const comparatorPort = await freePort();
     const nullPort = await freePort();
+    const floorPort = await freePort();
+    const floorBase = `http://127.0.0.1:${floorPort}`;
     const comparatorBase = `http://127.0.0.1:${comparatorPort}`;
     const nullBase = `http://127.0.0.1:${nullPort}`;
     const comparator = start('comparator', ['express-baseline.mjs'], comparatorsDir, {
@@ -315,9 +329,14 @@ async function main() {
       PORT: String(comparatorPort),
     });
     const nullServer = start('null', ['null-server.mjs'], comparatorsDir, { PORT: String(nullPort) });
+    const floor = start('floor', ['floor-server.mjs'], comparatorsDir, {
+      DATABASE_URL: floorDb,
+      PORT: String(floorPort),
+    });
     for (const p of products) await waitForHttp(`${p.base}/healthz`, p.child);
     await waitForHttp(comparatorBase, comparator);
     await waitForHttp(nullBase, nullServer);
+    await waitForHttp(floorBase, floor);
 
     const productBases = products.map((p) => p.base);
     // `url`: the public URL (signed for, and the closed loop's); `sendTo`: the servers behind it.
@@ -325,6 +344,7 @@ async function main() {
       { target: 'product' as const, url: `${publicBase}${webhookPath}`, sendTo: productBases },
       { target: 'comparator' as const, url: `${comparatorBase}${webhookPath}`, sendTo: [comparatorBase] },
       { target: 'null server' as const, url: `${nullBase}${webhookPath}`, sendTo: [nullBase] },
+      { target: 'commit floor' as const, url: `${floorBase}${webhookPath}`, sendTo: [floorBase] },
     ].filter((t) => !ONLY || ONLY === t.target);
     const countEvents = async () =>
       (await sql<{ n: number }[]>`select count(*)::int as n from twilio_whatsapp_webhook_events`)[0]!.n;

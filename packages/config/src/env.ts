@@ -100,10 +100,12 @@ const envSchema = z.object({
    * repository when unset), e.g. for a checkout that is not beside it.
    */
   BENCH_COMPARATORS_DIR: optionalString,
-  /** `pnpm bench`: measure only this target (`product`, `comparator` or `null`); unset = all three. */
+  /** `pnpm bench`: measure only this target (`product`, `comparator`, `null` or `floor`); unset = all four. */
   BENCH_ONLY: optionalString.pipe(
     z
-      .enum(['product', 'comparator', 'null'], { message: 'BENCH_ONLY must be product, comparator or null' })
+      .enum(['product', 'comparator', 'null', 'floor'], {
+        message: 'BENCH_ONLY must be product, comparator, null or floor',
+      })
       .optional(),
   ),
   /** `pnpm bench`: `1`/`true` writes a CPU profile of the product to apps/server/.bench/prof. */

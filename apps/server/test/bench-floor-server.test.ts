@@ -1,0 +1,103 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import { childProcessEnv } from '@app/config';
+import { freePort } from '@app/db/testing';
+import { useTestDatabase } from '@app/db/vitest';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// The commit floor of `pnpm bench` (bench/floor-server.mjs): the yardstick for "how fast
+// can a durable answer be here". It is only a floor if it keeps the promise the product
+// keeps: every 200 follows the commit that holds its delivery, and deliveries that arrive
+// during a commit share the next one. Held back by a lock on its table, it must answer
+// nothing; released, every request is answered and stored, the later ones in one transaction.
+
+const database = useTestDatabase();
+const script = path.resolve(import.meta.dirname, '../bench/floor-server.mjs');
+let child: ChildProcess;
+let base: string;
+let sql: postgres.Sql;
+
+beforeAll(async () => {
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  child = spawn(process.execPath, [script], {
+    env: childProcessEnv({ DATABASE_URL: database.url, PORT: String(port) }),
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.on('data', (d: Buffer) => {
+      if (d.toString().includes('ready')) resolve();
+    });
+    child.on('exit', (code) => reject(new Error(`floor-server.mjs exited with ${code}`)));
+  });
+  sql = postgres(database.url, { max: 2, onnotice: () => {} });
+});
+
+afterAll(async () => {
+  child?.kill('SIGKILL');
+  await sql?.end();
+});
+
+const deliver = (sid: string) =>
+  fetch(`${base}/webhooks/twilio/whatsapp/x`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ MessageSid: sid, Body: 'hello' }).toString(),
+  });
+
+describe('floor-server.mjs', () => {
+  it('answers only after the commit, and groups what arrives meanwhile into one', async () => {
+    const sids = Array.from({ length: 12 }, (_, i) => `SMfloor${i}`);
+    const answered: string[] = [];
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // A transaction holding the table: the floor's INSERT waits behind it.
+    const holder = sql.begin(async (tx) => {
+      await tx`lock table floor_deliveries in access exclusive mode`;
+      await released;
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    const first = deliver(sids[0]!).then((res) => {
+      answered.push(sids[0]!);
+      return res;
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    const rest = sids.slice(1).map((sid) =>
+      deliver(sid).then((res) => {
+        answered.push(sid);
+        return res;
+      }),
+    );
+    // The same delivery twice while held: one row, both answered 200.
+    const again = deliver(sids[5]!);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(answered).toEqual([]);
+
+    release();
+    await holder;
+    const statuses = (await Promise.all([first, ...rest, again])).map((r) => r.status);
+    expect(statuses).toEqual(Array(sids.length + 1).fill(200));
+
+    const rows = await sql<{ sid: string; xid: string }[]>`
+      select message_sid as sid, xmin::text as xid from floor_deliveries order by message_sid`;
+    expect(rows.map((r) => r.sid).sort()).toEqual([...sids].sort());
+    const xidOf = (sid: string) => rows.find((r) => r.sid === sid)!.xid;
+    // The first went alone; the eleven that came during its commit share the next one.
+    expect(new Set(sids.slice(1).map(xidOf)).size).toBe(1);
+    expect(xidOf(sids[0]!)).not.toBe(xidOf(sids[1]!));
+  });
+
+  it('refuses a delivery without MessageSid with a 400 and stores nothing', async () => {
+    const before = (await sql<{ n: number }[]>`select count(*)::int as n from floor_deliveries`)[0]!.n;
+    const res = await fetch(`${base}/webhooks/twilio/whatsapp/x`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'Body=hello',
+    });
+    expect(res.status).toBe(400);
+    expect((await sql<{ n: number }[]>`select count(*)::int as n from floor_deliveries`)[0]!.n).toBe(before);
+  });
+});
