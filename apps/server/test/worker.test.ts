@@ -119,6 +119,19 @@ describe('inbound messages', () => {
     const [event] = await eventsOf(sid);
     expect(event).toMatchObject({ status: 'processed', attempts: 1 });
   });
+
+  it("are dated when stored even if the signed payload carries a DateCreated (only reconciliation's events carry Twilio's time)", async () => {
+    const c = await seedConnection(server.sql, server.vault);
+    const sid = newMessageSid('SM');
+    const before = Date.now();
+    // Twilio's inbound webhook has no DateCreated; whoever holds the token could add one
+    // to move the message (and its 24-hour window) back in time.
+    await deliver(inboundPath(c.id), inboundParams(sid, { DateCreated: '2020-01-01T00:00:00.000Z' }), c);
+    await drainWorker(server.app);
+    const [m] = await server.sql<{ created_at: string }[]>`
+      select created_at::text from twilio_whatsapp_messages where message_sid = ${sid}`;
+    expect(new Date(m!.created_at).getTime()).toBeGreaterThanOrEqual(before - 1000);
+  });
 });
 
 describe('status callbacks', () => {

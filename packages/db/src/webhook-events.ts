@@ -117,7 +117,7 @@ export async function insertWebhookEvents(
 /** A claimed event: what the worker needs to apply it. */
 export type ClaimedWebhookEvent = Pick<
   TwilioWhatsappWebhookEvent,
-  'id' | 'connectionId' | 'eventType' | 'messageSid' | 'messageStatus' | 'payload' | 'attempts'
+  'id' | 'connectionId' | 'eventType' | 'messageSid' | 'messageStatus' | 'payload' | 'attempts' | 'source'
 > & {
   /** created_at as epoch milliseconds (a number whatever the pool's date parsing). */
   createdMs: number;
@@ -128,7 +128,7 @@ export function claimDueWebhookEventsQuery(limit: number | SQLWrapper): SQL {
   return sql`
     select ${events.id}, ${events.connectionId} as "connectionId", ${events.eventType} as "eventType",
            ${events.messageSid} as "messageSid", ${events.messageStatus} as "messageStatus",
-           ${events.payload}, ${events.attempts},
+           ${events.payload}, ${events.attempts}, ${events.source},
            (extract(epoch from ${events.createdAt}) * 1000)::float8 as "createdMs"
     from ${events}
     where ${events.status} = 'pending' and ${events.nextAttemptAt} <= now()

@@ -48,7 +48,7 @@ export async function applyWebhookEvent(
 export async function applyInboundMessages(on: Queryable, events: readonly ClaimedWebhookEvent[]) {
   await insertInboundMessages(
     on,
-    events.map((e) => inboundMessage(e.connectionId, e.messageSid, e.payload)),
+    events.map((e) => inboundMessage(e.connectionId, e.messageSid, e.payload, e.source)),
   );
 }
 

@@ -1,4 +1,4 @@
-import type { InboundMessage, MessageMedia } from '@app/db';
+import type { InboundMessage, MessageMedia, WebhookEventSource } from '@app/db';
 import { field, numberField, type WebhookPayload } from './payload.ts';
 
 const MAX_MEDIA = 100;
@@ -6,8 +6,10 @@ const MAX_MEDIA = 100;
 /**
  * When Twilio received the message (ISO 8601). Twilio's inbound webhook has no such
  * parameter; reconciliation adds it from the Message resource's `date_created`, so a
- * message read back late keeps the customer's time. Without it (every webhook) the
- * message is dated when stored, as before.
+ * message read back late keeps the customer's time. It is read from reconciled events
+ * only: a webhook's payload is whatever was signed, and a field Twilio never sends must
+ * not date a message (and so move its 24-hour window). A webhook's message is dated
+ * when stored.
  */
 export const RECEIVED_AT_FIELD = 'DateCreated';
 
@@ -18,12 +20,14 @@ export class UnusablePayloadError extends Error {
 
 /**
  * What an inbound WhatsApp webhook says: text, every media item, sender profile,
- * location, button. Throws UnusablePayloadError without From or To.
+ * location, button, and for a reconciled event when Twilio received it. Throws
+ * UnusablePayloadError without From or To.
  */
 export function inboundMessage(
   connectionId: string,
   messageSid: string,
   payload: WebhookPayload,
+  source: WebhookEventSource,
 ): InboundMessage {
   const from = field(payload, 'From');
   const to = field(payload, 'To');
@@ -56,7 +60,7 @@ export function inboundMessage(
     locationLabel: field(payload, 'Label'),
     buttonPayload: field(payload, 'ButtonPayload'),
     buttonText: field(payload, 'ButtonText'),
-    receivedAt: dateField(payload, RECEIVED_AT_FIELD),
+    receivedAt: source === 'reconciliation' ? dateField(payload, RECEIVED_AT_FIELD) : null,
   };
 }
 
