@@ -306,6 +306,20 @@ describe('connecting a Messaging Service', () => {
       authToken: account.authToken,
       whatsappNumber: numbers[0],
     });
+    // A message of the number's conversation, stored before it is disconnected.
+    const messageSid = 'SM0000000000000000000000000000b001';
+    await withServiceRole(server.db, (tx) =>
+      tx.insert(twilioWhatsappMessages).values({
+        organizationId: acmeOrganization.organizationId,
+        connectionId: number.id,
+        messageSid,
+        direction: 'inbound',
+        fromNumber: CUSTOMER,
+        toNumber: `whatsapp:${numbers[0]}`,
+        body: 'Hello before the service',
+        status: 'received',
+      }),
+    );
     expect(
       (await acme.mutation<DisconnectResult>('whatsapp.connections.delete', { id: number.id }, { origin }))
         .error,
@@ -333,6 +347,22 @@ describe('connecting a Messaging Service', () => {
       disconnectedAt: null,
       isActive: true,
     });
+    // Its history is kept: the message is still the same row's, and the organization reads it there.
+    const kept = await withServiceRole(server.db, (tx) =>
+      tx
+        .select({ connectionId: twilioWhatsappMessages.connectionId, body: twilioWhatsappMessages.body })
+        .from(twilioWhatsappMessages)
+        .where(eq(twilioWhatsappMessages.messageSid, messageSid)),
+    );
+    expect(kept).toEqual([{ connectionId: number.id, body: 'Hello before the service' }]);
+    const conversation = await acme.query<{ items: { messageSid: string; body: string }[] }>(
+      'whatsapp.messages.list',
+      { connectionId: number.id },
+    );
+    expect(conversation.error).toBeUndefined();
+    expect(conversation.data.items).toEqual([
+      expect.objectContaining({ messageSid, body: 'Hello before the service' }),
+    ]);
   });
 
   it('the same service cannot be connected twice', async () => {

@@ -313,6 +313,34 @@ describe('whatsapp.connections.sync', () => {
     );
     expect(row).toEqual({ last_reconciled_at: null, reconcile_lease_until: null });
   });
+
+  it('a stored token that no longer decrypts says to enter it again; Twilio is not asked, the window is not recorded', async () => {
+    const c = await connectedNumber();
+    // Flip one bit of the ciphertext's body (the envelope's fifth part).
+    const [stored] = await rows(
+      'select twilio_auth_token_hash from twilio_whatsapp_connections where id = $1',
+      c.connectionId,
+    );
+    const parts = String(stored?.twilio_auth_token_hash).split('.');
+    const body = Buffer.from(parts[4]!, 'base64url');
+    body[0] = body[0]! ^ 1;
+    parts[4] = body.toString('base64url');
+    await rows(
+      'update twilio_whatsapp_connections set twilio_auth_token_hash = $2 where id = $1',
+      c.connectionId,
+      parts.join('.'),
+    );
+    const before = world.sim.apiRequests().length;
+    const res = await sync(c.org.admin.cookie, c.connectionId);
+    expect(res.error?.data.code).toBe('PRECONDITION_FAILED');
+    expect(res.error?.message).toMatch(/Enter the Auth Token again/);
+    expect(world.sim.apiRequests().length).toBe(before);
+    const [row] = await rows(
+      'select last_reconciled_at, reconcile_lease_until from twilio_whatsapp_connections where id = $1',
+      c.connectionId,
+    );
+    expect(row).toEqual({ last_reconciled_at: null, reconcile_lease_until: null });
+  });
 });
 
 describe('in the background, with no action but the change itself', () => {

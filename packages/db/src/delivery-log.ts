@@ -169,19 +169,6 @@ export interface RefusedRun {
 }
 
 /**
- * The latest run of refused deliveries of `verdict` (badSignature by default) for a
- * connection, or null if none is kept (lastRefusedRuns for one verdict).
- * Run in the user's transaction (RLS: admins of the organization).
- */
-export async function lastRefusedDelivery(
-  tx: Tx,
-  connectionId: string,
-  verdict: RefusedVerdict = 'badSignature',
-): Promise<RefusedRun | null> {
-  return (await lastRefusedRuns(tx, connectionId, [verdict]))[verdict] ?? null;
-}
-
-/**
  * The latest run of refused deliveries of each of `verdicts` for a connection, in ONE
  * statement: "Twilio's requests have failed the signature check since 10:42". A
  * verdict with nothing kept is absent from the answer. A run is bounded by accepted or

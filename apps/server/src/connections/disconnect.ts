@@ -4,7 +4,8 @@ import type { AppServices } from '../services.ts';
 import { StoredTokenUnreadableError } from './errors.ts';
 import { senderOf } from './present.ts';
 import { type ConnectionRow, storedSecret } from './store.ts';
-import { credentialsOf, pointsHere } from './twilio-access.ts';
+import { credentialsOf } from './stored-token.ts';
+import { pointsHere } from './twilio-access.ts';
 import { webhookUrlsFor } from './webhook-urls.ts';
 
 // Disconnecting keeps the history: the Auth Token is erased, the row and its messages

@@ -7,13 +7,10 @@ import {
 } from '@app/twilio';
 import type { AppServices } from '../services.ts';
 import { CredentialDecryptionError } from '../vault/credential-vault.ts';
-import {
-  ConnectionDisconnectedError,
-  ConnectionNotFoundError,
-  StoredTokenUnreadableError,
-} from './errors.ts';
+import { ConnectionNotFoundError } from './errors.ts';
 import { senderOf } from './present.ts';
-import { type ConnectionRow, type StoredSecret, storedSecret } from './store.ts';
+import { type ConnectionRow, storedSecret } from './store.ts';
+import { credentialsOf } from './stored-token.ts';
 import { asTwilioRefusal } from './twilio-errors.ts';
 import { webhookUrlsFor } from './webhook-urls.ts';
 
@@ -177,24 +174,6 @@ export function credentialsOnce(
     read ??= storedCredentials(services, row);
     return read;
   };
-}
-
-/** The token of a secret read already (storedSecret), decrypted for one call. */
-export function credentialsOf(
-  services: Pick<AppServices, 'vault'>,
-  secret: StoredSecret | null,
-): TwilioCredentials {
-  if (!secret) throw new ConnectionNotFoundError();
-  if (secret.twilioAuthTokenHash === null) throw new ConnectionDisconnectedError();
-  try {
-    const authToken = services.vault.decrypt(secret.twilioAuthTokenHash, {
-      rowId: secret.id,
-      accountSid: secret.twilioAccountSid,
-    });
-    return { accountSid: secret.twilioAccountSid, authToken };
-  } catch (error) {
-    throw error instanceof CredentialDecryptionError ? new StoredTokenUnreadableError() : error;
-  }
 }
 
 /**

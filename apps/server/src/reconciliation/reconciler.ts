@@ -21,9 +21,10 @@ import {
   type TwilioMessage,
 } from '@app/twilio';
 import type { FastifyBaseLogger } from 'fastify';
-import { ConnectionNotFoundError, StoredTokenUnreadableError } from '../connections/errors.ts';
+import { ConnectionNotFoundError } from '../connections/errors.ts';
+import { credentialsOf } from '../connections/stored-token.ts';
 import { asTwilioRefusal } from '../connections/twilio-errors.ts';
-import { CredentialDecryptionError, type CredentialVault } from '../vault/credential-vault.ts';
+import type { CredentialVault } from '../vault/credential-vault.ts';
 import { ReconciliationBusyError } from './errors.ts';
 import { recoveredMessageEvent, recoveredStatusEvent } from './recovered-events.ts';
 
@@ -131,7 +132,7 @@ export class Reconciler {
     const fromMs = Math.max(sinceMs, toMs - MAX_WINDOW_MS);
     let completed = false;
     try {
-      const credentials = this.credentialsOf(taken);
+      const credentials = credentialsOf(this.deps, taken);
       const since = new Date(fromMs);
       const toUs: TwilioMessage[] = [];
       const fromUs: TwilioMessage[] = [];
@@ -291,7 +292,7 @@ export class Reconciler {
       if (!connection) continue;
       let credentials: TwilioCredentials;
       try {
-        credentials = this.credentialsOf(connection);
+        credentials = credentialsOf(this.deps, connection);
       } catch (error) {
         this.deps.log.warn({ connectionId, err: error }, 'status check: the stored token cannot be read');
         continue;
@@ -418,19 +419,6 @@ export class Reconciler {
           'reconciliation with Twilio failed; the next one reads the same window again',
         );
       }
-    }
-  }
-
-  /** The stored token, decrypted for this run only; StoredTokenUnreadableError when its key is gone. */
-  private credentialsOf(connection: ReconciliationConnection): TwilioCredentials {
-    try {
-      const authToken = this.deps.vault.decrypt(connection.twilioAuthTokenHash, {
-        rowId: connection.id,
-        accountSid: connection.twilioAccountSid,
-      });
-      return { accountSid: connection.twilioAccountSid, authToken };
-    } catch (error) {
-      throw error instanceof CredentialDecryptionError ? new StoredTokenUnreadableError() : error;
     }
   }
 
