@@ -142,8 +142,9 @@ const percentile = (sorted, q) =>
 /**
  * Asks for scrapeFirst's URLs (answers dropped), at once, without waiting, through the
  * load's own keep-alive pool: on a socket already open, the scrape is written before
- * the first measured request and reaches the server first (a new connection, as
- * fetch's, would let that request overtake it).
+ * the first measured request and normally reaches the server first (two sockets give
+ * no strict order; a new connection, as fetch's, let that request overtake it every
+ * time here).
  */
 function scrape() {
   for (const u of settings.scrapeFirst ?? []) {

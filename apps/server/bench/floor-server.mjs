@@ -40,23 +40,31 @@ async function flush() {
   }
 }
 
-http
-  .createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk) => {
-      body += chunk;
-    });
-    req.on('end', () => {
-      const sid = new URLSearchParams(body).get('MessageSid');
-      if (req.method !== 'POST' || !sid) {
-        res.writeHead(req.method === 'POST' ? 400 : 200).end();
-        return;
-      }
-      store(sid).then(
-        () => res.writeHead(200, { 'content-type': 'text/xml' }).end('<Response></Response>'),
-        () => res.writeHead(503).end(),
-      );
-    });
-  })
-  .listen(Number(process.env.PORT), '127.0.0.1', () => console.log('ready'));
+const server = http.createServer((req, res) => {
+  if (req.method !== 'POST') {
+    req.resume();
+    res.writeHead(405, { allow: 'POST' }).end();
+    return;
+  }
+  let body = '';
+  req.setEncoding('utf8');
+  req.on('data', (chunk) => {
+    body += chunk;
+  });
+  req.on('end', () => {
+    const sid = new URLSearchParams(body).get('MessageSid');
+    if (!sid) {
+      res.writeHead(400).end();
+      return;
+    }
+    store(sid).then(
+      () => res.writeHead(200, { 'content-type': 'text/xml' }).end('<Response></Response>'),
+      () => res.writeHead(503).end(),
+    );
+  });
+});
+// As the product's (apps/server/src/server.ts): an open-loop run keeps up to hundreds of
+// sockets alive, and closing the idle ones after Node's default 5 s would make the floor
+// pay reconnects the product does not.
+server.keepAliveTimeout = 72_000;
+server.listen(Number(process.env.PORT), '127.0.0.1', () => console.log('ready'));

@@ -266,6 +266,13 @@ async function main() {
     const comparatorDb = pg.url.replace(/\/postgres$/, '/comparator');
     const floorDb = pg.url.replace(/\/postgres$/, '/floor');
     const admin = postgres(pg.url, { max: 1, onnotice: () => {} });
+    // Every target that commits (product, comparator, floor) is measured durable: a 200
+    // after a flushed commit. A cluster with either setting off would flatter them all.
+    for (const setting of ['fsync', 'synchronous_commit']) {
+      const [row] = await admin.unsafe(`show ${setting}`);
+      if (row?.[setting] !== 'on')
+        throw new Error(`The bench needs ${setting} = on; it is ${row?.[setting]}.`);
+    }
     await admin.unsafe('create database product');
     await admin.unsafe('create database comparator');
     await admin.unsafe('create database floor');

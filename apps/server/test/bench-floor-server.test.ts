@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // keeps: every 200 follows the commit that holds its delivery, and deliveries that arrive
 // during a commit share the next one. Held back by a lock on its table, it must answer
 // nothing; released, every request is answered and stored, the later ones in one transaction.
+// (The test cluster runs with fsync off: this checks the order, answer after commit; the
+// bench refuses to run on a cluster whose fsync or synchronous_commit is off.)
 
 const database = useTestDatabase();
 const script = path.resolve(import.meta.dirname, '../bench/floor-server.mjs');
@@ -88,6 +90,42 @@ describe('floor-server.mjs', () => {
     // The first went alone; the eleven that came during its commit share the next one.
     expect(new Set(sids.slice(1).map(xidOf)).size).toBe(1);
     expect(xidOf(sids[0]!)).not.toBe(xidOf(sids[1]!));
+  });
+
+  it('answers 503 to every delivery of a batch the database refused, and stores none of them', async () => {
+    await sql`alter table floor_deliveries add constraint floor_refuses check (message_sid <> 'SMrefused')`;
+    try {
+      const before = (await sql<{ n: number }[]>`select count(*)::int as n from floor_deliveries`)[0]!.n;
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      // Held, so that the refused delivery and a good one share the next statement.
+      const holder = sql.begin(async (tx) => {
+        await tx`lock table floor_deliveries in access exclusive mode`;
+        await released;
+      });
+      await new Promise((r) => setTimeout(r, 100));
+      const first = deliver('SMheld');
+      await new Promise((r) => setTimeout(r, 100));
+      const shared = [deliver('SMrefused'), deliver('SMbeside')];
+      await new Promise((r) => setTimeout(r, 200));
+      release();
+      await holder;
+      expect((await first).status).toBe(200);
+      expect((await Promise.all(shared)).map((r) => r.status)).toEqual([503, 503]);
+      const rows = await sql<{ sid: string }[]>`select message_sid as sid from floor_deliveries`;
+      expect(rows).toHaveLength(before + 1);
+      expect(rows.map((r) => r.sid)).not.toContain('SMbeside');
+    } finally {
+      await sql`alter table floor_deliveries drop constraint floor_refuses`;
+    }
+  });
+
+  it('answers 405 to anything but a POST: only a stored delivery gets a 200', async () => {
+    const res = await fetch(`${base}/webhooks/twilio/whatsapp/x`);
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('POST');
   });
 
   it('refuses a delivery without MessageSid with a 400 and stores nothing', async () => {
