@@ -1,6 +1,7 @@
 import type { RefusedVerdict } from '@app/contracts';
 import { isDatabaseUnavailable, type SigningToken, type WebhookEventType } from '@app/db';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { lazyChildLogger } from '../observability/lazy-child-logger.ts';
 import type { AppServices } from '../services.ts';
 import { CredentialDecryptionError } from '../vault/credential-vault.ts';
 import type { ActiveConnection, ConnectionCache } from './connection-cache.ts';
@@ -202,10 +203,12 @@ export const twilioWebhookRoutes: FastifyPluginAsync<TwilioWebhookPluginOptions>
   const levels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
   type Level = (typeof levels)[number];
   const serverLevel = levels.find((l) => l === app.log.level) ?? 'info';
-  // Security headers are for browsers; Twilio reads none of them.
-  const routeOptions: { logLevel: Level; helmet: false } = {
-    helmet: false,
-    logLevel: levels.indexOf(serverLevel) > levels.indexOf('warn') ? serverLevel : 'warn',
+  // Security headers are for browsers; Twilio reads none of them. The request's
+  // logger is made only if the request logs (lazyChildLogger).
+  const routeOptions = {
+    helmet: false as const,
+    logLevel: (levels.indexOf(serverLevel) > levels.indexOf('warn') ? serverLevel : 'warn') as Level,
+    childLoggerFactory: lazyChildLogger,
   };
   app.post('/webhooks/twilio/whatsapp/:connectionId', routeOptions, (request, reply) =>
     intake('message', request, reply),
