@@ -26,32 +26,64 @@ export function lazyChildLogger(
   bindings: Bindings,
   options: ChildOptions,
 ): FastifyBaseLogger {
-  let child: FastifyBaseLogger | undefined;
-  const made = () => {
-    child ??= parent.child(bindings, options);
-    return child;
-  };
-  const threshold = () => rank(child?.level ?? options.level ?? parent.level);
-  const method =
-    (name: Method) =>
-    (...args: unknown[]) => {
-      if (rank(name) < threshold()) return;
-      (made()[name] as (...a: unknown[]) => void)(...args);
-    };
-  return {
-    get level() {
-      return child?.level ?? options.level ?? parent.level;
-    },
-    set level(level: string) {
-      made().level = level;
-    },
-    trace: method('trace'),
-    debug: method('debug'),
-    info: method('info'),
-    warn: method('warn'),
-    error: method('error'),
-    fatal: method('fatal'),
-    silent: () => {},
-    child: (more, moreOptions) => made().child(more, moreOptions),
-  };
+  return new LazyChildLogger(parent, bindings, options);
+}
+
+/** One object per request, its methods on the prototype: nothing else is allocated until it logs. */
+class LazyChildLogger implements FastifyBaseLogger {
+  private made: FastifyBaseLogger | undefined;
+
+  constructor(
+    private readonly parent: FastifyBaseLogger,
+    private readonly bindings: Bindings,
+    private readonly options: ChildOptions,
+  ) {}
+
+  get level(): string {
+    return this.made?.level ?? this.options.level ?? this.parent.level;
+  }
+
+  set level(level: string) {
+    this.logger().level = level;
+  }
+
+  trace(...args: unknown[]) {
+    this.write('trace', args);
+  }
+
+  debug(...args: unknown[]) {
+    this.write('debug', args);
+  }
+
+  info(...args: unknown[]) {
+    this.write('info', args);
+  }
+
+  warn(...args: unknown[]) {
+    this.write('warn', args);
+  }
+
+  error(...args: unknown[]) {
+    this.write('error', args);
+  }
+
+  fatal(...args: unknown[]) {
+    this.write('fatal', args);
+  }
+
+  silent() {}
+
+  child(bindings: Bindings, options?: ChildOptions): FastifyBaseLogger {
+    return this.logger().child(bindings, options);
+  }
+
+  private logger(): FastifyBaseLogger {
+    this.made ??= this.parent.child(this.bindings, this.options);
+    return this.made;
+  }
+
+  private write(method: Method, args: unknown[]) {
+    if (rank(method) < rank(this.level)) return;
+    (this.logger()[method] as (...a: unknown[]) => void)(...args);
+  }
 }
