@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Gauge, Registry, Summary } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { HeapAfterFullGc } from './heap-after-gc.ts';
 
 /**
@@ -78,18 +78,17 @@ export class Metrics {
     });
   }
 
-  /** Quantiles 0.5, 0.9 and 0.99 over the last ten minutes; _sum and _count over all time. */
-  summary(name: string, help: string): Summary {
+  /**
+   * Counts per bucket (`le`, upper bounds in the metric's unit), _sum and _count, all
+   * time. A histogram rather than a summary: an observation is one increment (a
+   * summary's sliding quantiles pushed every value into five t-digests, allocating
+   * as they went, on the intake's event loop), and buckets add up across processes,
+   * where quantiles do not.
+   */
+  histogram(name: string, help: string, buckets: readonly number[]): Histogram {
     const existing = this.registry.getSingleMetric(name);
-    if (existing instanceof Summary) return existing;
-    return new Summary({
-      name,
-      help,
-      percentiles: [0.5, 0.9, 0.99],
-      maxAgeSeconds: 600,
-      ageBuckets: 5,
-      registers: [this.registry],
-    });
+    if (existing instanceof Histogram) return existing;
+    return new Histogram({ name, help, buckets: [...buckets], registers: [this.registry] });
   }
 
   /** A gauge read at scrape time (e.g. pending events from the database). */

@@ -52,13 +52,17 @@ export function workerMetrics(metrics: Metrics, countPending: () => Promise<numb
     'Webhook events handled by the worker, by outcome (processed, deferred, retried, failed)',
     ['outcome'],
   );
-  const lag = metrics.summary(
+  const lag = metrics.histogram(
     'twilio_webhook_processing_lag_seconds',
-    'Seconds from intake (created_at) to processed_at, recent events',
+    'Seconds from intake (created_at) to processed_at',
+    // From one commit's wait to the retries' backoff: 10 ms to 5 minutes.
+    [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
   );
   metrics.gauge('twilio_webhook_events_pending', 'Webhook events waiting to be processed', countPending);
   return (batch: WorkerBatchReport) => {
-    for (const outcome of batch.outcomes) outcomes.inc({ outcome });
+    const byOutcome = new Map<string, number>();
+    for (const outcome of batch.outcomes) byOutcome.set(outcome, (byOutcome.get(outcome) ?? 0) + 1);
+    for (const [outcome, n] of byOutcome) outcomes.inc({ outcome }, n);
     for (const seconds of batch.lagSeconds) lag.observe(seconds);
   };
 }
