@@ -1,6 +1,6 @@
 import { bareWhatsappAddress, type WhatsappConversation } from '@app/contracts';
 import { type Tx, twilioWhatsappMessages } from '@app/db';
-import { desc, eq, sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { findConnection } from '../connections/store.ts';
 import { customerOf, windowExpiresAt } from './customer-window.ts';
 
@@ -14,6 +14,98 @@ function previewOf(row: { body: string | null; buttonText: string | null; mediaC
   return '';
 }
 
+interface ConversationRow extends Record<string, unknown> {
+  customer: string;
+  lastInboundAt: string | Date | null;
+  unreadCount: number;
+  customerName: string | null;
+  last: {
+    id: string;
+    direction: 'inbound' | 'outbound';
+    body: string | null;
+    buttonText: string | null;
+    mediaCount: number;
+    status: WhatsappConversation['lastMessage']['status'];
+    at: string;
+  };
+}
+
+/**
+ * The conversation list's query, for the connection the caller already found.
+ *
+ * Its cost follows the connection's customers, not its messages: the inbox polls
+ * it every few seconds, and grouping every message of the connection by customer
+ * read the whole history on each poll. Every read is a probe of
+ * idx_twilio_wa_messages_customer (connection, customer, created_at desc, id desc):
+ *
+ * - `walk` skips from one customer to the next ("loose index scan"): the first
+ *   index entry after the previous customer is the next customer's latest
+ *   message, so one step reads one row per customer;
+ * - `page` orders those latest messages (newest first, then by customer) and keeps
+ *   the page;
+ * - for the page only: the latest inbound and outbound message, the unread count
+ *   (inbound after the latest outbound: every one of the customer's messages
+ *   after its latest outbound is inbound, so the count reads exactly the unread
+ *   rows), the latest profile name (only when the customer ever wrote), and the
+ *   latest message itself.
+ *
+ * Under row-level security every probe sees what the caller may see, as the
+ * grouping did. apps/server/test/conversations-list.test.ts holds it to the
+ * grouping's results and to a plan that reads a few rows per customer.
+ */
+export function conversationsQuery(connectionId: string, limit: number): SQL {
+  const byCustomerNewestFirst = sql`order by ${customerOf}, ${m.createdAt} desc, ${m.id} desc limit 1`;
+  const ofCustomer = (customer: SQL) =>
+    sql`${m.connectionId} = ${connectionId} and ${customerOf} = ${customer}`;
+  const newest = sql`order by ${m.createdAt} desc, ${m.id} desc limit 1`;
+  return sql`
+    with recursive walk (customer, at) as (
+      (select ${customerOf}, ${m.createdAt} from ${m}
+        where ${m.connectionId} = ${connectionId}
+        ${byCustomerNewestFirst})
+      union all
+      (select next.customer, next.at
+        from walk cross join lateral (
+          select ${customerOf} as customer, ${m.createdAt} as at from ${m}
+          where ${m.connectionId} = ${connectionId} and ${customerOf} > walk.customer
+          ${byCustomerNewestFirst}
+        ) next)
+    ),
+    page as (
+      select walk.customer, walk.at from walk order by walk.at desc, walk.customer limit ${limit}
+    ),
+    ends as (
+      select page.customer, page.at,
+        (select ${m.createdAt} from ${m}
+          where ${ofCustomer(sql`page.customer`)} and ${m.direction} = 'inbound' ${newest}) as last_inbound_at,
+        -- The unread count's lower bound, as a plain value: inside the count's
+        -- condition a coalesce() is not leakproof, so row-level security would keep
+        -- the bound out of the index condition and the count would read every
+        -- message of the customer instead of the unread ones.
+        coalesce((select ${m.createdAt} from ${m}
+          where ${ofCustomer(sql`page.customer`)} and ${m.direction} = 'outbound' ${newest}),
+          '-infinity'::timestamptz) as read_until
+      from page
+      offset 0
+    )
+    select
+      ends.customer as "customer",
+      ends.last_inbound_at as "lastInboundAt",
+      (select count(*)::int from ${m}
+        where ${ofCustomer(sql`ends.customer`)} and ${m.direction} = 'inbound'
+          and ${m.createdAt} > ends.read_until) as "unreadCount",
+      case when ends.last_inbound_at is null then null else (
+        select ${m.profileName} from ${m}
+        where ${ofCustomer(sql`ends.customer`)} and ${m.direction} = 'inbound' and ${m.profileName} is not null
+        ${newest}) end as "customerName",
+      (select json_build_object(
+          'id', ${m.id}, 'direction', ${m.direction}, 'body', ${m.body}, 'buttonText', ${m.buttonText},
+          'mediaCount', jsonb_array_length(${m.media}), 'status', ${m.status}, 'at', ${m.createdAt})
+        from ${m} where ${ofCustomer(sql`ends.customer`)} ${newest}) as "last"
+    from ends
+    order by ends.at desc, ends.customer`;
+}
+
 /**
  * `whatsapp.conversations.list`: one row per customer of the connection, most
  * recent activity first, as the caller sees it under row-level security.
@@ -22,9 +114,6 @@ function previewOf(row: { body: string | null; buttonText: string | null; mediaC
  * (answering a conversation is what reads it; there is no per-person marker).
  * The window is the customer's last inbound message + 24 hours
  * (https://www.twilio.com/docs/whatsapp/key-concepts#the-24-hour-window-or-24-hour-session).
- *
- * One pass groups the connection's messages by customer; each shown
- * customer's latest message is then read from idx_twilio_wa_messages_customer.
  */
 export async function listConversations(
   tx: Tx,
@@ -33,60 +122,7 @@ export async function listConversations(
   // Not visible under RLS (another organization's, or gone): ConnectionNotFoundError.
   await findConnection(tx, input.connectionId);
 
-  const customers = tx
-    .select({
-      customer: sql<string>`${customerOf}`.as('customer'),
-      lastAt: sql<Date>`max(${m.createdAt})`.as('last_at'),
-      lastInboundAt: sql<Date | null>`max(${m.createdAt}) filter (where ${m.direction} = 'inbound')`.as(
-        'last_inbound_at',
-      ),
-      lastOutboundAt: sql<Date | null>`max(${m.createdAt}) filter (where ${m.direction} = 'outbound')`.as(
-        'last_outbound_at',
-      ),
-    })
-    .from(m)
-    .where(eq(m.connectionId, input.connectionId))
-    .groupBy(customerOf)
-    .as('customers');
-
-  const rows = await tx
-    .select({
-      customer: customers.customer,
-      lastInboundAt: sql<string | null>`${customers.lastInboundAt}`,
-      unreadCount: sql<number>`(
-        select count(*)::int from ${m}
-        where ${m.connectionId} = ${input.connectionId}
-          and ${customerOf} = ${customers.customer}
-          and ${m.direction} = 'inbound'
-          and ${m.createdAt} > coalesce(${customers.lastOutboundAt}, '-infinity'::timestamptz)
-      )`,
-      customerName: sql<string | null>`(
-        select ${m.profileName} from ${m}
-        where ${m.connectionId} = ${input.connectionId}
-          and ${customerOf} = ${customers.customer}
-          and ${m.direction} = 'inbound' and ${m.profileName} is not null
-        order by ${m.createdAt} desc, ${m.id} desc limit 1
-      )`,
-      last: sql<{
-        id: string;
-        direction: 'inbound' | 'outbound';
-        body: string | null;
-        buttonText: string | null;
-        mediaCount: number;
-        status: WhatsappConversation['lastMessage']['status'];
-        at: string;
-      }>`(
-        select json_build_object(
-          'id', ${m.id}, 'direction', ${m.direction}, 'body', ${m.body}, 'buttonText', ${m.buttonText},
-          'mediaCount', jsonb_array_length(${m.media}), 'status', ${m.status}, 'at', ${m.createdAt})
-        from ${m}
-        where ${m.connectionId} = ${input.connectionId} and ${customerOf} = ${customers.customer}
-        order by ${m.createdAt} desc, ${m.id} desc limit 1
-      )`,
-    })
-    .from(customers)
-    .orderBy(desc(customers.lastAt), customers.customer)
-    .limit(input.limit);
+  const rows = await tx.execute<ConversationRow>(conversationsQuery(input.connectionId, input.limit));
 
   return rows.map((row) => {
     const lastInbound = row.lastInboundAt === null ? null : new Date(row.lastInboundAt);
