@@ -48,20 +48,29 @@ const deliver = (sid: string) =>
     body: new URLSearchParams({ MessageSid: sid, Body: 'hello' }).toString(),
   });
 
+/** A transaction holding the floor's table: its INSERTs wait until `release()` (then awaited). */
+async function holdTable() {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const holder = sql.begin(async (tx) => {
+    await tx`lock table floor_deliveries in access exclusive mode`;
+    await released;
+  });
+  await new Promise((r) => setTimeout(r, 100));
+  return async () => {
+    release();
+    await holder;
+  };
+}
+
 describe('floor-server.mjs', () => {
   it('answers only after the commit, and groups what arrives meanwhile into one', async () => {
     const sids = Array.from({ length: 12 }, (_, i) => `SMfloor${i}`);
     const answered: string[] = [];
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    // A transaction holding the table: the floor's INSERT waits behind it.
-    const holder = sql.begin(async (tx) => {
-      await tx`lock table floor_deliveries in access exclusive mode`;
-      await released;
-    });
-    await new Promise((r) => setTimeout(r, 100));
+    // The floor's INSERT waits behind a transaction holding its table.
+    const release = await holdTable();
     const first = deliver(sids[0]!).then((res) => {
       answered.push(sids[0]!);
       return res;
@@ -78,8 +87,7 @@ describe('floor-server.mjs', () => {
     await new Promise((r) => setTimeout(r, 400));
     expect(answered).toEqual([]);
 
-    release();
-    await holder;
+    await release();
     const statuses = (await Promise.all([first, ...rest, again])).map((r) => r.status);
     expect(statuses).toEqual(Array(sids.length + 1).fill(200));
 
@@ -96,22 +104,13 @@ describe('floor-server.mjs', () => {
     await sql`alter table floor_deliveries add constraint floor_refuses check (message_sid <> 'SMrefused')`;
     try {
       const before = (await sql<{ n: number }[]>`select count(*)::int as n from floor_deliveries`)[0]!.n;
-      let release!: () => void;
-      const released = new Promise<void>((resolve) => {
-        release = resolve;
-      });
       // Held, so that the refused delivery and a good one share the next statement.
-      const holder = sql.begin(async (tx) => {
-        await tx`lock table floor_deliveries in access exclusive mode`;
-        await released;
-      });
-      await new Promise((r) => setTimeout(r, 100));
+      const release = await holdTable();
       const first = deliver('SMheld');
       await new Promise((r) => setTimeout(r, 100));
       const shared = [deliver('SMrefused'), deliver('SMbeside')];
       await new Promise((r) => setTimeout(r, 200));
-      release();
-      await holder;
+      await release();
       expect((await first).status).toBe(200);
       expect((await Promise.all(shared)).map((r) => r.status)).toEqual([503, 503]);
       const rows = await sql<{ sid: string }[]>`select message_sid as sid from floor_deliveries`;
