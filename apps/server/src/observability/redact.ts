@@ -2,6 +2,20 @@
  * Log paths pino replaces with "[redacted]": credentials, cookies and authorization
  * headers must never reach a log line, whatever a handler logs.
  */
+const secretKeys = [
+  'authToken',
+  'auth_token',
+  'AuthToken',
+  'password',
+  'twilioAuthTokenHash',
+  'twilio_auth_token_hash',
+  'previousAuthToken',
+  'twilioPreviousAuthToken',
+  'twilio_previous_auth_token',
+  'sessionSecret',
+  'credentialsEncryptionKeys',
+];
+
 export const redactedPaths = [
   'req.headers.authorization',
   'req.headers.cookie',
@@ -9,17 +23,10 @@ export const redactedPaths = [
   'res.headers["set-cookie"]',
   'headers.authorization',
   'headers.cookie',
-  '*.authToken',
-  '*.auth_token',
-  '*.AuthToken',
-  '*.password',
-  '*.twilioAuthTokenHash',
-  '*.twilio_auth_token_hash',
-  '*.previousAuthToken',
-  '*.twilioPreviousAuthToken',
-  '*.twilio_previous_auth_token',
-  '*.sessionSecret',
-  '*.credentialsEncryptionKeys',
+  // At the top of a logged object (log.warn({ authToken })) and one level down
+  // (log.warn({ input: { authToken } })): pino's `*` matches one level only.
+  ...secretKeys,
+  ...secretKeys.map((key) => `*.${key}`),
   'input.authToken',
   'input.password',
 ];
