@@ -83,7 +83,7 @@ export class Metrics {
    * time. A histogram rather than a summary: an observation is one increment (a
    * summary's sliding quantiles pushed every value into five t-digests, allocating
    * as they went, on the intake's event loop), and buckets add up across processes,
-   * where quantiles do not.
+   * where quantiles do not. A name registered before keeps its first buckets.
    */
   histogram(name: string, help: string, buckets: readonly number[]): Histogram {
     const existing = this.registry.getSingleMetric(name);

@@ -55,8 +55,9 @@ export function workerMetrics(metrics: Metrics, countPending: () => Promise<numb
   const lag = metrics.histogram(
     'twilio_webhook_processing_lag_seconds',
     'Seconds from intake (created_at) to processed_at',
-    // From one commit's wait to the retries' backoff: 10 ms to 5 minutes.
-    [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    // From one commit's wait through the retries' backoff (about 2 minutes in all) to
+    // catching up after an outage or a restart: 10 ms to 6 hours.
+    [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 21600],
   );
   metrics.gauge('twilio_webhook_events_pending', 'Webhook events waiting to be processed', countPending);
   return (batch: WorkerBatchReport) => {
