@@ -48,17 +48,22 @@ const deliver = (sid: string) =>
     body: new URLSearchParams({ MessageSid: sid, Body: 'hello' }).toString(),
   });
 
-/** A transaction holding the floor's table: its INSERTs wait until `release()` (then awaited). */
+/** A transaction holding the floor's table: its INSERTs wait until the returned release (awaited). */
 async function holdTable() {
   let release!: () => void;
   const released = new Promise<void>((resolve) => {
     release = resolve;
   });
+  let locked!: () => void;
+  const isLocked = new Promise<void>((resolve) => {
+    locked = resolve;
+  });
   const holder = sql.begin(async (tx) => {
     await tx`lock table floor_deliveries in access exclusive mode`;
+    locked();
     await released;
   });
-  await new Promise((r) => setTimeout(r, 100));
+  await Promise.race([isLocked, holder]);
   return async () => {
     release();
     await holder;
@@ -85,9 +90,12 @@ describe('floor-server.mjs', () => {
     // The same delivery twice while held: one row, both answered 200.
     const again = deliver(sids[5]!);
     await new Promise((r) => setTimeout(r, 400));
-    expect(answered).toEqual([]);
-
-    await release();
+    try {
+      expect(answered).toEqual([]);
+    } finally {
+      // Released whatever the check found: a held lock would hang the file's teardown.
+      await release();
+    }
     const statuses = (await Promise.all([first, ...rest, again])).map((r) => r.status);
     expect(statuses).toEqual(Array(sids.length + 1).fill(200));
 
