@@ -1,10 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  bareWhatsappAddress,
-  type MessageStatus,
-  messageStatuses,
-  type WhatsappConversation,
-} from '@app/contracts';
+import { type MessageStatus, messageStatuses, type WhatsappConversation } from '@app/contracts';
 import {
   type Database,
   organizations,
@@ -19,8 +14,12 @@ import { useTestDatabase } from '@app/db/vitest';
 import { desc, eq, type SQL, sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionNotFoundError } from '../src/connections/errors.ts';
-import { customerOf, windowExpiresAt } from '../src/messages/customer-window.ts';
-import { conversationsQuery, listConversations } from '../src/messages/list-conversations.ts';
+import { customerOf } from '../src/messages/customer-window.ts';
+import {
+  conversationFromRow,
+  conversationsQuery,
+  listConversations,
+} from '../src/messages/list-conversations.ts';
 
 // whatsapp.conversations.list walks the connection's customers through
 // idx_twilio_wa_messages_customer instead of grouping every message. These tests
@@ -31,37 +30,17 @@ const m = twilioWhatsappMessages;
 const MINUTE = 60 * 1000;
 const SENDER = 'whatsapp:+14155550100';
 
-/** The conversation list as it was answered before: one grouping pass over every message. */
+/**
+ * The conversation list as it was answered before: one grouping pass over every
+ * message. Its rows are shaped by the same conversationFromRow (unchanged): what is
+ * compared is the query.
+ */
 async function referenceConversations(
   tx: Tx,
   input: { connectionId: string; limit: number },
 ): Promise<WhatsappConversation[]> {
-  function previewOf(row: { body: string | null; buttonText: string | null; mediaCount: number }): string {
-    if (row.buttonText) return row.buttonText;
-    if (row.body) return row.body.length > 120 ? `${row.body.slice(0, 119)}…` : row.body;
-    if (row.mediaCount > 0) return row.mediaCount === 1 ? 'Attachment' : `${row.mediaCount} attachments`;
-    return '';
-  }
   const rows = await referenceQuery(tx, input.connectionId, input.limit);
-  return rows.map((row) => {
-    const lastInbound = row.lastInboundAt === null ? null : new Date(row.lastInboundAt);
-    const expires = windowExpiresAt(lastInbound);
-    return {
-      customer: bareWhatsappAddress(row.customer),
-      customerName: row.customerName,
-      lastMessage: {
-        id: row.last.id,
-        direction: row.last.direction,
-        body: row.last.body,
-        preview: previewOf(row.last),
-        status: row.last.status,
-        at: new Date(row.last.at).toISOString(),
-      },
-      unreadCount: row.unreadCount,
-      lastInboundAt: lastInbound?.toISOString() ?? null,
-      windowExpiresAt: expires?.toISOString() ?? null,
-    };
-  });
+  return rows.map(conversationFromRow);
 }
 
 /** The grouping query itself (also explained below, to show what it reads). */

@@ -14,7 +14,8 @@ function previewOf(row: { body: string | null; buttonText: string | null; mediaC
   return '';
 }
 
-interface ConversationRow extends Record<string, unknown> {
+/** One row of the conversation list's query, before it is shaped for the API. */
+export interface ConversationRow extends Record<string, unknown> {
   customer: string;
   lastInboundAt: string | Date | null;
   unreadCount: number;
@@ -124,23 +125,26 @@ export async function listConversations(
 
   const rows = await tx.execute<ConversationRow>(conversationsQuery(input.connectionId, input.limit));
 
-  return rows.map((row) => {
-    const lastInbound = row.lastInboundAt === null ? null : new Date(row.lastInboundAt);
-    const expires = windowExpiresAt(lastInbound);
-    return {
-      customer: bareWhatsappAddress(row.customer),
-      customerName: row.customerName,
-      lastMessage: {
-        id: row.last.id,
-        direction: row.last.direction,
-        body: row.last.body,
-        preview: previewOf(row.last),
-        status: row.last.status,
-        at: new Date(row.last.at).toISOString(),
-      },
-      unreadCount: row.unreadCount,
-      lastInboundAt: lastInbound?.toISOString() ?? null,
-      windowExpiresAt: expires?.toISOString() ?? null,
-    };
-  });
+  return rows.map(conversationFromRow);
+}
+
+/** A row of the query as the API answers it: bare number, preview, ISO times, the window. */
+export function conversationFromRow(row: ConversationRow): WhatsappConversation {
+  const lastInbound = row.lastInboundAt === null ? null : new Date(row.lastInboundAt);
+  const expires = windowExpiresAt(lastInbound);
+  return {
+    customer: bareWhatsappAddress(row.customer),
+    customerName: row.customerName,
+    lastMessage: {
+      id: row.last.id,
+      direction: row.last.direction,
+      body: row.last.body,
+      preview: previewOf(row.last),
+      status: row.last.status,
+      at: new Date(row.last.at).toISOString(),
+    },
+    unreadCount: row.unreadCount,
+    lastInboundAt: lastInbound?.toISOString() ?? null,
+    windowExpiresAt: expires?.toISOString() ?? null,
+  };
 }
